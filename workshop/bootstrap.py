@@ -1,0 +1,33 @@
+"""What a fresh installation needs before it serves: schema, first admin, demo event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+
+from . import accounts, events
+from .extensions import db
+from .models import Event, User
+
+
+@dataclass
+class Prepared:
+    admin_password: str | None
+    demo_code: str | None
+
+
+def prepare(app: Flask, demo: bool = True) -> Prepared:
+    """Upgrade the schema, create the admin account and, on an empty database, a demo event."""
+    with app.app_context():
+        upgrade()
+        password = accounts.ensure_admin(app.config.get("WORKSHOP_ADMIN_PASSWORD"))
+        demo_code = None
+        if demo and db.session.scalar(sa.select(Event.id).limit(1)) is None:
+            admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
+            demo_code = events.create_demo_event(admin).code
+        first = db.session.scalar(sa.select(Event.code).order_by(Event.id).limit(1))
+        db.session.remove()
+    return Prepared(password, demo_code or first)

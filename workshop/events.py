@@ -1,0 +1,289 @@
+"""Events and their areas: creation, settings, phases and the JSON shown to each audience."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from . import publish, validation
+from .database import write_transaction
+from .errors import Conflict, Forbidden, NotFound
+from .extensions import db
+from .models import MODERATION_MODES, PHASES, Area, Event, Participant, Suggestion, User, Vote
+
+#: Readable codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B pairs to confuse on a projector or by ear.
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_LENGTH = 6
+
+#: Areas of the Rostock integration concept of 2014, the template the first plenum uses.
+TEMPLATE_INTEGRATION_2014 = (
+    "Willkommensstruktur und interkulturelle Öffnung",
+    "Bildung und Ausbildung",
+    "Sprachförderung",
+    "Qualifizierung und Arbeit",
+    "Gesundheit und Soziales",
+    "Politik und Gesellschaft",
+    "Interreligiöser Dialog",
+    "Integration im Stadtteil",
+)
+
+#: Colours that keep white text above 4.5:1 contrast.
+PALETTE = (
+    "#1f5fa8",
+    "#a23b72",
+    "#2e7d32",
+    "#b3541e",
+    "#6a1b9a",
+    "#00695c",
+    "#8d4f00",
+    "#c62828",
+    "#37474f",
+    "#4e5d94",
+    "#7b5e00",
+    "#ad1457",
+)
+
+SETTINGS = {
+    "vote_budget": ("int", 1, 100),
+    "max_dots_per_suggestion": ("int", 1, 100),
+    "max_suggestions_per_participant": ("int", 1, 100),
+    "moderation": ("choice", MODERATION_MODES),
+    "hide_counts_while_voting": ("bool",),
+}
+COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_AREAS = 30
+
+
+def normalise_code(code: str) -> str:
+    return str(code).strip().upper()
+
+
+def get_event(code: str) -> Event:
+    """The event with this join code, or a 404 error."""
+    event = db.session.scalar(sa.select(Event).where(Event.code == normalise_code(code)))
+    if event is None:
+        raise NotFound("event_not_found", _l("There is no event with this code."))
+    return event
+
+
+def can_manage(user: User | None, event: Event) -> bool:
+    return user is not None and (user.is_admin or event.owner_id == user.id)
+
+
+def require_manager(user: User | None, event: Event) -> None:
+    if not can_manage(user, event):
+        raise Forbidden("forbidden", _l("You may not manage this event."))
+
+
+def counts_visible(event: Event, staff: bool) -> bool:
+    """Whether totals may be shown to this audience in the event's current phase."""
+    return staff or not (event.phase == "vote" and event.hide_counts_while_voting)
+
+
+def settings_json(event: Event) -> dict:
+    return {name: getattr(event, name) for name in SETTINGS}
+
+
+def counts(event: Event) -> dict:
+    participants, dots = db.session.execute(
+        sa.select(
+            sa.func.count(Participant.id), sa.func.coalesce(sa.func.sum(Participant.dots_used), 0)
+        ).where(Participant.event_id == event.id)
+    ).one()
+    suggestions = db.session.scalar(
+        sa.select(sa.func.count(Suggestion.id)).where(
+            Suggestion.event_id == event.id,
+            Suggestion.status == "visible",
+            Suggestion.merged_into_id.is_(None),
+        )
+    )
+    return {"participants": participants, "suggestions": suggestions, "dots": int(dots)}
+
+
+def area_json(area: Area) -> dict:
+    return {"id": area.id, "name": area.name, "color": area.color, "position": area.position}
+
+
+def event_json(event: Event, staff: bool = False) -> dict:
+    return {
+        "code": event.code,
+        "title": event.title,
+        "question": event.question,
+        "phase": event.phase,
+        "areas": [area_json(area) for area in event.areas],
+        "settings": settings_json(event),
+        "counts": counts(event),
+        "counts_visible": counts_visible(event, staff),
+    }
+
+
+def _new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.session.scalar(sa.select(Event.id).where(Event.code == code)) is None:
+            return code
+
+
+def _parse_areas(raw: Any) -> list[tuple[str, str | None]]:
+    if not isinstance(raw, list):
+        raise validation.invalid("areas", _l("areas must be a list."))
+    if len(raw) > MAX_AREAS:
+        raise validation.invalid("areas", _l("At most %(max)d areas.", max=MAX_AREAS))
+    areas = []
+    for item in raw:
+        color = None
+        if isinstance(item, dict):
+            validation.check_fields(item, {"name", "color"}, {"name"})
+            color = item.get("color")
+            if color is not None and (not isinstance(color, str) or not COLOR.match(color)):
+                raise validation.invalid("color", _l("A colour must look like #1f5fa8."))
+            item = item["name"]
+        areas.append((validation.text(item, "name", max_length=100), color))
+    return areas
+
+
+def _parse_settings(raw: Any) -> dict:
+    validation.check_fields(raw, set(SETTINGS))
+    parsed = {}
+    for name, value in raw.items():
+        kind, *args = SETTINGS[name]
+        if kind == "int":
+            parsed[name] = validation.integer(value, name, minimum=args[0], maximum=args[1])
+        elif kind == "choice":
+            parsed[name] = validation.choice(value, name, args[0])
+        else:
+            parsed[name] = validation.boolean(value, name)
+    return parsed
+
+
+def create_event(owner: User | None, data: Any) -> Event:
+    """Create an event with its areas from an API-shaped dictionary."""
+    validation.check_fields(data, {"title", "question", "areas", "settings", "phase"}, {"title"})
+    title = validation.text(data["title"], "title", max_length=200)
+    question = validation.text(
+        data.get("question"), "question", max_length=1000, required=False, multiline=True
+    )
+    areas = _parse_areas(data.get("areas", []))
+    settings = _parse_settings(data.get("settings", {}))
+    phase = validation.choice(data.get("phase", "collect"), "phase", PHASES)
+    with write_transaction():
+        event = Event(
+            code=_new_code(),
+            title=title,
+            question=question,
+            phase=phase,
+            owner_id=owner.id if owner else None,
+            **settings,
+        )
+        event.areas = [
+            Area(name=name, color=color or PALETTE[i % len(PALETTE)], position=i)
+            for i, (name, color) in enumerate(areas)
+        ]
+        db.session.add(event)
+    return event
+
+
+def update_event(event: Event, data: Any) -> Event:
+    """Change the phase, texts or rules of an event and tell every screen."""
+    validation.check_fields(data, {"phase", "title", "question", "settings"})
+    changes: dict[str, Any] = {}
+    if "phase" in data:
+        changes["phase"] = validation.choice(data["phase"], "phase", PHASES)
+    if "title" in data:
+        changes["title"] = validation.text(data["title"], "title", max_length=200)
+    if "question" in data:
+        changes["question"] = validation.text(
+            data["question"], "question", max_length=1000, required=False, multiline=True
+        )
+    if "settings" in data:
+        changes.update(_parse_settings(data["settings"]))
+    event_id = event.id
+    with write_transaction() as tx:
+        event = db.session.get(Event, event_id)
+        public_counts_before = counts_visible(event, staff=False)
+        if "vote_budget" in changes:
+            _check_budget(event, changes["vote_budget"])
+        if "max_dots_per_suggestion" in changes:
+            _check_cap(event, changes["max_dots_per_suggestion"])
+        for name, value in changes.items():
+            setattr(event, name, value)
+        db.session.flush()
+        reveal = counts_visible(event, staff=False) and not public_counts_before
+        messages = event_messages(event, reveal_totals=reveal)
+        tx.on_commit(lambda: publish.publish(event_id, messages))
+    return event
+
+
+def event_messages(event: Event, reveal_totals: bool = False) -> list:
+    """Phase, texts or rules changed; when totals become public, send them all at once."""
+    messages = [
+        ("staff", "event", event_json(event, staff=True)),
+        ("public", "event", event_json(event)),
+    ]
+    if reveal_totals:
+        rows = db.session.execute(
+            sa.select(Suggestion.id, Suggestion.dots).where(
+                Suggestion.event_id == event.id,
+                Suggestion.status == "visible",
+                Suggestion.merged_into_id.is_(None),
+            )
+        )
+        totals = {str(card_id): dots for card_id, dots in rows}
+        messages.append(("public", "dots", {"totals": totals}))
+    return messages
+
+
+def _check_budget(event: Event, budget: int) -> None:
+    spent = db.session.scalar(
+        sa.select(sa.func.max(Participant.dots_used)).where(Participant.event_id == event.id)
+    )
+    if spent and spent > budget:
+        raise Conflict(
+            "budget_below_spent",
+            _l("Someone has already spent %(n)d dots; the budget cannot be lower.", n=spent),
+        )
+    db.session.execute(
+        sa.update(Participant).where(Participant.event_id == event.id).values(dots_budget=budget)
+    )
+
+
+def _check_cap(event: Event, cap: int) -> None:
+    highest = db.session.scalar(
+        sa.select(sa.func.max(Vote.dots))
+        .join(Suggestion, Suggestion.id == Vote.suggestion_id)
+        .where(Suggestion.event_id == event.id)
+    )
+    if highest and highest > cap:
+        raise Conflict(
+            "cap_below_spent",
+            _l(
+                "Someone has already put %(n)d dots on one card; the cap cannot be lower.",
+                n=highest,
+            ),
+        )
+
+
+def create_demo_event(owner: User | None) -> Event:
+    """The demo event a fresh installation opens with: the 2014 concept's eight areas."""
+    return create_event(
+        owner,
+        {
+            "title": "Plenum des Kommunalen Netzwerks für Integration und Migration",
+            "question": (
+                "Welche Themen und Anregungen sollen in die Fortschreibung des "
+                "Integrationskonzepts aufgenommen werden?"
+            ),
+            "areas": list(TEMPLATE_INTEGRATION_2014),
+        },
+    )
+
+
+def events_for(user: User) -> list[Event]:
+    query = sa.select(Event).order_by(Event.created_at.desc())
+    if not user.is_admin:
+        query = query.where(Event.owner_id == user.id)
+    return list(db.session.scalars(query))

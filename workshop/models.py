@@ -1,0 +1,187 @@
+"""Tables in SQLAlchemy 2.0 style. No request logic here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+PHASES = ("draft", "collect", "cluster", "vote", "results")
+ROLES = ("admin", "moderator")
+MODERATION_MODES = ("post", "pre")
+#: Moderation states of a card; being merged into another card is recorded separately.
+STATUSES = ("pending", "visible", "hidden", "withdrawn")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: "admin" manages users and every event; "moderator" runs their own events.
+    role: Mapped[str] = mapped_column(String(16), default="moderator")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("role IN ('admin', 'moderator')", name="role"),)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short join code people type or scan; no 0/O or 1/I.
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text, default="")
+    phase: Mapped[str] = mapped_column(String(16), default="collect")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    vote_budget: Mapped[int] = mapped_column(Integer, default=5)
+    max_dots_per_suggestion: Mapped[int] = mapped_column(Integer, default=2)
+    max_suggestions_per_participant: Mapped[int] = mapped_column(Integer, default=10)
+    moderation: Mapped[str] = mapped_column(String(8), default="post")
+    hide_counts_while_voting: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User | None] = relationship()
+    areas: Mapped[list[Area]] = relationship(
+        back_populates="event", order_by="Area.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "phase IN ('draft', 'collect', 'cluster', 'vote', 'results')", name="phase"
+        ),
+        CheckConstraint("moderation IN ('post', 'pre')", name="moderation"),
+        CheckConstraint("vote_budget BETWEEN 1 AND 100", name="vote_budget"),
+        CheckConstraint("max_dots_per_suggestion BETWEEN 1 AND 100", name="max_dots"),
+        CheckConstraint("max_suggestions_per_participant BETWEEN 1 AND 100", name="max_sugg"),
+    )
+
+
+class Area(db.Model):
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: "#rrggbb"
+    color: Mapped[str] = mapped_column(String(7))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="areas")
+
+
+class Participant(db.Model):
+    """One device in one event; known only by the hash of its random token."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Counter of dots spent, kept with the votes in one transaction.
+    dots_used: Mapped[int] = mapped_column(Integer, default=0)
+    #: The event's budget, copied so that the database itself can refuse overspending.
+    dots_budget: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("dots_used >= 0 AND dots_used <= dots_budget", name="budget"),
+    )
+
+
+class Suggestion(db.Model):
+    __tablename__ = "suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Chosen by the client so that a resent submission is stored once.
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(140))
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="visible")
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="SET NULL"), index=True
+    )
+    #: Counters kept with the votes, so a tally never needs a COUNT over all votes.
+    dots: Mapped[int] = mapped_column(Integer, default=0)
+    voters: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("participant_id", "client_id", name="uq_suggestions_participant_client"),
+        UniqueConstraint("created_by_id", "client_id", name="uq_suggestions_staff_client"),
+        CheckConstraint("status IN ('pending', 'visible', 'hidden', 'withdrawn')", name="status"),
+        CheckConstraint("dots >= 0 AND voters >= 0", name="counters"),
+    )
+
+    @property
+    def is_public(self) -> bool:
+        """Whether the board and participants may see this card."""
+        return self.status == "visible" and self.merged_into_id is None
+
+
+class Vote(db.Model):
+    """The dots one participant has put on one card (no row for zero)."""
+
+    __tablename__ = "votes"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    dots: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("dots > 0", name="positive"),)
+
+
+class MergedVote(db.Model):
+    """What a merge did to one participant's dots, so that unmerge can put them back."""
+
+    __tablename__ = "merged_votes"
+
+    #: The card that was merged away.
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Dots the participant had on the merged card.
+    moved: Mapped[int] = mapped_column(Integer)
+    #: Dots the participant had on the target before the merge.
+    before: Mapped[int] = mapped_column(Integer)
+    #: Dots on the target right after the merge (capped).
+    after: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,79 @@
+"""Participants: anonymous devices that join an event with a random token."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from .database import write_transaction
+from .errors import Unauthorized
+from .extensions import db
+from .models import Event, Participant, Suggestion, Vote
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def join(event: Event) -> tuple[Participant, str]:
+    """Create a participant for this event; returns it with its token (shown only once)."""
+    token = secrets.token_urlsafe(32)
+    event_id = event.id
+    with write_transaction():
+        event = db.session.get(Event, event_id)
+        participant = Participant(
+            event_id=event.id, token_hash=hash_token(token), dots_budget=event.vote_budget
+        )
+        db.session.add(participant)
+    return participant, token
+
+
+def by_token(event: Event, token: str | None) -> Participant | None:
+    if not token:
+        return None
+    return db.session.scalar(
+        sa.select(Participant).where(
+            Participant.token_hash == hash_token(token), Participant.event_id == event.id
+        )
+    )
+
+
+def require(event: Event, token: str | None) -> Participant:
+    participant = by_token(event, token)
+    if participant is None:
+        raise Unauthorized(
+            "not_joined", _l("Please join the event first (scan the QR code or enter the code).")
+        )
+    return participant
+
+
+def dots_left(participant: Participant) -> int:
+    return participant.dots_budget - participant.dots_used
+
+
+def me_json(participant: Participant) -> dict:
+    """What a participant needs to restore its own view: dots left, its dots and cards."""
+    dots = dict(
+        db.session.execute(
+            sa.select(Vote.suggestion_id, Vote.dots).where(Vote.participant_id == participant.id)
+        ).all()
+    )
+    mine = db.session.scalars(
+        sa.select(Suggestion.id)
+        .where(Suggestion.participant_id == participant.id)
+        .order_by(Suggestion.id)
+    ).all()
+    return {
+        "dots_left": dots_left(participant),
+        "dots_budget": participant.dots_budget,
+        "dots": {str(sid): n for sid, n in dots.items()},
+        "suggestions": list(mine),
+    }
+
+
+def cookie_name(code: str) -> str:
+    """The HttpOnly cookie that holds a browser's participant token for one event."""
+    return f"workshop_{code}"

@@ -1,0 +1,91 @@
+"""Socket.IO handlers: who may listen to which room, and the snapshots they start from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import emit, join_room
+
+from . import accounts, events, participants
+from .errors import WorkshopError
+from .extensions import db, socketio
+from .models import Event, Participant
+from .publish import room, sequencer
+from .suggestions import list_json
+
+
+@dataclass
+class Listener:
+    event_id: int
+    audience: str
+    participant_id: int | None = None
+
+
+listeners: dict[str, Listener] = {}
+
+
+def snapshot(listener: Listener) -> dict:
+    """The full state an audience sees, numbered with the room's current seq."""
+    # Read seq before the state: a change committed in between arrives again, harmlessly.
+    seq = sequencer.current(room(listener.event_id, listener.audience))
+    db.session.rollback()
+    event = db.session.get(Event, listener.event_id)
+    staff = listener.audience == "staff"
+    data = {
+        "seq": seq,
+        "event": events.event_json(event, staff=staff),
+        "suggestions": list_json(event, staff=staff),
+    }
+    if listener.participant_id:
+        participant = db.session.get(Participant, listener.participant_id)
+        data["me"] = participants.me_json(participant)
+    return data
+
+
+def _identify(auth: dict) -> Listener:
+    """Decide which room a new connection may join, or refuse it."""
+    if not isinstance(auth, dict):
+        auth = {}
+    code = auth.get("event") or request.args.get("event")
+    role = auth.get("role") or request.args.get("role") or "board"
+    token = auth.get("token")
+    if not isinstance(code, str) or role not in ("participant", "board", "moderator"):
+        raise ConnectionRefusedError({"code": "bad_request", "message": "event and role needed"})
+    try:
+        event = events.get_event(code)
+        if role == "board":
+            return Listener(event.id, "public")
+        if role == "participant":
+            token = token or request.cookies.get(participants.cookie_name(event.code))
+            participant = participants.require(event, token)
+            return Listener(event.id, "public", participant.id)
+        if isinstance(token, str) and token:
+            user = accounts.user_from_token(token)
+        else:
+            user = current_user if current_user.is_authenticated else None
+        events.require_manager(user, event)
+        return Listener(event.id, "staff")
+    except WorkshopError as error:
+        raise ConnectionRefusedError(error.to_json()["error"]) from error
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    listener = _identify(auth)
+    listeners[request.sid] = listener
+    join_room(room(listener.event_id, listener.audience))
+    emit("snapshot", snapshot(listener))
+
+
+@socketio.on("resync")
+def on_resync(_data=None):
+    listener = listeners.get(request.sid)
+    if listener is not None:
+        emit("snapshot", snapshot(listener))
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    listeners.pop(request.sid, None)

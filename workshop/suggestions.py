@@ -1,0 +1,377 @@
+"""Suggestions (cards): submit, edit, withdraw, moderate, move, merge and unmerge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from . import publish, validation
+from .database import WriteTransaction, write_transaction
+from .errors import Conflict, Forbidden, NotFound
+from .events import counts_visible
+from .extensions import db
+from .models import Area, Event, MergedVote, Participant, Suggestion, User, Vote
+
+TITLE_MAX = 140
+BODY_MAX = 1000
+AUTHOR_FIELDS = {"title", "body", "area_id", "status", "version"}
+STAFF_FIELDS = {"title", "body", "area_id", "status", "version"}
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def merged_from_map(event_id: int) -> dict[int, list[Suggestion]]:
+    """Cards merged directly into each card of the event, oldest first."""
+    rows = db.session.scalars(
+        sa.select(Suggestion)
+        .where(Suggestion.event_id == event_id, Suggestion.merged_into_id.is_not(None))
+        .order_by(Suggestion.id)
+    )
+    merged: dict[int, list[Suggestion]] = {}
+    for row in rows:
+        merged.setdefault(row.merged_into_id, []).append(row)
+    return merged
+
+
+def suggestion_json(
+    event: Event, suggestion: Suggestion, merged_from: list[Suggestion], staff: bool = False
+) -> dict:
+    """A card as one audience may see it (`dots` is null while totals are hidden from it)."""
+    return {
+        "id": suggestion.id,
+        "area_id": suggestion.area_id,
+        "title": suggestion.title,
+        "body": suggestion.body,
+        "status": "merged" if suggestion.merged_into_id else suggestion.status,
+        "merged_into": suggestion.merged_into_id,
+        "merged_from": [original.id for original in merged_from],
+        "merged_originals": [
+            {"id": original.id, "title": original.title, "body": original.body}
+            for original in merged_from
+            if staff or original.status == "visible"
+        ],
+        "dots": suggestion.dots if counts_visible(event, staff) else None,
+        "created_at": suggestion.created_at.isoformat(timespec="seconds") + "Z",
+    }
+
+
+def list_json(event: Event, staff: bool = False) -> list[dict]:
+    """Every card the audience may see, oldest first."""
+    query = sa.select(Suggestion).where(Suggestion.event_id == event.id).order_by(Suggestion.id)
+    if not staff:
+        query = query.where(Suggestion.status == "visible", Suggestion.merged_into_id.is_(None))
+    merged = merged_from_map(event.id)
+    return [
+        suggestion_json(event, card, merged.get(card.id, []), staff)
+        for card in db.session.scalars(query)
+    ]
+
+
+def one_json(event: Event, suggestion: Suggestion, staff: bool = False) -> dict:
+    merged = list(
+        db.session.scalars(
+            sa.select(Suggestion)
+            .where(Suggestion.merged_into_id == suggestion.id)
+            .order_by(Suggestion.id)
+        )
+    )
+    return suggestion_json(event, suggestion, merged, staff)
+
+
+def get_in_event(event: Event, suggestion_id: Any) -> Suggestion:
+    suggestion = (
+        db.session.get(Suggestion, suggestion_id) if isinstance(suggestion_id, int) else None
+    )
+    if suggestion is None or suggestion.event_id != event.id:
+        raise NotFound("suggestion_not_found", _l("This suggestion does not exist in this event."))
+    return suggestion
+
+
+def _publish_cards(tx: WriteTransaction, event: Event, *cards: Suggestion) -> None:
+    event_id, messages = event.id, []
+    for card in cards:
+        messages += publish.suggestion_messages(
+            one_json(event, card, staff=True), one_json(event, card), card.is_public
+        )
+    tx.on_commit(lambda: publish.publish(event_id, messages))
+
+
+def _check_area(event: Event, area_id: int | None) -> None:
+    if area_id is None:
+        return
+    area = db.session.get(Area, area_id)
+    if area is None or area.event_id != event.id:
+        raise validation.invalid("area_id", _l("This area does not exist in this event."))
+
+
+def _check_version(suggestion: Suggestion, data: dict) -> None:
+    if "version" not in data:
+        return
+    version = validation.integer(data["version"], "version", minimum=1, maximum=2**31)
+    if version != suggestion.version:
+        raise Conflict(
+            "version_conflict",
+            _l("Someone else changed this card meanwhile. Here is the current version."),
+        )
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def submit(
+    event: Event, data: Any, participant: Participant | None = None, user: User | None = None
+) -> tuple[Suggestion, bool]:
+    """File a card; a resent `client_id` returns the stored card instead of a second one."""
+    validation.check_fields(data, {"client_id", "title", "body", "area_id"}, {"client_id", "title"})
+    client_id = validation.client_id(data["client_id"])
+    title = validation.text(data["title"], "title", max_length=TITLE_MAX)
+    body = validation.text(
+        data.get("body"), "body", max_length=BODY_MAX, required=False, multiline=True
+    )
+    area_id = validation.optional_id(data.get("area_id"), "area_id")
+    event_id = event.id
+    with write_transaction() as tx:
+        event = db.session.get(Event, event_id)
+        author = (
+            Suggestion.participant_id == participant.id
+            if participant
+            else Suggestion.created_by_id == user.id
+        )
+        existing = db.session.scalar(
+            sa.select(Suggestion).where(author, Suggestion.client_id == client_id)
+        )
+        if existing is not None:
+            return existing, False
+        if participant and event.phase != "collect":
+            raise Conflict("wrong_phase", _l("Suggestions can only be filed while collecting."))
+        if not participant and event.phase == "results":
+            raise Conflict("wrong_phase", _l("The results are final; no new cards."))
+        _check_area(event, area_id)
+        if participant:
+            filed = db.session.scalar(
+                sa.select(sa.func.count(Suggestion.id)).where(
+                    Suggestion.participant_id == participant.id,
+                    Suggestion.status != "withdrawn",
+                )
+            )
+            if filed >= event.max_suggestions_per_participant:
+                raise Conflict(
+                    "limit_reached",
+                    _l(
+                        "You have filed the most suggestions allowed (%(n)d).",
+                        n=event.max_suggestions_per_participant,
+                    ),
+                )
+        suggestion = Suggestion(
+            event_id=event.id,
+            area_id=area_id,
+            participant_id=participant.id if participant else None,
+            created_by_id=None if participant else user.id,
+            client_id=client_id,
+            title=title,
+            body=body,
+            status="pending" if participant and event.moderation == "pre" else "visible",
+        )
+        db.session.add(suggestion)
+        db.session.flush()
+        _publish_cards(tx, event, suggestion)
+    return suggestion, True
+
+
+def update(
+    event: Event,
+    suggestion_id: Any,
+    data: Any,
+    participant: Participant | None = None,
+    user: User | None = None,
+) -> Suggestion:
+    """Edit a card: its author while collecting, or staff at any time."""
+    validation.check_fields(data, STAFF_FIELDS if user else AUTHOR_FIELDS)
+    changes: dict[str, Any] = {}
+    if "title" in data:
+        changes["title"] = validation.text(data["title"], "title", max_length=TITLE_MAX)
+    if "body" in data:
+        changes["body"] = validation.text(
+            data["body"], "body", max_length=BODY_MAX, required=False, multiline=True
+        )
+    if "area_id" in data:
+        changes["area_id"] = validation.optional_id(data["area_id"], "area_id")
+    if "status" in data:
+        allowed = ("visible", "hidden") if user else ("withdrawn",)
+        changes["status"] = validation.choice(data["status"], "status", allowed)
+    event_id = event.id
+    with write_transaction() as tx:
+        event = db.session.get(Event, event_id)
+        suggestion = get_in_event(event, suggestion_id)
+        _check_version(suggestion, data)
+        if user is None:
+            _check_author(event, suggestion, participant)
+            text_changed = any(
+                changes.get(name, getattr(suggestion, name)) != getattr(suggestion, name)
+                for name in ("title", "body")
+            )
+            # Under pre-moderation an edited card is checked again before it shows.
+            if text_changed and event.moderation == "pre" and suggestion.status == "visible":
+                changes.setdefault("status", "pending")
+        elif suggestion.status == "withdrawn":
+            raise Conflict("withdrawn", _l("Its author has withdrawn this card."))
+        if "area_id" in changes:
+            _check_area(event, changes["area_id"])
+        for name, value in changes.items():
+            setattr(suggestion, name, value)
+        if changes:
+            suggestion.version += 1
+        db.session.flush()
+        _publish_cards(tx, event, suggestion)
+    return suggestion
+
+
+def _check_author(event: Event, suggestion: Suggestion, participant: Participant | None) -> None:
+    if participant is None or suggestion.participant_id != participant.id:
+        raise Forbidden("not_author", _l("Only its author can change this card."))
+    if event.phase != "collect":
+        raise Conflict("wrong_phase", _l("Cards can only be changed while collecting."))
+    if suggestion.merged_into_id is not None or suggestion.status not in ("visible", "pending"):
+        raise Conflict("not_editable", _l("This card can no longer be changed."))
+
+
+def merge(event: Event, source_id: Any, into_id: Any) -> Suggestion:
+    """Merge card A into card B: A's dots move to B, capped per participant, excess returned."""
+    source_id = validation.integer(source_id, "id", minimum=1, maximum=2**62)
+    into_id = validation.integer(into_id, "into", minimum=1, maximum=2**62)
+    event_id = event.id
+    with write_transaction() as tx:
+        event = db.session.get(Event, event_id)
+        if event.phase == "results":
+            raise Conflict("wrong_phase", _l("The results are final; cards cannot be merged."))
+        source = get_in_event(event, source_id)
+        target = get_in_event(event, into_id)
+        if source.id == target.id:
+            raise Conflict("merge_into_self", _l("A card cannot be merged into itself."))
+        for card in (source, target):
+            if card.merged_into_id is not None:
+                raise Conflict("already_merged", _l("This card is already merged into another."))
+            if card.status == "withdrawn":
+                raise Conflict("withdrawn", _l("Its author has withdrawn this card."))
+        cap = event.max_dots_per_suggestion
+        votes = db.session.scalars(sa.select(Vote).where(Vote.suggestion_id == source.id)).all()
+        for vote in votes:
+            on_target = db.session.get(Vote, (vote.participant_id, target.id))
+            before = on_target.dots if on_target else 0
+            after = min(before + vote.dots, cap)
+            db.session.add(
+                MergedVote(
+                    suggestion_id=source.id,
+                    participant_id=vote.participant_id,
+                    moved=vote.dots,
+                    before=before,
+                    after=after,
+                )
+            )
+            _set_vote(vote.participant_id, target.id, after)
+            returned = before + vote.dots - after
+            if returned:
+                _spend(vote.participant_id, -returned)
+            db.session.delete(vote)
+        source.merged_into_id = target.id
+        source.version += 1
+        target.version += 1
+        db.session.flush()
+        _recount(source, target)
+        _publish_cards(tx, event, source, target)
+    return target
+
+
+def unmerge(event: Event, source_id: Any) -> Suggestion:
+    """Undo a merge: both cards come back; dots spent meanwhile shrink the restored card's dots."""
+    source_id = validation.integer(source_id, "id", minimum=1, maximum=2**62)
+    event_id = event.id
+    with write_transaction() as tx:
+        event = db.session.get(Event, event_id)
+        if event.phase == "results":
+            raise Conflict("wrong_phase", _l("The results are final; cards cannot be unmerged."))
+        source = get_in_event(event, source_id)
+        if source.merged_into_id is None:
+            raise Conflict("not_merged", _l("This card is not merged."))
+        target = db.session.get(Suggestion, source.merged_into_id)
+        if target.merged_into_id is not None:
+            raise Conflict(
+                "unmerge_outer_first",
+                _l("The card it was merged into is merged itself; undo that merge first."),
+            )
+        cap = event.max_dots_per_suggestion
+        records = db.session.scalars(
+            sa.select(MergedVote).where(MergedVote.suggestion_id == source.id)
+        ).all()
+        for record in records:
+            participant = db.session.get(Participant, record.participant_id)
+            on_target = db.session.get(Vote, (record.participant_id, target.id))
+            now = on_target.dots if on_target else 0
+            restored_source, restored_target = split_on_unmerge(record, now, cap)
+            over = (
+                participant.dots_used - now + restored_source + restored_target
+            ) - participant.dots_budget
+            if over > 0:
+                cut = min(over, restored_source)
+                restored_source -= cut
+                restored_target -= over - cut
+            _set_vote(record.participant_id, target.id, restored_target)
+            _set_vote(record.participant_id, source.id, restored_source)
+            _spend(record.participant_id, restored_source + restored_target - now)
+            db.session.delete(record)
+        source.merged_into_id = None
+        source.version += 1
+        target.version += 1
+        db.session.flush()
+        _recount(source, target)
+        _publish_cards(tx, event, source, target)
+    return source
+
+
+def split_on_unmerge(record: MergedVote, now: int, cap: int) -> tuple[int, int]:
+    """Split one participant's dots on the merged card back into (source, target).
+
+    Dots added to the target after the merge stay on the target; dots taken off it after the
+    merge come off the source's share first.
+    """
+    change = now - record.after
+    if change >= 0:
+        source, target = record.moved, record.before + change
+    else:
+        taken_from_source = min(record.moved, -change)
+        source = record.moved - taken_from_source
+        target = record.before - (-change - taken_from_source)
+    return min(source, cap), min(target, cap)
+
+
+def _set_vote(participant_id: int, suggestion_id: int, dots: int) -> None:
+    vote = db.session.get(Vote, (participant_id, suggestion_id))
+    if dots <= 0:
+        if vote is not None:
+            db.session.delete(vote)
+    elif vote is None:
+        db.session.add(Vote(participant_id=participant_id, suggestion_id=suggestion_id, dots=dots))
+    else:
+        vote.dots = dots
+
+
+def _spend(participant_id: int, delta: int) -> None:
+    db.session.execute(
+        sa.update(Participant)
+        .where(Participant.id == participant_id)
+        .values(dots_used=Participant.dots_used + delta)
+    )
+
+
+def _recount(*cards: Suggestion) -> None:
+    """Recompute the counters of a few cards from their votes (merges only, not per vote)."""
+    for card in cards:
+        total, voters = db.session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(Vote.dots), 0), sa.func.count()).where(
+                Vote.suggestion_id == card.id
+            )
+        ).one()
+        card.dots, card.voters = int(total), voters

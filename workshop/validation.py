@@ -1,0 +1,97 @@
+"""Checks for what people and API clients send: types, lengths and characters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from .errors import WorkshopError
+
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def invalid(field: str, message: Any) -> WorkshopError:
+    return WorkshopError("validation_error", message, field=field)
+
+
+def check_fields(data: Any, allowed: set[str], required: set[str] = frozenset()) -> dict:
+    """Refuse a body that is not an object, lacks a required field or has an unknown one."""
+    if not isinstance(data, dict):
+        raise WorkshopError("invalid_json", _l("The request body must be a JSON object."))
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise invalid(unknown[0], _l("Unknown field: %(field)s", field=unknown[0]))
+    for field in sorted(required):
+        if field not in data:
+            raise invalid(field, _l("This field is required: %(field)s", field=field))
+    return data
+
+
+def text(
+    value: Any, field: str, *, max_length: int, required: bool = True, multiline: bool = False
+) -> str:
+    """Normalise a text field; refuse wrong types, control characters and bad lengths."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise invalid(field, _l("%(field)s must be text.", field=field))
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
+    allowed_controls = {"\n", "\t"} if multiline else set()
+    for char in value:
+        if unicodedata.category(char) == "Cc" and char not in allowed_controls:
+            raise invalid(field, _l("%(field)s contains a control character.", field=field))
+    if required and not value:
+        raise invalid(field, _l("%(field)s must not be empty.", field=field))
+    if len(value) > max_length:
+        raise invalid(
+            field,
+            _l("%(field)s is too long (at most %(max)d characters).", field=field, max=max_length),
+        )
+    return value
+
+
+def integer(value: Any, field: str, *, minimum: int, maximum: int) -> int:
+    # bool is an int in Python; JSON true is not a number of dots.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid(field, _l("%(field)s must be a whole number.", field=field))
+    if not minimum <= value <= maximum:
+        raise invalid(
+            field,
+            _l(
+                "%(field)s must be between %(min)d and %(max)d.",
+                field=field,
+                min=minimum,
+                max=maximum,
+            ),
+        )
+    return value
+
+
+def boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise invalid(field, _l("%(field)s must be true or false.", field=field))
+    return value
+
+
+def choice(value: Any, field: str, options: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise invalid(
+            field,
+            _l("%(field)s must be one of: %(options)s", field=field, options=", ".join(options)),
+        )
+    return value
+
+
+def client_id(value: Any) -> str:
+    if not isinstance(value, str) or not CLIENT_ID.match(value):
+        raise invalid("client_id", _l("client_id must be 1 to 64 letters, digits, '-' or '_'."))
+    return value
+
+
+def optional_id(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    return integer(value, field, minimum=1, maximum=2**62)

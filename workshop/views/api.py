@@ -1,0 +1,151 @@
+"""The JSON API (`/api/v1`), documented in docs/api.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from .. import accounts, events, participants, suggestions, validation, voting
+from ..auth import current_participant, current_staff, require_participant, require_staff
+from ..errors import Forbidden, WorkshopError
+from ..models import Event, Participant, Suggestion
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def json_body() -> Any:
+    data = request.get_json(force=True, silent=True)
+    if data is None:
+        raise WorkshopError("invalid_json", _l("The request body must be valid JSON."))
+    return data
+
+
+def managed_event(code: str) -> Event:
+    event = events.get_event(code)
+    events.require_manager(require_staff(), event)
+    return event
+
+
+def is_manager(event: Event) -> bool:
+    return events.can_manage(current_staff(), event)
+
+
+def card_json(event: Event, card: Suggestion, participant: Participant | None) -> dict:
+    """One card for staff (no participant) or for a participant, with its personal marks."""
+    data = suggestions.one_json(event, card, staff=participant is None)
+    return personal([data], participant)[0] if participant else data
+
+
+def personal(cards: list[dict], participant: Participant) -> list[dict]:
+    """Mark the participant's own cards and add the participant's dots on each."""
+    me = participants.me_json(participant)
+    mine = set(me["suggestions"])
+    for card in cards:
+        card["mine"] = card["id"] in mine
+        card["my_dots"] = me["dots"].get(str(card["id"]), 0)
+    return cards
+
+
+@bp.post("/auth/token")
+def create_token():
+    data = validation.check_fields(json_body(), {"username", "password"}, {"username", "password"})
+    user = accounts.authenticate(data["username"], data["password"])
+    return {"token": accounts.issue_token(user)}
+
+
+@bp.post("/events")
+def create_event():
+    event = events.create_event(require_staff(), json_body())
+    return events.event_json(event, staff=True), 201
+
+
+@bp.get("/events/<code>")
+def get_event(code: str):
+    event = events.get_event(code)
+    return events.event_json(event, staff=is_manager(event))
+
+
+@bp.patch("/events/<code>")
+def update_event(code: str):
+    event = events.update_event(managed_event(code), json_body())
+    return events.event_json(event, staff=True)
+
+
+@bp.post("/events/<code>/participants")
+def join(code: str):
+    event = events.get_event(code)
+    participant, token = participants.join(event)
+    return {"token": token, "dots_left": participants.dots_left(participant)}, 201
+
+
+@bp.get("/events/<code>/me")
+def me(code: str):
+    event = events.get_event(code)
+    return participants.me_json(require_participant(event))
+
+
+@bp.post("/events/<code>/suggestions")
+def submit(code: str):
+    event = events.get_event(code)
+    staff = current_staff()
+    if events.can_manage(staff, event):
+        card, created = suggestions.submit(event, json_body(), user=staff)
+        return card_json(event, card, None), 201 if created else 200
+    participant = require_participant(event)
+    card, created = suggestions.submit(event, json_body(), participant=participant)
+    return card_json(event, card, participant), 201 if created else 200
+
+
+@bp.get("/events/<code>/suggestions")
+def list_suggestions(code: str):
+    event = events.get_event(code)
+    staff = is_manager(event)
+    cards = suggestions.list_json(event, staff=staff)
+    participant = None if staff else current_participant(event)
+    return {"suggestions": personal(cards, participant) if participant else cards}
+
+
+@bp.patch("/events/<code>/suggestions/<int:suggestion_id>")
+def update_suggestion(code: str, suggestion_id: int):
+    event = events.get_event(code)
+    staff = current_staff()
+    if events.can_manage(staff, event):
+        card = suggestions.update(event, suggestion_id, json_body(), user=staff)
+        return card_json(event, card, None)
+    if staff is not None:
+        raise Forbidden("forbidden", _l("You may not manage this event."))
+    participant = require_participant(event)
+    card = suggestions.update(event, suggestion_id, json_body(), participant=participant)
+    return card_json(event, card, participant)
+
+
+@bp.post("/events/<code>/suggestions/<int:suggestion_id>/merge")
+def merge(code: str, suggestion_id: int):
+    event = managed_event(code)
+    data = validation.check_fields(json_body(), {"into"}, {"into"})
+    target = suggestions.merge(event, suggestion_id, data["into"])
+    return card_json(event, target, None)
+
+
+@bp.post("/events/<code>/suggestions/<int:suggestion_id>/unmerge")
+def unmerge(code: str, suggestion_id: int):
+    event = managed_event(code)
+    card = suggestions.unmerge(event, suggestion_id)
+    return card_json(event, card, None)
+
+
+@bp.put("/events/<code>/suggestions/<int:suggestion_id>/dots")
+def set_dots(code: str, suggestion_id: int):
+    event = events.get_event(code)
+    participant = require_participant(event)
+    return voting.set_dots(event, participant, suggestion_id, json_body())
+
+
+@bp.get("/events/<code>/results")
+def results(code: str):
+    event = events.get_event(code)
+    if event.phase != "results" and not is_manager(event):
+        raise Forbidden("results_not_public", _l("The results are shown once voting has ended."))
+    return jsonify(voting.results(event))

@@ -1,0 +1,50 @@
+"""Pages for attendees on their phones: enter a code, then the event page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+
+from .. import events, participants
+from ..errors import WorkshopError
+
+bp = Blueprint("participant", __name__)
+
+COOKIE_MAX_AGE = 30 * 24 * 3600
+
+
+@bp.get("/")
+def enter_code():
+    code = request.args.get("code", "").strip()
+    error = None
+    if code:
+        try:
+            event = events.get_event(code)
+        except WorkshopError as exc:
+            error = exc
+        else:
+            return redirect(url_for("participant.event_page", code=event.code))
+    return render_template("participant/enter.html", code=code, error=error), 404 if error else 200
+
+
+@bp.get("/j/<code>")
+def event_page(code: str):
+    event = events.get_event(code)
+    if event.code != code:
+        return redirect(url_for("participant.event_page", code=event.code))
+    cookie = participants.cookie_name(event.code)
+    participant = participants.by_token(event, request.cookies.get(cookie))
+    token = None
+    if participant is None:
+        participant, token = participants.join(event)
+    response = make_response(render_template("participant/event.html", event=event))
+    if token:
+        response.set_cookie(
+            cookie,
+            token,
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
