@@ -51,9 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         http_compression=True,
     )
 
-    from . import auth, cli, i18n
+    from . import auth, cli, i18n, publish
     from .views import api, board, moderator, participant
 
+    publish.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     app.register_blueprint(participant.bp)

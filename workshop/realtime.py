@@ -12,7 +12,7 @@ from . import accounts, events, participants
 from .errors import WorkshopError
 from .extensions import db, socketio
 from .models import Event, Participant
-from .publish import room, sequencer
+from .publish import publisher, room
 from .suggestions import list_json
 
 
@@ -29,7 +29,7 @@ listeners: dict[str, Listener] = {}
 def snapshot(listener: Listener) -> dict:
     """The full state an audience sees, numbered with the room's current seq."""
     # Read seq before the state: a change committed in between arrives again, harmlessly.
-    seq = sequencer.current(room(listener.event_id, listener.audience))
+    seq = publisher().current_seq(room(listener.event_id, listener.audience))
     db.session.rollback()
     event = db.session.get(Event, listener.event_id)
     staff = listener.audience == "staff"

@@ -1,0 +1,185 @@
+"""End-to-end fixtures: a real `python run.py` (eventlet) server, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_PASSWORD = "e2e-admin-password"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.02):
+    """Poll until `condition()` is truthy and return its value; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {condition}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """A `python run.py` process on a free loopback port with its own database file."""
+
+    def __init__(self, directory: Path, extra_env: dict | None = None, args: list | None = None):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.output: list[str] = []
+        self.demo_code: str | None = None
+        env = {
+            **os.environ,
+            "WORKSHOP_DATABASE_URL": f"sqlite:///{directory / 'e2e.sqlite3'}",
+            "WORKSHOP_SECRET_KEY": "e2e-secret",
+            "WORKSHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "WORKSHOP_PUBLIC_URL": self.url,
+            "WORKSHOP_ASYNC_MODE": "eventlet",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "run.py",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *(args or []),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read_output, daemon=True)
+        self._reader.start()
+        wait_for(self._healthy, timeout=30)
+
+    def _read_output(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
+            if match := re.search(r"/j/([A-Z0-9]+)", line):
+                self.demo_code = self.demo_code or match.group(1)
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError("server exited:\n" + "".join(self.output))
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def staff_token(self) -> str:
+        response = requests.post(
+            f"{self.url}/api/v1/auth/token",
+            json={"username": "admin", "password": ADMIN_PASSWORD},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["token"]
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(timeout=5)
+        self.process.stdout.close()
+
+
+@pytest.fixture
+def start_server(tmp_path) -> Iterator[Callable[..., Server]]:
+    """Start real servers (several share one database directory); all are stopped afterwards."""
+    servers: list[Server] = []
+
+    def factory(**kwargs) -> Server:
+        server = Server(tmp_path, **kwargs)
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server) -> Server:
+    return start_server()
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; skipped without it, except under CI."""
+    executable = chromium_path()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium package (see .ci/run)")
+        pytest.skip("no Chromium found: install Debian's 'chromium' package to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="de-DE", viewport={"width": 412, "height": 915})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where browser tests keep screenshots (ignored by git, kept by CI)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
