@@ -14,6 +14,7 @@ from .database import write_transaction
 from .errors import Conflict, Forbidden, NotFound
 from .extensions import db
 from .models import MODERATION_MODES, PHASES, Area, Event, Participant, Suggestion, User, Vote
+from .tallies import counts, counts_visible
 
 #: Readable codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B pairs to confuse on a projector or by ear.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -55,6 +56,7 @@ SETTINGS = {
     "hide_counts_while_voting": ("bool",),
 }
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+CODE_FORMAT = re.compile(r"[A-Z0-9]{1,12}")
 MAX_AREAS = 30
 
 
@@ -64,7 +66,13 @@ def normalise_code(code: str) -> str:
 
 def get_event(code: str) -> Event:
     """The event with this join code, or a 404 error."""
-    event = db.session.scalar(sa.select(Event).where(Event.code == normalise_code(code)))
+    code = normalise_code(code)
+    # Checked first: a socket's auth data may hold any text, even what SQLite cannot encode.
+    event = (
+        db.session.scalar(sa.select(Event).where(Event.code == code))
+        if CODE_FORMAT.fullmatch(code)
+        else None
+    )
     if event is None:
         raise NotFound("event_not_found", _l("There is no event with this code."))
     return event
@@ -79,29 +87,8 @@ def require_manager(user: User | None, event: Event) -> None:
         raise Forbidden("forbidden", _l("You may not manage this event."))
 
 
-def counts_visible(event: Event, staff: bool) -> bool:
-    """Whether totals may be shown to this audience in the event's current phase."""
-    return staff or not (event.phase == "vote" and event.hide_counts_while_voting)
-
-
 def settings_json(event: Event) -> dict:
     return {name: getattr(event, name) for name in SETTINGS}
-
-
-def counts(event: Event) -> dict:
-    participants, dots = db.session.execute(
-        sa.select(
-            sa.func.count(Participant.id), sa.func.coalesce(sa.func.sum(Participant.dots_used), 0)
-        ).where(Participant.event_id == event.id)
-    ).one()
-    suggestions = db.session.scalar(
-        sa.select(sa.func.count(Suggestion.id)).where(
-            Suggestion.event_id == event.id,
-            Suggestion.status == "visible",
-            Suggestion.merged_into_id.is_(None),
-        )
-    )
-    return {"participants": participants, "suggestions": suggestions, "dots": int(dots)}
 
 
 def area_json(area: Area) -> dict:
@@ -116,7 +103,7 @@ def event_json(event: Event, staff: bool = False) -> dict:
         "phase": event.phase,
         "areas": [area_json(area) for area in event.areas],
         "settings": settings_json(event),
-        "counts": counts(event),
+        "counts": counts(event.id),
         "counts_visible": counts_visible(event, staff),
     }
 
@@ -147,6 +134,8 @@ def _parse_areas(raw: Any) -> list[tuple[str, str | None]]:
 
 
 def _parse_settings(raw: Any) -> dict:
+    if not isinstance(raw, dict):
+        raise validation.invalid("settings", _l("settings must be an object."))
     validation.check_fields(raw, set(SETTINGS))
     parsed = {}
     for name, value in raw.items():

@@ -8,6 +8,7 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from . import publish
 from .database import write_transaction
 from .errors import Unauthorized
 from .extensions import db
@@ -22,12 +23,13 @@ def join(event: Event) -> tuple[Participant, str]:
     """Create a participant for this event; returns it with its token (shown only once)."""
     token = secrets.token_urlsafe(32)
     event_id = event.id
-    with write_transaction():
+    with write_transaction() as tx:
         event = db.session.get(Event, event_id)
         participant = Participant(
             event_id=event.id, token_hash=hash_token(token), dots_budget=event.vote_budget
         )
         db.session.add(participant)
+        tx.on_commit(lambda: publish.tallies_changed(event_id))
     return participant, token
 
 

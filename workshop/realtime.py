@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import emit, join_room
+
+# python-socketio's exception, not the builtin one: only it takes its data to the client.
+from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from . import accounts, events, participants
 from .errors import WorkshopError
@@ -44,6 +46,12 @@ def snapshot(listener: Listener) -> dict:
     return data
 
 
+def _refuse(error: WorkshopError) -> ConnectionRefusedError:
+    """Refuse a connection; the client's `connect_error` gets `{"code", "message"}` as its data."""
+    data = error.to_json()["error"]
+    return ConnectionRefusedError(data["message"], data)
+
+
 def _identify(auth: dict) -> Listener:
     """Decide which room a new connection may join, or refuse it."""
     if not isinstance(auth, dict):
@@ -51,8 +59,11 @@ def _identify(auth: dict) -> Listener:
     code = auth.get("event") or request.args.get("event")
     role = auth.get("role") or request.args.get("role") or "board"
     token = auth.get("token")
+    # Real tokens are ASCII; anything else (even text UTF-8 cannot encode) matches nobody.
+    if not isinstance(token, str) or not token.isascii():
+        token = None
     if not isinstance(code, str) or role not in ("participant", "board", "moderator"):
-        raise ConnectionRefusedError({"code": "bad_request", "message": "event and role needed"})
+        raise _refuse(WorkshopError("bad_request", "event and role needed"))
     try:
         event = events.get_event(code)
         if role == "board":
@@ -61,14 +72,14 @@ def _identify(auth: dict) -> Listener:
             token = token or request.cookies.get(participants.cookie_name(event.code))
             participant = participants.require(event, token)
             return Listener(event.id, "public", participant.id)
-        if isinstance(token, str) and token:
+        if token:
             user = accounts.user_from_token(token)
         else:
             user = current_user if current_user.is_authenticated else None
         events.require_manager(user, event)
         return Listener(event.id, "staff")
     except WorkshopError as error:
-        raise ConnectionRefusedError(error.to_json()["error"]) from error
+        raise _refuse(error) from error
 
 
 @socketio.on("connect")

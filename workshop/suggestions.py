@@ -54,6 +54,8 @@ def suggestion_json(
             if staff or original.status == "visible"
         ],
         "dots": suggestion.dots if counts_visible(event, staff) else None,
+        # Sent back in a PATCH, so that an edit never overwrites a change the editor has not seen.
+        "version": suggestion.version,
         "created_at": suggestion.created_at.isoformat(timespec="seconds") + "Z",
     }
 
@@ -82,9 +84,9 @@ def one_json(event: Event, suggestion: Suggestion, staff: bool = False) -> dict:
 
 
 def get_in_event(event: Event, suggestion_id: Any) -> Suggestion:
-    suggestion = (
-        db.session.get(Suggestion, suggestion_id) if isinstance(suggestion_id, int) else None
-    )
+    # Out-of-range ids (a URL may carry any number of digits) would overflow SQLite's integers.
+    known = isinstance(suggestion_id, int) and 0 < suggestion_id <= validation.MAX_ID
+    suggestion = db.session.get(Suggestion, suggestion_id) if known else None
     if suggestion is None or suggestion.event_id != event.id:
         raise NotFound("suggestion_not_found", _l("This suggestion does not exist in this event."))
     return suggestion
@@ -97,6 +99,8 @@ def _publish_cards(tx: WriteTransaction, event: Event, *cards: Suggestion) -> No
             one_json(event, card, staff=True), one_json(event, card), card.is_public
         )
     tx.on_commit(lambda: publish.publish(event_id, messages))
+    # The number of public cards, shown on the screens, may have changed too.
+    tx.on_commit(lambda: publish.tallies_changed(event_id))
 
 
 def _check_area(event: Event, area_id: int | None) -> None:
@@ -107,7 +111,8 @@ def _check_area(event: Event, area_id: int | None) -> None:
         raise validation.invalid("area_id", _l("This area does not exist in this event."))
 
 
-def _check_version(suggestion: Suggestion, data: dict) -> None:
+def _check_version(event: Event, suggestion: Suggestion, data: dict, staff: bool) -> None:
+    """Refuse an edit made to an older version; the error carries the card as it is now."""
     if "version" not in data:
         return
     version = validation.integer(data["version"], "version", minimum=1, maximum=2**31)
@@ -115,6 +120,7 @@ def _check_version(suggestion: Suggestion, data: dict) -> None:
         raise Conflict(
             "version_conflict",
             _l("Someone else changed this card meanwhile. Here is the current version."),
+            card=one_json(event, suggestion, staff=staff),
         )
 
 
@@ -200,13 +206,16 @@ def update(
     if "area_id" in data:
         changes["area_id"] = validation.optional_id(data["area_id"], "area_id")
     if "status" in data:
-        allowed = ("visible", "hidden") if user else ("withdrawn",)
-        changes["status"] = validation.choice(data["status"], "status", allowed)
+        status = validation.choice(data["status"], "status", ("visible", "hidden", "withdrawn"))
+        # Approving and hiding are for staff, withdrawing for the author: a 403, not bad input.
+        if status not in (("visible", "hidden") if user else ("withdrawn",)):
+            raise Forbidden("forbidden", _l("You may not set this status."))
+        changes["status"] = status
     event_id = event.id
     with write_transaction() as tx:
         event = db.session.get(Event, event_id)
         suggestion = get_in_event(event, suggestion_id)
-        _check_version(suggestion, data)
+        _check_version(event, suggestion, data, staff=user is not None)
         if user is None:
             _check_author(event, suggestion, participant)
             text_changed = any(
@@ -240,8 +249,8 @@ def _check_author(event: Event, suggestion: Suggestion, participant: Participant
 
 def merge(event: Event, source_id: Any, into_id: Any) -> Suggestion:
     """Merge card A into card B: A's dots move to B, capped per participant, excess returned."""
-    source_id = validation.integer(source_id, "id", minimum=1, maximum=2**62)
-    into_id = validation.integer(into_id, "into", minimum=1, maximum=2**62)
+    source_id = validation.integer(source_id, "id", minimum=1, maximum=validation.MAX_ID)
+    into_id = validation.integer(into_id, "into", minimum=1, maximum=validation.MAX_ID)
     event_id = event.id
     with write_transaction() as tx:
         event = db.session.get(Event, event_id)
@@ -287,7 +296,7 @@ def merge(event: Event, source_id: Any, into_id: Any) -> Suggestion:
 
 def unmerge(event: Event, source_id: Any) -> Suggestion:
     """Undo a merge: both cards come back; dots spent meanwhile shrink the restored card's dots."""
-    source_id = validation.integer(source_id, "id", minimum=1, maximum=2**62)
+    source_id = validation.integer(source_id, "id", minimum=1, maximum=validation.MAX_ID)
     event_id = event.id
     with write_transaction() as tx:
         event = db.session.get(Event, event_id)
@@ -335,13 +344,14 @@ def split_on_unmerge(record: MergedVote, now: int, cap: int) -> tuple[int, int]:
     """Split one participant's dots on the merged card back into (source, target).
 
     Dots added to the target after the merge stay on the target; dots taken off it after the
-    merge come off the source's share first.
+    merge come off the source's share first. That share is what fitted under the cap
+    (`after - before`); the rest of `moved` went back to the budget and is claimed back.
     """
     change = now - record.after
     if change >= 0:
         source, target = record.moved, record.before + change
     else:
-        taken_from_source = min(record.moved, -change)
+        taken_from_source = min(record.after - record.before, -change)
         source = record.moved - taken_from_source
         target = record.before - (-change - taken_from_source)
     return min(source, cap), min(target, cap)

@@ -10,7 +10,9 @@ from flask_babel import lazy_gettext as _l
 
 from .errors import WorkshopError
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: Largest id accepted from outside; SQLite integers are 64-bit.
+MAX_ID = 2**62
 
 
 def invalid(field: str, message: Any) -> WorkshopError:
@@ -41,8 +43,12 @@ def text(
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
     allowed_controls = {"\n", "\t"} if multiline else set()
     for char in value:
-        if unicodedata.category(char) == "Cc" and char not in allowed_controls:
+        category = unicodedata.category(char)
+        if category == "Cc" and char not in allowed_controls:
             raise invalid(field, _l("%(field)s contains a control character.", field=field))
+        # A lone surrogate (possible in JSON) cannot be stored as UTF-8.
+        if category == "Cs":
+            raise invalid(field, _l("%(field)s is not valid text.", field=field))
     if required and not value:
         raise invalid(field, _l("%(field)s must not be empty.", field=field))
     if len(value) > max_length:
@@ -86,7 +92,7 @@ def choice(value: Any, field: str, options: tuple[str, ...]) -> str:
 
 
 def client_id(value: Any) -> str:
-    if not isinstance(value, str) or not CLIENT_ID.match(value):
+    if not isinstance(value, str) or not CLIENT_ID.fullmatch(value):
         raise invalid("client_id", _l("client_id must be 1 to 64 letters, digits, '-' or '_'."))
     return value
 
@@ -94,4 +100,12 @@ def client_id(value: Any) -> str:
 def optional_id(value: Any, field: str) -> int | None:
     if value is None:
         return None
-    return integer(value, field, minimum=1, maximum=2**62)
+    return integer(value, field, minimum=1, maximum=MAX_ID)
+
+
+def credentials(username: Any, password: Any) -> tuple[str, str]:
+    """A login's user name and password, normalised as `accounts.create_user` stored them."""
+    return (
+        text(username, "username", max_length=64),
+        text(password, "password", max_length=200),
+    )

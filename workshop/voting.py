@@ -6,11 +6,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 
 from . import publish, validation
 from .database import write_transaction
 from .errors import Conflict
-from .events import counts_visible
 from .extensions import db
 from .models import Event, Participant, Suggestion, Vote
 from .participants import dots_left
@@ -44,7 +44,11 @@ def set_dots(event: Event, participant: Participant, suggestion_id: Any, data: A
         if delta > dots_left(participant):
             raise Conflict(
                 "budget_exceeded",
-                _l("You have only %(n)d dots left.", n=dots_left(participant)),
+                _nl(
+                    "You have only %(num)d dot left.",
+                    "You have only %(num)d dots left.",
+                    dots_left(participant),
+                ),
             )
         if delta:
             if vote is None:
@@ -57,11 +61,10 @@ def set_dots(event: Event, participant: Participant, suggestion_id: Any, data: A
                 vote.dots = dots
             voters = (current == 0) - (dots == 0)
             # Counters change in SQL, so concurrent voters on one card cannot lose an update.
-            total = db.session.scalar(
+            db.session.execute(
                 sa.update(Suggestion)
                 .where(Suggestion.id == suggestion.id)
                 .values(dots=Suggestion.dots + delta, voters=Suggestion.voters + voters)
-                .returning(Suggestion.dots)
             )
             left = db.session.scalar(
                 sa.update(Participant)
@@ -69,9 +72,8 @@ def set_dots(event: Event, participant: Participant, suggestion_id: Any, data: A
                 .values(dots_used=Participant.dots_used + delta)
                 .returning(Participant.dots_budget - Participant.dots_used)
             )
-            public = counts_visible(event, staff=False)
             suggestion_id = suggestion.id
-            tx.on_commit(lambda: publish.dots_changed(event_id, {suggestion_id: total}, public))
+            tx.on_commit(lambda: publish.tallies_changed(event_id, [suggestion_id]))
         else:
             left = dots_left(participant)
         result = {"suggestion_id": suggestion.id, "dots": dots, "dots_left": left}

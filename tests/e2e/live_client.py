@@ -207,6 +207,8 @@ class LiveClient:
                     self.cards[int(key)]["dots"] = value
         elif kind == "event":
             self.event = data
+        elif kind == "counts":
+            self.event = {**self.event, "counts": data}
         else:
             raise AssertionError(f"unknown change type {kind!r}")
 

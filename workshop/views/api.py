@@ -16,7 +16,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def json_body() -> Any:
-    data = request.get_json(force=True, silent=True)
+    try:
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:
+        # Deeply nested arrays exhaust the JSON parser's stack; that is bad input, not a crash.
+        data = None
     if data is None:
         raise WorkshopError("invalid_json", _l("The request body must be valid JSON."))
     return data
@@ -51,7 +55,7 @@ def personal(cards: list[dict], participant: Participant) -> list[dict]:
 @bp.post("/auth/token")
 def create_token():
     data = validation.check_fields(json_body(), {"username", "password"}, {"username", "password"})
-    user = accounts.authenticate(data["username"], data["password"])
+    user = accounts.authenticate(*validation.credentials(data["username"], data["password"]))
     return {"token": accounts.issue_token(user)}
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, events, suggestions, voting
+from .. import accounts, events, suggestions, validation, voting
 from ..errors import WorkshopError
 from ..models import PHASES
 from .board import join_url
@@ -27,7 +27,9 @@ def login():
     if request.method == "POST":
         try:
             user = accounts.authenticate(
-                request.form.get("username", ""), request.form.get("password", "")
+                *validation.credentials(
+                    request.form.get("username", ""), request.form.get("password", "")
+                )
             )
         except WorkshopError as exc:
             error = exc

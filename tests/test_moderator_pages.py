@@ -1,0 +1,228 @@
+"""The plain moderator pages: login, dashboard, the event page and its form actions; escaping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from workshop.extensions import socketio
+
+CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client, path):
+    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def login(client, username, password="password-123", next_page=""):
+    token = csrf_token(client, "/login")
+    form = {"username": username, "password": password, "csrf_token": token}
+    return client.post(f"/login{next_page}", data=form)
+
+
+@pytest.fixture
+def anna(make_staff):
+    """A moderator who can log in as `anna`; returns her API caller."""
+    return make_staff(username="anna")
+
+
+@pytest.fixture
+def page(app, anna, make_event, submit):
+    """Anna's event with two cards, and a browser logged in as Anna: (code, cards, browser, act)."""
+    event = make_event(owner=anna)
+    code = event["code"]
+    cards = [submit(anna, code, f"Card {i}")["id"] for i in range(2)]
+    browser = app.test_client()
+    assert login(browser, "anna").status_code == 302
+
+    def act(action, **fields):
+        form = {"action": action, "csrf_token": csrf_token(browser, f"/moderate/{code}"), **fields}
+        return browser.post(f"/moderate/{code}/action", data=form)
+
+    return event, cards, browser, act
+
+
+def cards_of(api, code):
+    return {card["id"]: card for card in api.get(f"/events/{code}/suggestions").json["suggestions"]}
+
+
+@pytest.mark.parametrize("path", ["/moderate/", "/moderate/ABCDEF"])
+def test_anonymous_users_are_sent_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+
+
+def test_anonymous_actions_change_nothing(client, make_event, staff, submit):
+    code = make_event()["code"]
+    card = submit(staff, code)
+    response = client.post(f"/moderate/{code}/action", data={"action": "hide", "card": card["id"]})
+    assert response.status_code == 302 and response.location.startswith("/login")
+    assert cards_of(staff, code)[card["id"]]["status"] == "visible"
+
+
+def test_login_leads_to_the_dashboard_with_own_events_only(app, anna, make_event):
+    mine, theirs = make_event(owner=anna)["code"], make_event()["code"]
+    browser = app.test_client()
+    response = login(browser, "anna")
+    assert (response.status_code, response.location) == (302, "/moderate/")
+    html = browser.get("/moderate/").get_data(as_text=True)
+    assert mine in html and theirs not in html
+
+
+@pytest.mark.parametrize(
+    ("next_page", "location"), [("/moderate/X", "/moderate/X"), ("//evil.example", "/moderate/")]
+)
+def test_login_goes_back_to_local_pages_only(app, anna, next_page, location):
+    response = login(app.test_client(), "anna", next_page=f"?next={next_page}")
+    assert response.location == location
+
+
+def test_wrong_password(app, anna):
+    browser = app.test_client()
+    response = login(browser, "anna", password="wrong-password")
+    assert response.status_code == 401
+    assert browser.get("/moderate/").status_code == 302
+
+
+def test_login_form_needs_its_csrf_token(app, anna):
+    browser = app.test_client()
+    browser.get("/login")
+    response = browser.post("/login", data={"username": "anna", "password": "password-123"})
+    assert response.status_code == 400
+    assert browser.get("/moderate/").status_code == 302
+
+
+def test_create_an_event_from_the_dashboard(app, anna):
+    browser = app.test_client()
+    login(browser, "anna")
+    form = {
+        "title": "Plenum",
+        "areas": "Bildung\n\nArbeit\n",
+        "csrf_token": csrf_token(browser, "/moderate/"),
+    }
+    response = browser.post("/moderate/", data=form)
+    code = response.location.rsplit("/", 1)[1]
+    assert [area["name"] for area in anna.get(f"/events/{code}").json["areas"]] == [
+        "Bildung",
+        "Arbeit",
+    ]
+
+
+def test_event_page_lists_cards_and_results(page):
+    event, cards, browser, _ = page
+    html = browser.get(f"/moderate/{event['code']}").get_data(as_text=True)
+    assert f'id="card-{cards[0]}"' in html and f'id="card-{cards[1]}"' in html
+    results = html.split('id="results-heading"')[1]
+    assert "Card 0" in results and "Card 1" in results
+
+
+def test_phase_action(page, anna):
+    event, _, _, act = page
+    response = act("phase", phase="vote")
+    assert (response.status_code, response.location) == (302, f"/moderate/{event['code']}")
+    assert anna.get(f"/events/{event['code']}").json["phase"] == "vote"
+
+
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        ([("hide", {})], {"status": "hidden"}),
+        ([("hide", {}), ("show", {})], {"status": "visible"}),
+        ([("move", {"area_id": "{area}"})], {"area_id": "{area}"}),
+        ([("move", {"area_id": "{area}"}), ("move", {"area_id": ""})], {"area_id": None}),
+        ([("merge", {"into": "{other}"})], {"status": "merged", "merged_into": "{other}"}),
+        (
+            [("merge", {"into": "{other}"}), ("unmerge", {})],
+            {"status": "visible", "merged_into": None},
+        ),
+    ],
+)
+def test_card_actions(page, anna, actions, expected):
+    event, cards, _, act = page
+    ids = {"{area}": event["areas"][1]["id"], "{other}": cards[1]}
+    for action, fields in actions:
+        assert (
+            act(action, card=cards[0], **{k: ids.get(v, v) for k, v in fields.items()}).status_code
+            == 302
+        )
+    card = cards_of(anna, event["code"])[cards[0]]
+    assert {key: card[key] for key in expected} == {k: ids.get(v, v) for k, v in expected.items()}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"action": "merge", "card": "{card}", "into": "{card}"},
+        {"action": "merge", "card": "x"},
+        {"action": "explode", "card": "{card}"},
+        {"action": "hide", "card": "99999999999999999999"},
+    ],
+)
+def test_refused_actions_are_flashed(page, anna, fields):
+    event, cards, browser, act = page
+    before = cards_of(anna, event["code"])
+    response = act(**{k: str(cards[0]) if v == "{card}" else v for k, v in fields.items()})
+    assert response.status_code == 302
+    assert 'class="flash flash-error"' in browser.get(response.location).get_data(as_text=True)
+    assert cards_of(anna, event["code"]) == before
+
+
+def test_actions_need_the_csrf_token(page, anna):
+    event, cards, browser, _ = page
+    response = browser.post(
+        f"/moderate/{event['code']}/action", data={"action": "hide", "card": cards[0]}
+    )
+    assert response.status_code == 400
+    assert cards_of(anna, event["code"])[cards[0]]["status"] == "visible"
+
+
+def test_other_moderators_events_are_forbidden(app, anna, make_event, submit, staff):
+    code = make_event()["code"]
+    card = submit(staff, code)
+    browser = app.test_client()
+    login(browser, "anna")
+    assert browser.get(f"/moderate/{code}").status_code == 403
+    form = {"action": "hide", "card": card["id"], "csrf_token": csrf_token(browser, "/moderate/")}
+    assert browser.post(f"/moderate/{code}/action", data=form).status_code == 403
+    assert cards_of(staff, code)[card["id"]]["status"] == "visible"
+
+
+def test_logged_in_moderator_listens_without_a_token(app, page):
+    event, _, browser, _ = page
+    sio = socketio.test_client(
+        app, flask_test_client=browser, auth={"event": event["code"], "role": "moderator"}
+    )
+    assert sio.is_connected()
+    sio.disconnect()
+
+
+def test_logout(page):
+    _, _, browser, _ = page
+    browser.post("/logout", data={"csrf_token": csrf_token(browser, "/moderate/")})
+    assert browser.get("/moderate/").status_code == 302
+
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    ("path", "staff_page"),
+    [
+        ("/moderate/{code}", True),
+        ("/events/{code}/report", True),
+        ("/board/{code}", False),
+        ("/j/{code}", False),
+    ],
+)
+def test_participant_text_is_escaped_on_every_page(app, page, anna, join, submit, path, staff_page):
+    event, cards, browser, _ = page
+    code = event["code"]
+    card = submit(join(code), code, SCRIPT, body=SCRIPT)
+    anna.post(f"/events/{code}/suggestions/{cards[0]}/merge", json={"into": card["id"]})
+    anna.patch(f"/events/{code}", json={"phase": "results"})
+    response = (browser if staff_page else app.test_client()).get(path.format(code=code))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and SCRIPT not in html
+    assert not staff_page or "&lt;script&gt;alert(1)&lt;/script&gt;" in html
