@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 
-from .. import events, participants
+from .. import events, participants, suggestions
 from ..errors import WorkshopError
+from ..models import Event, Participant
 
 bp = Blueprint("participant", __name__)
 
@@ -26,6 +27,19 @@ def enter_code():
     return render_template("participant/enter.html", code=code, error=error), 404 if error else 200
 
 
+def own_pending(event: Event, participant: Participant) -> list[dict]:
+    """The participant's cards waiting for approval, which the public snapshot leaves out."""
+    cards = [
+        suggestions.get_in_event(event, card_id)
+        for card_id in participants.me_json(participant)["suggestions"]
+    ]
+    return [
+        {**suggestions.one_json(event, card), "mine": True, "my_dots": 0}
+        for card in cards
+        if card.status == "pending" and card.merged_into_id is None
+    ]
+
+
 @bp.get("/j/<code>")
 def event_page(code: str):
     event = events.get_event(code)
@@ -36,7 +50,14 @@ def event_page(code: str):
     token = None
     if participant is None:
         participant, token = participants.join(event)
-    response = make_response(render_template("participant/event.html", event=event))
+    response = make_response(
+        render_template(
+            "participant/event.html",
+            event=event,
+            own_pending=own_pending(event, participant),
+            limits={"title": suggestions.TITLE_MAX, "body": suggestions.BODY_MAX},
+        )
+    )
     if token:
         response.set_cookie(
             cookie,

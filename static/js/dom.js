@@ -1,0 +1,89 @@
+// Small DOM helpers shared by the live pages. User text only ever goes in through textContent.
+
+/** Create an element: `h("p", {class: "x", dir: "auto"}, "text", child)`. */
+export function h(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** Read the JSON a template put into `<script type="application/json" id=...>`. */
+export function pageData(id = "page-data") {
+  return JSON.parse(document.getElementById(id).textContent);
+}
+
+/** Fill `{name}` placeholders of a translated string. */
+export function format(template, values) {
+  return template.replace(/\{(\w+)\}/g, (match, name) =>
+    name in values ? String(values[name]) : match,
+  );
+}
+
+const pluralRules = new Intl.PluralRules(document.documentElement.lang || "de");
+
+/** Pick the plural form the page's language needs; the template gives "one" and "other". */
+export function plural(forms, n) {
+  return format(forms[pluralRules.select(n)] ?? forms.other, { n });
+}
+
+/** Group numbers as the page's language does. */
+export function number(n) {
+  return new Intl.NumberFormat(document.documentElement.lang || "de").format(n);
+}
+
+const signatures = new WeakMap();
+
+/**
+ * Keep `container`'s children in the order of `items`, rebuilding only the items whose signature
+ * changed, so that focus and scroll position survive a live update.
+ */
+export function reconcile(container, items, { key, signature, build }) {
+  const old = new Map();
+  for (const node of container.children) old.set(node.dataset.key, node);
+  let previous = null;
+  for (const item of items) {
+    const id = String(key(item));
+    const sig = signature(item);
+    let node = old.get(id);
+    old.delete(id);
+    if (!node || signatures.get(node) !== sig) {
+      const fresh = build(item);
+      fresh.dataset.key = id;
+      signatures.set(fresh, sig);
+      if (node) replaceKeepingFocus(node, fresh);
+      node = fresh;
+    }
+    const expected = previous ? previous.nextSibling : container.firstChild;
+    if (node !== expected) container.insertBefore(node, expected);
+    previous = node;
+  }
+  for (const node of old.values()) node.remove();
+}
+
+// Controls carry data-focus="..." so that a rebuilt card can give focus back to "the same" button.
+function replaceKeepingFocus(node, fresh) {
+  const active = document.activeElement;
+  const focusKey = node.contains(active) ? active.dataset.focus : undefined;
+  node.replaceWith(fresh);
+  if (focusKey) fresh.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`)?.focus();
+}
+
+/** A random UUID; crypto.randomUUID() exists only on HTTPS, and venues often serve plain HTTP. */
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const parts = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20)];
+  return [...parts, hex.slice(20)].join("-");
+}

@@ -1,0 +1,113 @@
+// The live-state protocol (docs/api.md, "Live updates"): one snapshot, then numbered changes.
+// Shared by the attendee page, the board and the moderator console.
+
+import { io } from "../vendor/socket.io/socket.io.esm.min.js";
+
+/**
+ * Follow one event's live state as `role` ("participant", "board" or "moderator").
+ *
+ * `onUpdate(state, update)` runs after each snapshot (`update.type === "snapshot"`) and after each
+ * change (`update.type` is the change type, `update.data` its data, `update.previous` the card or
+ * event as it was before). `onConnection(connected)` reports the socket; `onRefused(message)` runs
+ * when the server will not let this client in (it does not retry then); `message` is the server's
+ * translated reason, or null.
+ */
+export function follow(options) {
+  const { code, role, token, onUpdate, onConnection = () => {}, onRefused = () => {} } = options;
+  const connect = options.connect ?? io; // tests pass a fake socket here
+  const state = { event: null, cards: new Map(), me: null };
+  let seq = null; // null until a snapshot arrived, and again while waiting for a resync
+  let waiting = []; // changes that arrived while seq was null
+
+  const auth = { event: code, role };
+  if (token) auth.token = token;
+  const socket = connect({ auth });
+
+  socket.on("connect", () => onConnection(true));
+  socket.on("disconnect", () => {
+    // The server sends a fresh snapshot by itself when we are back.
+    seq = null;
+    waiting = [];
+    onConnection(false);
+  });
+  socket.on("connect_error", (error) => {
+    if (socket.active) onConnection(false);
+    // Only the server's own message is translated; the client library's text is not.
+    else onRefused(error?.data?.message ?? null);
+  });
+
+  socket.on("snapshot", (snapshot) => {
+    seq = snapshot.seq;
+    state.event = snapshot.event;
+    state.cards = new Map(snapshot.suggestions.map((card) => [card.id, card]));
+    if (snapshot.me) state.me = snapshot.me;
+    onUpdate(state, { type: "snapshot" });
+    const buffered = waiting.sort((a, b) => a.seq - b.seq);
+    waiting = [];
+    for (const change of buffered) receive(change);
+  });
+
+  socket.on("change", receive);
+
+  function receive(change) {
+    if (seq === null) {
+      waiting.push(change);
+      return;
+    }
+    if (change.seq <= seq) return; // already part of the snapshot
+    if (change.seq !== seq + 1) {
+      // A message was lost: start again from a snapshot, keeping what came meanwhile.
+      seq = null;
+      waiting = [change];
+      socket.emit("resync");
+      return;
+    }
+    seq = change.seq;
+    const previous = apply(state, change);
+    onUpdate(state, { type: change.type, data: change.data, previous });
+  }
+
+  return {
+    state,
+    socket,
+    /** Ask for a fresh snapshot, e.g. after the page was hidden for a long time. */
+    resync() {
+      if (seq === null) return;
+      seq = null;
+      socket.emit("resync");
+    },
+    close: () => socket.close(),
+  };
+}
+
+/** Apply one change to the state; return what it replaced (a card, the event or null). */
+export function apply(state, { type, data }) {
+  if (type === "suggestion") {
+    const previous = state.cards.get(data.id) ?? null;
+    state.cards.set(data.id, data);
+    return previous;
+  }
+  if (type === "removed") {
+    const previous = state.cards.get(data.id) ?? null;
+    state.cards.delete(data.id);
+    return previous;
+  }
+  if (type === "dots") {
+    for (const [id, dots] of Object.entries(data.totals)) {
+      const card = state.cards.get(Number(id));
+      if (card) state.cards.set(card.id, { ...card, dots });
+    }
+    return null;
+  }
+  if (type === "event") {
+    const previous = state.event;
+    state.event = data;
+    return previous;
+  }
+  if (type === "counts") {
+    const previous = state.event;
+    state.event = { ...state.event, counts: data };
+    return previous;
+  }
+  return null;
+}

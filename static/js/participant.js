@@ -1,0 +1,432 @@
+// The attendee page: file suggestions, see every card live, spend dots. The server decides every
+// rule; this page shows its state and its answers.
+
+import { createApi } from "./api.js";
+import { format, h, pageData, plural, reconcile } from "./dom.js";
+import { follow } from "./live.js";
+import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-form.js";
+
+const data = pageData();
+const t = data.strings;
+const api = createApi(data.api, t);
+const $ = (id) => document.getElementById(id);
+
+const view = {
+  filter: "all",
+  editing: null, // id of the card whose edit form is open
+  confirming: null, // id of the card whose withdrawal waits for a second tap
+  busy: new Set(), // card ids with a request on its way
+  errors: new Map(), // card id -> the server's message
+  // Own cards waiting for approval: the public live stream does not carry them.
+  ownPending: new Map(data.own_pending.map((card) => [card.id, card])),
+};
+
+// -- live state ---------------------------------------------------------------------------------
+
+function onUpdate(state, update) {
+  const { type, data: change, previous } = update;
+  if (type === "snapshot") {
+    for (const id of view.ownPending.keys()) if (state.cards.has(id)) view.ownPending.delete(id);
+  } else if (type === "suggestion") {
+    view.ownPending.delete(change.id); // approved, so it is public now
+  }
+  if (needsMe()) refreshMe();
+  if (type === "snapshot") $("live-error").hidden = true;
+  if (type === "snapshot" || type === "event") fillAreaSelects(state.event.areas);
+  render();
+
+  function needsMe() {
+    if (type === "event") return previous?.settings.vote_budget !== change.settings.vote_budget;
+    if (type !== "suggestion" && type !== "removed") return false;
+    if (myDotsOn(change.id) > 0) return true;
+    // A merge or unmerge moves dots and may give some back; without dots nothing can move.
+    const before = JSON.stringify(previous?.merged_from ?? []);
+    const merged = type === "suggestion" && before !== JSON.stringify(change.merged_from);
+    return merged && Object.values(state.me?.dots ?? {}).some((n) => n > 0);
+  }
+}
+
+let meTimer = 0;
+
+/**
+ * Re-read /me soon. A merge or a new budget reaches every phone at once; a random delay of up to
+ * a second spreads their requests, and one request answers a burst of changes.
+ */
+function refreshMe() {
+  if (meTimer) return;
+  meTimer = setTimeout(async () => {
+    meTimer = 0;
+    try {
+      live.state.me = await api("GET", "/me");
+      render();
+    } catch (error) {
+      showLiveError(error.message);
+    }
+  }, Math.random() * 1000);
+}
+
+function myDotsOn(id) {
+  return live.state.me?.dots[String(id)] ?? 0;
+}
+
+function isMine(card) {
+  return Boolean(card.mine) || Boolean(live.state.me?.suggestions.includes(card.id));
+}
+
+// -- rendering ----------------------------------------------------------------------------------
+
+let frame = 0;
+function render() {
+  // Many changes can arrive in one burst; draw once per frame.
+  if (!frame) frame = requestAnimationFrame(draw);
+}
+
+function draw() {
+  frame = 0;
+  const { event, me } = live.state;
+  if (!event) return;
+  document.body.className = `participant-page phase-${event.phase}`;
+  if (event.phase !== "collect") view.editing = view.confirming = null;
+  setText($("event-title"), event.title);
+  setText($("event-question"), event.question);
+  $("event-question").hidden = !event.question;
+  setText($("phase-label"), data.phases[event.phase] ?? event.phase);
+  setText($("phase-instruction"), data.instructions[event.phase] ?? "");
+  $("submit-section").hidden = event.phase !== "collect";
+
+  const voting = event.phase === "vote" && me;
+  $("dots-bar").hidden = !voting;
+  if (voting) {
+    setText($("dots-left"), format(t.dots_left, { left: me.dots_left, budget: me.dots_budget }));
+    $("dots-left").dataset.dotsLeft = me.dots_left;
+  }
+
+  const cards = visibleCards();
+  const areas = new Map(event.areas.map((area) => [area.id, area]));
+  const list = $("cards");
+  list.setAttribute("aria-busy", "false");
+  reconcile(list, cards, {
+    key: (card) => card.id,
+    signature: (card) => signature(card, areas),
+    build: (card) => buildCard(card, areas),
+  });
+  setText($("cards-count"), plural(t.cards_count, cards.length));
+  $("cards-empty").hidden = cards.length > 0;
+}
+
+function visibleCards() {
+  const { event, cards } = live.state;
+  const all = new Map(cards);
+  for (const [id, card] of view.ownPending) all.set(id, card);
+  let shown = [...all.values()];
+  if (view.filter === "none") shown = shown.filter((card) => card.area_id === null);
+  else if (view.filter !== "all") {
+    shown = shown.filter((card) => String(card.area_id) === view.filter);
+  }
+  // Results read best first; before that, cards keep the order they were filed in.
+  if (event.phase === "results") {
+    shown.sort((a, b) => (b.dots ?? 0) - (a.dots ?? 0) || a.id - b.id);
+  } else {
+    shown.sort((a, b) => a.id - b.id);
+  }
+  return shown;
+}
+
+function signature(card, areas) {
+  const { event, me } = live.state;
+  if (view.editing === card.id) return `editing ${JSON.stringify(event.areas)}`;
+  return JSON.stringify([
+    card,
+    areas.get(card.area_id) ?? null,
+    isMine(card),
+    myDotsOn(card.id),
+    event.phase,
+    event.counts_visible,
+    event.settings.max_dots_per_suggestion,
+    me?.dots_left ?? null,
+    view.confirming === card.id,
+    view.busy.has(card.id),
+    view.errors.get(card.id) ?? null,
+  ]);
+}
+
+function buildCard(card, areas) {
+  const { event } = live.state;
+  const area = areas.get(card.area_id);
+  const mine = isMine(card);
+  const pending = card.status === "pending";
+  const titleId = `card-title-${card.id}`;
+  const editing = view.editing === card.id;
+  const item = h("li", {
+    class: ["card", mine && "mine", pending && "pending"].filter(Boolean).join(" "),
+    id: `card-${card.id}`,
+    "aria-labelledby": editing ? null : titleId,
+  });
+  if (area) item.style.setProperty("--area-color", area.color);
+
+  // The area's name is always written out: colour is never the only signal.
+  item.append(
+    h(
+      "p",
+      { class: "card-area" },
+      area && h("span", { class: "swatch", "aria-hidden": "true" }),
+      h("span", { dir: "auto" }, area ? area.name : t.no_area),
+    ),
+  );
+  if (editing) {
+    const onSaved = (saved) => {
+      remember(saved);
+      stopEdit(card.id);
+    };
+    const onCancel = () => stopEdit(card.id);
+    item.append(editForm(card, { api, t, areas: event.areas, limits, onSaved, onCancel }));
+    return item;
+  }
+  item.append(h("h3", { class: "card-title", id: titleId, dir: "auto" }, card.title));
+  if (card.body) item.append(h("p", { class: "card-body", dir: "auto" }, card.body));
+
+  const badges = h("p", { class: "badges" });
+  if (mine) badges.append(h("span", { class: "badge badge-mine" }, t.mine));
+  if (pending) badges.append(h("span", { class: "badge badge-pending" }, t.pending));
+  if (card.merged_from.length) {
+    const text = plural(t.merged_from, card.merged_from.length);
+    badges.append(h("span", { class: "badge badge-merged" }, text));
+  }
+  if (showsDots(card, event)) {
+    badges.append(h("span", { class: "badge badge-dots" }, plural(t.dots, card.dots)));
+  }
+  if (badges.childElementCount) item.append(badges);
+
+  if (event.phase === "collect" && mine) item.append(authorControls(card));
+  if (event.phase === "vote" && !pending) item.append(dotControls(card, titleId));
+  const error = view.errors.get(card.id);
+  if (error) item.append(h("p", { class: "field-error", role: "alert" }, error));
+  return item;
+}
+
+/** Totals only where the server allows them; "0 dots" on every card while collecting is noise. */
+function showsDots(card, event) {
+  if (!event.counts_visible || card.dots === null || card.dots === undefined) return false;
+  if (card.status === "pending") return false;
+  return card.dots > 0 || event.phase === "vote" || event.phase === "results";
+}
+
+function authorControls(card) {
+  const describedBy = `card-title-${card.id}`;
+  if (view.confirming === card.id) {
+    // "Yes" sits where "Edit" was, so a double tap on "Withdraw" lands on "Cancel".
+    return h(
+      "div",
+      { class: "confirm" },
+      h("p", {}, t.withdraw_confirm),
+      h(
+        "div",
+        { class: "button-row" },
+        button(t.withdraw_yes, "withdraw-yes", () => withdraw(card), {
+          class: "danger",
+          inactive: view.busy.has(card.id),
+        }),
+        button(t.cancel, "withdraw-cancel", () => confirmWithdraw(null, card.id, "withdraw"), {
+          class: "secondary",
+        }),
+      ),
+    );
+  }
+  return h(
+    "div",
+    { class: "button-row" },
+    button(t.edit, "edit", () => startEdit(card), { class: "secondary", describedBy }),
+    button(t.withdraw, "withdraw", () => confirmWithdraw(card.id, card.id, "withdraw-cancel"), {
+      class: "secondary",
+      describedBy,
+    }),
+  );
+}
+
+function dotControls(card, titleId) {
+  const { event, me } = live.state;
+  const mine = myDotsOn(card.id);
+  const busy = view.busy.has(card.id);
+  const cap = event.settings.max_dots_per_suggestion;
+  // Convenience only: with no dots left "+" does nothing; the server judges every request.
+  const noneLeft = !me || me.dots_left <= 0;
+  const minus = [h("span", { "aria-hidden": "true" }, "−"), hidden(t.remove_dot)];
+  const plus = [h("span", { "aria-hidden": "true" }, "+"), hidden(t.add_dot)];
+  return h(
+    "div",
+    { class: "dot-control" },
+    button(minus, "minus", () => setDots(card, mine - 1), {
+      class: "dot-button",
+      describedBy: titleId,
+      inactive: busy || mine <= 0,
+    }),
+    h(
+      "p",
+      { class: "my-dots", "data-my-dots": mine },
+      h("span", { class: "pips", "aria-hidden": "true" }, pips(mine, cap)),
+      h("span", {}, format(t.my_dots, { n: mine })),
+      h("span", { class: "cap" }, format(t.cap, { cap })),
+    ),
+    button(plus, "plus", () => setDots(card, mine + 1), {
+      class: "dot-button",
+      describedBy: titleId,
+      inactive: busy || noneLeft,
+    }),
+  );
+}
+
+/**
+ * A button that keeps focus while it cannot act: aria-disabled instead of disabled, because a
+ * disabled button drops the focus of someone tapping "+" repeatedly.
+ */
+function button(label, focusKey, action, options = {}) {
+  const { class: className = null, describedBy = null, inactive = false } = options;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: className,
+      "data-focus": focusKey,
+      "aria-describedby": describedBy,
+      "aria-disabled": inactive ? "true" : null,
+      onclick: () => {
+        if (!inactive) action();
+      },
+    },
+    label,
+  );
+}
+
+function hidden(text) {
+  return h("span", { class: "visually-hidden" }, text);
+}
+
+function pips(mine, cap) {
+  // Filled and empty circles up to the cap; a plain number is clearer beyond ten.
+  if (cap > 10) return "";
+  return "●".repeat(Math.min(mine, cap)) + "○".repeat(Math.max(cap - mine, 0));
+}
+
+// -- actions ------------------------------------------------------------------------------------
+
+function startEdit(card) {
+  view.editing = card.id;
+  view.confirming = null;
+  draw();
+  $(`edit-${card.id}-title`)?.focus();
+}
+
+function stopEdit(id) {
+  view.editing = null;
+  draw();
+  $(`card-${id}`)?.querySelector('[data-focus="edit"]')?.focus();
+}
+
+function confirmWithdraw(id, cardId, focusKey) {
+  view.confirming = id;
+  draw();
+  $(`card-${cardId}`)?.querySelector(`[data-focus="${focusKey}"]`)?.focus();
+}
+
+async function withdraw(card) {
+  if (view.busy.has(card.id)) return;
+  view.busy.add(card.id);
+  view.errors.delete(card.id);
+  render();
+  try {
+    remember(await api("PATCH", `/suggestions/${card.id}`, { status: "withdrawn" }));
+    view.confirming = null;
+    $("cards-heading").focus();
+  } catch (error) {
+    view.errors.set(card.id, error.message);
+  } finally {
+    view.busy.delete(card.id);
+    render();
+  }
+}
+
+async function setDots(card, dots) {
+  view.busy.add(card.id);
+  view.errors.delete(card.id);
+  render();
+  try {
+    const result = await api("PUT", `/suggestions/${card.id}/dots`, { dots });
+    const me = live.state.me;
+    if (me) {
+      me.dots[String(result.suggestion_id)] = result.dots;
+      me.dots_left = result.dots_left;
+    }
+  } catch (error) {
+    view.errors.set(card.id, error.message);
+  } finally {
+    view.busy.delete(card.id);
+    render();
+  }
+}
+
+/** Show a card the API just returned, before (or instead of) the live stream's copy. */
+function remember(card) {
+  const me = live.state.me;
+  if (me && !me.suggestions.includes(card.id)) me.suggestions.push(card.id);
+  if (card.status === "pending") {
+    view.ownPending.set(card.id, card);
+    live.state.cards.delete(card.id);
+  } else {
+    view.ownPending.delete(card.id);
+    if (card.status === "visible" && !card.merged_into) live.state.cards.set(card.id, card);
+    else live.state.cards.delete(card.id);
+  }
+  render();
+}
+
+// -- areas, filter, connection ------------------------------------------------------------------
+
+$("area-filter").addEventListener("change", (changeEvent) => {
+  view.filter = changeEvent.target.value;
+  draw();
+});
+
+let shownAreas = null;
+
+function fillAreaSelects(areas) {
+  // Rebuilding an open <select> closes it on some phones, so only touch it when areas changed.
+  const key = JSON.stringify(areas);
+  if (key === shownAreas) return;
+  shownAreas = key;
+  const area = $("new-area");
+  fillAreaSelect(area, areas, area.value, [area.options[0]]);
+  const filter = $("area-filter");
+  const [first, last] = [filter.options[0], filter.options[filter.options.length - 1]];
+  fillAreaSelect(filter, areas, view.filter, [first, last]);
+  if (filter.value !== view.filter) view.filter = filter.value;
+}
+
+function showConnection(message) {
+  const mark = $("connection");
+  mark.textContent = message ?? "";
+  mark.hidden = !message;
+}
+
+function showLiveError(message) {
+  const box = $("live-error");
+  box.textContent = message;
+  box.hidden = false;
+  $("cards").setAttribute("aria-busy", "false");
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+// -- start --------------------------------------------------------------------------------------
+
+const limits = initNewSuggestionForm({ api, t, onFiled: remember });
+
+const live = follow({
+  code: data.code,
+  role: "participant",
+  onUpdate,
+  onConnection: (connected) => showConnection(connected ? null : t.reconnecting),
+  onRefused: (message) => showLiveError(message || t.unknown_error),
+});
+showConnection(t.connecting);

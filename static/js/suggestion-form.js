@@ -1,0 +1,159 @@
+// Writing suggestions on the attendee page: the form for a new card and the inline edit form.
+// The server checks every field; these forms show its answer next to the field it names.
+
+import { h, uuid } from "./dom.js";
+
+/**
+ * Wire the page's form for a new card (#submit-form). `onFiled(card)` gets what the server stored.
+ * Returns the fields' length limits, which the edit form reuses.
+ */
+export function initNewSuggestionForm({ api, t, onFiled }) {
+  const $ = (id) => document.getElementById(id);
+  const form = $("submit-form");
+  const fields = { title: $("new-title"), body: $("new-body"), area_id: $("new-area") };
+  const errorOf = (name) => $(`new-${name === "area_id" ? "area" : name}-error`);
+  let draftId = uuid(); // kept until the server has the draft, so a retry is stored only once
+
+  for (const name of ["title", "body"]) {
+    fields[name].addEventListener("input", () => updateCounter(name));
+  }
+
+  function updateCounter(name) {
+    const counter = $(`new-${name}-count`);
+    const max = Number(counter.dataset.max);
+    const length = fields[name].value.length;
+    // Numbers read left to right even on a right-to-left page: the span says dir="ltr".
+    counter.firstElementChild.textContent = `${length} / ${max}`;
+    counter.classList.toggle("near-limit", length >= max * 0.9);
+  }
+
+  function showFieldError(name, message) {
+    errorOf(name).textContent = message;
+    errorOf(name).hidden = false;
+    fields[name].setAttribute("aria-invalid", "true");
+  }
+
+  function clearErrors() {
+    for (const [name, field] of Object.entries(fields)) {
+      field.removeAttribute("aria-invalid");
+      errorOf(name).hidden = true;
+      errorOf(name).textContent = "";
+    }
+    $("submit-error").hidden = true;
+    $("submit-done").textContent = "";
+  }
+
+  form.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    clearErrors();
+    if (!fields.title.value.trim()) {
+      showFieldError("title", t.title_required);
+      fields.title.focus();
+      return;
+    }
+    const body = { client_id: draftId, title: fields.title.value };
+    if (fields.body.value.trim()) body.body = fields.body.value;
+    if (fields.area_id.value) body.area_id = Number(fields.area_id.value);
+    const button = $("submit-button");
+    button.disabled = true;
+    try {
+      const card = await api("POST", "/suggestions", body);
+      draftId = uuid();
+      fields.title.value = "";
+      fields.body.value = "";
+      updateCounter("title");
+      updateCounter("body");
+      // The area stays chosen: people often file several cards for one area.
+      $("submit-done").textContent = card.status === "pending" ? t.sent_pending : t.sent;
+      fields.title.focus();
+      onFiled(card);
+    } catch (error) {
+      if (error.field && fields[error.field]) {
+        showFieldError(error.field, error.message);
+        fields[error.field].focus();
+      } else {
+        $("submit-error").textContent = error.message;
+        $("submit-error").hidden = false;
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  return { title: fields.title.maxLength, body: fields.body.maxLength };
+}
+
+/**
+ * An inline form that edits one of my cards. `onSaved(card)` gets the server's answer,
+ * `onCancel()` runs on "Cancel"; errors stay in the form.
+ */
+export function editForm(card, { api, t, areas, limits, onSaved, onCancel }) {
+  const prefix = `edit-${card.id}`;
+  const title = h("input", {
+    id: `${prefix}-title`,
+    name: "title",
+    maxlength: limits.title,
+    required: true,
+    dir: "auto",
+    autocomplete: "off",
+  });
+  title.value = card.title;
+  const body = h("textarea", {
+    id: `${prefix}-body`,
+    name: "body",
+    maxlength: limits.body,
+    rows: 3,
+    dir: "auto",
+  });
+  body.value = card.body;
+  const area = h("select", { id: `${prefix}-area`, name: "area_id" });
+  fillAreaSelect(area, areas, String(card.area_id ?? ""), [h("option", { value: "" }, t.no_area)]);
+  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const editor = h(
+    "form",
+    { class: "stack edit-form", novalidate: true },
+    h("label", { for: title.id }, t.title_label),
+    title,
+    h("label", { for: body.id }, t.body_label),
+    body,
+    h("label", { for: area.id }, t.area_label),
+    area,
+    error,
+    h(
+      "div",
+      { class: "button-row" },
+      h("button", { type: "submit" }, t.save),
+      h("button", { type: "button", class: "secondary", onclick: onCancel }, t.cancel),
+    ),
+  );
+  editor.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    const changes = {
+      title: title.value,
+      body: body.value,
+      area_id: area.value ? Number(area.value) : null,
+    };
+    for (const field of [title, body, area]) field.removeAttribute("aria-invalid");
+    try {
+      onSaved(await api("PATCH", `/suggestions/${card.id}`, changes));
+    } catch (failure) {
+      error.textContent = failure.message;
+      error.hidden = false;
+      const field = { title, body, area_id: area }[failure.field];
+      if (field) field.setAttribute("aria-invalid", "true");
+    }
+  });
+  return editor;
+}
+
+/**
+ * Rebuild an area <select> from the event's areas, between the options in `edges` (a first one,
+ * and optionally a last one), keeping the choice made where it still exists.
+ */
+export function fillAreaSelect(select, areas, value, [first, last = null]) {
+  const options = areas.map((area) => h("option", { value: area.id, dir: "auto" }, area.name));
+  select.replaceChildren(first, ...options);
+  if (last) select.append(last);
+  select.value = value;
+  if (select.selectedIndex < 0) select.selectedIndex = 0;
+}
