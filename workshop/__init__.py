@@ -52,7 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     from . import auth, cli, i18n, publish, security
-    from .views import api, board, moderator, participant
+    from .views import api, board, moderator, participant, staff
 
     publish.init_app(app)
     i18n.init_app(app)
@@ -62,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(board.bp)
     app.register_blueprint(moderator.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(staff.bp)
     cli.init_app(app)
 
     @app.get("/healthz")

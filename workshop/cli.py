@@ -1,17 +1,35 @@
-"""flask commands: staff users and demo events (`flask --app workshop ...`)."""
+"""flask commands: staff users, demo events, exports and imports (`flask --app workshop ...`)."""
 
 from __future__ import annotations
 
-import click
-from flask import Flask
+from pathlib import Path
 
-from . import accounts, events
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+
+from . import accounts, events, exports, importer
 from .errors import WorkshopError
+from .extensions import db
+from .models import User
+
+#: Language of exported files and of messages on the command line.
+CLI_LOCALE = "de"
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(user_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
+
+
+def _message(exc: WorkshopError) -> str:
+    """The error's message; there is no request to choose a language from, so German."""
+    with force_locale(CLI_LOCALE):
+        return str(exc.message)
 
 
 @click.group("user")
@@ -20,6 +38,7 @@ def user_group():
 
 
 @user_group.command("create")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator")
 @click.password_option(prompt="Password", help="At least 8 characters.")
@@ -28,12 +47,59 @@ def create_user(username: str, role: str, password: str):
     try:
         user = accounts.create_user(username, password, role)
     except WorkshopError as exc:
-        raise click.ClickException(str(exc.message)) from exc
+        raise click.ClickException(_message(exc)) from exc
     click.echo(f"Created {user.role} {user.username}.")
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command():
     """Create a demo event with the eight areas of the 2014 integration concept."""
     event = events.create_demo_event(None)
     click.echo(f"Created demo event {event.code}.")
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("code")
+@click.option(
+    "--format", "fmt", type=click.Choice(exports.FORMATS), default="xlsx", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="File to write; default: a name made from the event's title and date.",
+)
+@click.option(
+    "--locale", default=CLI_LOCALE, show_default=True, help="Language of headers and texts."
+)
+def export_command(code: str, fmt: str, output: Path | None, locale: str):
+    """Export an event's results (CSV, XLSX, JSON or the PDF report)."""
+    try:
+        event = events.get_event(code)
+        with force_locale(locale):
+            result = exports.export(event, fmt)
+    except WorkshopError as exc:
+        raise click.ClickException(_message(exc)) from exc
+    path = output or Path(result.filename)
+    path.write_bytes(result.content)
+    click.echo(f"Wrote {path} ({len(result.content):,} bytes).")
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--owner", help="User name of the staff account that will run the event.")
+def import_command(file: Path, owner: str | None):
+    """Restore a JSON export as a new event with a new code."""
+    try:
+        user = None
+        if owner is not None:
+            user = db.session.scalar(sa.select(User).where(User.username == owner))
+            if user is None:
+                raise click.ClickException(f"There is no staff account {owner!r}.")
+        plan = importer.parse_bytes(file.read_bytes())
+        event = importer.import_event(plan, owner=user)
+    except WorkshopError as exc:
+        raise click.ClickException(_message(exc)) from exc
+    click.echo(f"Imported {file} as event {event.code}.")

@@ -1,0 +1,220 @@
+"""Time every export format on a large event: 2,000 suggestions and 50,000 dots by default.
+
+    python benchmarks/export_benchmark.py [--suggestions 2000] [--dots 50000] [--repeat 3]
+
+The event is built in a temporary SQLite file with bulk inserts (not through the API), then each
+format is exported `--repeat` times; the best and the worst time and the file size are printed,
+and the JSON file is imported once as a new event. Prints figures; it never asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_babel import force_locale
+from flask_migrate import upgrade
+
+from workshop import create_app, exports, importer
+from workshop.extensions import db
+from workshop.models import Area, Event, MergedVote, Participant, Suggestion, Vote
+
+BUDGET, CAP, AREAS = 5, 2, 8
+WORDS = (
+    "Sprachcafé",
+    "Nachbarschaft",
+    "Ausbildung",
+    "Beratung",
+    "Kita",
+    "Schule",
+    "Wohnung",
+    "Arbeit",
+    "Sport",
+    "Verein",
+    "Dolmetscher",
+    "Begegnung",
+    "Gesundheit",
+    "Ehrenamt",
+    "Behörde",
+    "Mentoring",
+    "Stadtteil",
+    "Fest",
+    "Bibliothek",
+)
+ARABIC = "مقهى لغوي للجيران في الحي"
+
+
+def build(suggestions: int, dots: int, seed: int = 1) -> int:
+    """Insert one event with areas, cards, participants, votes and merges; return its id."""
+    rng = random.Random(seed)
+    event = Event(
+        code="BENCH3",
+        title="Plenum Benchmark",
+        question="Welche Themen sollen in die Fortschreibung aufgenommen werden?",
+        phase="results",
+        vote_budget=BUDGET,
+        max_dots_per_suggestion=CAP,
+        max_suggestions_per_participant=100,
+    )
+    event.areas = [Area(name=f"Bereich {i + 1}", color="#1f5fa8", position=i) for i in range(AREAS)]
+    db.session.add(event)
+    db.session.flush()
+    area_ids = [area.id for area in event.areas]
+
+    cards = []
+    for i in range(suggestions):
+        title = " ".join(rng.choices(WORDS, k=rng.randint(2, 6)))
+        if i % 50 == 0:
+            title = ARABIC
+        status = "visible"
+        if i % 100 == 1:
+            status = "hidden"
+        elif i % 100 == 2:
+            status = "pending"
+        elif i % 100 == 3:
+            status = "withdrawn"
+        cards.append(
+            {
+                "event_id": event.id,
+                "area_id": area_ids[i % AREAS] if i % 97 else None,
+                "title": title[:140],
+                "body": " ".join(rng.choices(WORDS, k=rng.randint(0, 30))),
+                "status": status,
+            }
+        )
+    card_ids = list(
+        db.session.scalars(
+            sa.insert(Suggestion).returning(Suggestion.id, sort_by_parameter_order=True), cards
+        )
+    )
+    statuses = dict(zip(card_ids, (card["status"] for card in cards), strict=True))
+    # Every 20th visible card is merged into its neighbour; merged cards hold no dots.
+    merged = {
+        card_ids[i]: card_ids[i + 1]
+        for i in range(0, len(card_ids) - 1, 20)
+        if statuses[card_ids[i]] == statuses[card_ids[i + 1]] == "visible"
+    }
+    votable = [cid for cid in card_ids if statuses[cid] == "visible" and cid not in merged]
+    # Popularity falls off steeply, as in a real plenum: many cards with few dots.
+    weights = [1 / (rank + 5) for rank in range(len(votable))]
+    rng.shuffle(votable)
+
+    people = -(-dots // BUDGET)
+    person_ids = list(
+        db.session.scalars(
+            sa.insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
+            [
+                {"event_id": event.id, "token_hash": f"{n:064x}", "dots_budget": BUDGET}
+                for n in range(people)
+            ],
+        )
+    )
+    votes: dict[tuple[int, int], int] = {}
+    left = dots
+    for person in person_ids:
+        spend = min(BUDGET, left)
+        left -= spend
+        while spend:
+            card = rng.choices(votable, weights)[0]
+            room = CAP - votes.get((person, card), 0)
+            if room:
+                step = min(room, spend, rng.randint(1, CAP))
+                votes[(person, card)] = votes.get((person, card), 0) + step
+                spend -= step
+    db.session.execute(
+        sa.insert(Vote),
+        [{"participant_id": p, "suggestion_id": s, "dots": n} for (p, s), n in votes.items()],
+    )
+    totals, voters, spent = Counter(), Counter(), Counter()
+    for (person, card), n in votes.items():
+        totals[card] += n
+        voters[card] += 1
+        spent[person] += n
+    db.session.execute(
+        sa.update(Suggestion),
+        [
+            {
+                "id": cid,
+                "dots": totals[cid],
+                "voters": voters[cid],
+                "merged_into_id": merged.get(cid),
+            }
+            for cid in card_ids
+        ],
+    )
+    db.session.execute(
+        sa.update(Participant),
+        [{"id": pid, "dots_used": spent[pid]} for pid in person_ids if spent[pid]],
+    )
+    by_card: dict[int, list[tuple[int, int]]] = {}
+    for (person, card), n in votes.items():
+        by_card.setdefault(card, []).append((person, n))
+    ledger = [
+        {"suggestion_id": source, "participant_id": person, "moved": 1, "before": n - 1, "after": n}
+        for source, target in merged.items()
+        for person, n in by_card.get(target, [])[:5]
+    ]
+    if ledger:
+        db.session.execute(sa.insert(MergedVote), ledger)
+    db.session.commit()
+    return event.id
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suggestions", type=int, default=2000)
+    parser.add_argument("--dots", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "benchmark.sqlite3"
+        app = create_app(
+            {
+                "SECRET_KEY": "benchmark",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                "WORKSHOP_ASYNC_MODE": "threading",
+            }
+        )
+        with app.app_context():
+            upgrade()
+            started = time.perf_counter()
+            event_id = build(args.suggestions, args.dots)
+            votes = db.session.scalar(sa.select(sa.func.count()).select_from(Vote))
+            print(
+                f"Built {args.suggestions:,} suggestions, {args.dots:,} dots "
+                f"({votes:,} vote rows) in {time.perf_counter() - started:.1f} s"
+            )
+            print(f"{'format':<8}{'best s':>9}{'worst s':>9}{'size':>14}")
+            json_file = b""
+            for fmt in exports.FORMATS:
+                times = []
+                for _ in range(args.repeat):
+                    db.session.remove()  # each run reads from the database, not a warm session
+                    event = db.session.get(Event, event_id)
+                    started = time.perf_counter()
+                    with force_locale("de"):
+                        result = exports.export(event, fmt)
+                    times.append(time.perf_counter() - started)
+                if fmt == "json":
+                    json_file = result.content
+                print(f"{fmt:<8}{min(times):>9.2f}{max(times):>9.2f}{len(result.content):>14,} B")
+            db.session.remove()
+            started = time.perf_counter()
+            importer.import_event(importer.parse_bytes(json_file))
+            print(f"{'import':<8}{time.perf_counter() - started:>9.2f}  (the JSON file, once)")
+            db.session.remove()
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

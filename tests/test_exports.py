@@ -1,0 +1,325 @@
+"""Exports: CSV and XLSX agree with the results endpoint, are safe to open, and carry no personal
+data; the download route is for the event's staff only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+from openpyxl import load_workbook
+
+from workshop import events, exports
+from workshop.extensions import db
+
+BOM = "\ufeff".encode()
+
+
+@pytest.fixture
+def voted(app, staff, make_event, join, submit):
+    """An event in `results`: two areas, a card without area, one merge, one hidden, one zero."""
+    event = make_event(areas=2)
+    code = event["code"]
+    first, second = (area["id"] for area in event["areas"])
+    people = [join(code) for _ in range(3)]
+    cards = {
+        "cafe": submit(people[0], code, "Mehr Sprachcafés", area_id=first, body="Abends"),
+        "dup": submit(people[1], code, "Sprachcafé am Abend", area_id=first),
+        "zero": submit(people[0], code, "Niemand mag das", area_id=first),
+        "hidden": submit(people[0], code, "Versteckt", area_id=first),
+        "kita": submit(people[1], code, "Kita-Plätze", area_id=second),
+        "arabic": submit(people[2], code, "مقهى لغوي 🙂", area_id=second),
+        "loose": submit(people[2], code, "Ohne Bereich"),
+    }
+    ids = {name: card["id"] for name, card in cards.items()}
+    assert staff.patch(f"/events/{code}", json={"phase": "vote"}).status_code == 200
+    for person, votes in zip(
+        people,
+        [{"cafe": 2, "kita": 1, "dup": 1}, {"dup": 2, "arabic": 1}, {"kita": 2, "loose": 1}],
+        strict=True,
+    ):
+        for name, dots in votes.items():
+            response = person.put(
+                f"/events/{code}/suggestions/{ids[name]}/dots", json={"dots": dots}
+            )
+            assert response.status_code == 200, response.json
+    hide = staff.patch(f"/events/{code}/suggestions/{ids['hidden']}", json={"status": "hidden"})
+    assert hide.status_code == 200
+    merge = staff.post(f"/events/{code}/suggestions/{ids['dup']}/merge", json={"into": ids["cafe"]})
+    assert merge.status_code == 200, merge.json
+    assert staff.patch(f"/events/{code}", json={"phase": "results"}).status_code == 200
+    return SimpleNamespace(code=code, ids=ids, staff=staff, people=people)
+
+
+def download(api, code: str, fmt: str):
+    """Fetch an export as staff with a German browser."""
+    response = api.client.get(
+        f"/api/v1/events/{code}/export?format={fmt}",
+        headers={"Authorization": f"Bearer {api.token}", "Accept-Language": "de"},
+    )
+    assert response.status_code == 200, response.data[:300]
+    return response
+
+
+def german(app, texts):
+    with app.test_request_context(), force_locale("de"):
+        return [str(text) for text in texts()]
+
+
+def ranked(results: dict) -> dict[str, tuple]:
+    """title -> (area name, rank, dots, voters) for cards with dots, from the results endpoint."""
+    return {
+        card["title"]: (area["name"], card["rank"], card["dots"], card["voters"])
+        for area in results["areas"]
+        for card in area["suggestions"]
+        if card["dots"]
+    }
+
+
+def test_xlsx_totals_match_the_results_endpoint(app, voted):
+    results = voted.staff.get(f"/events/{voted.code}/results").json
+    book = load_workbook(io.BytesIO(download(voted.staff, voted.code, "xlsx").data))
+    summary, *area_sheets, merged = book.worksheets
+    assert [sheet.title for sheet in area_sheets][:2] == ["Area 1", "Area 2"]
+    assert len(area_sheets) == 3  # and the cards without an area
+    found = {}
+    for sheet in area_sheets:
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref.startswith("A1:")
+        assert not sheet.sheet_view.rightToLeft
+        for rank, title, _detail, dots, voters, *_rest in sheet.iter_rows(2, values_only=True):
+            if dots:
+                found[title] = (rank, dots, voters)
+            else:
+                assert rank is None
+    assert found == {title: row[1:] for title, row in ranked(results).items()}
+    values = {row[0]: row[1] for row in summary.iter_rows(3, 14, values_only=True) if row[0]}
+    labels = dict(
+        zip(exports.FIGURE_LABELS, german(app, exports.FIGURE_LABELS.values), strict=True)
+    )
+    totals = results["totals"]
+    for key, total in [
+        ("participants", "participants"),
+        ("voters", "voters"),
+        ("dots", "dots"),
+        ("ranked", "suggestions"),
+    ]:
+        assert values[labels[key]] == totals[total]
+    assert (values[labels["filed"]], values[labels["merged"]]) == (7, 1)
+    top = [row for row in summary.iter_rows(values_only=True) if isinstance(row[0], int)]
+    assert [row[3] for row in top] == sorted(
+        (row[2] for row in ranked(results).values()), reverse=True
+    )
+    originals = [row[3] for row in merged.iter_rows(2, values_only=True)]
+    assert originals == ["Sprachcafé am Abend"]
+
+
+def test_xlsx_marks_right_to_left_text_only(voted):
+    book = load_workbook(io.BytesIO(download(voted.staff, voted.code, "xlsx").data))
+    orders = {
+        cell.value: cell.alignment.readingOrder
+        for sheet in book.worksheets[1:-1]
+        for cell in sheet["B"][1:]
+    }
+    assert orders["مقهى لغوي 🙂"] == 2
+    assert orders["Kita-Plätze"] == 0
+
+
+def test_csv_has_bom_german_headers_and_a_row_per_card(app, voted):
+    response = download(voted.staff, voted.code, "csv")
+    assert response.data.startswith(BOM)
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == german(app, exports.table_headers)
+    body = rows[1:]
+    # Every card but the one merged away, which is listed with the card it went into.
+    assert sorted(row[2] for row in body) == sorted(
+        [
+            "Mehr Sprachcafés",
+            "Niemand mag das",
+            "Versteckt",
+            "Kita-Plätze",
+            "مقهى لغوي 🙂",
+            "Ohne Bereich",
+        ]
+    )
+    by_title = {row[2]: row for row in body}
+    assert by_title["Mehr Sprachcafés"][1:8:6] == ["1", "Sprachcafé am Abend"]
+    assert by_title["Mehr Sprachcafés"][4:6] == ["4", "2"]  # 2 + 1 moved, capped at 2, + 2
+    assert by_title["Niemand mag das"][1] == ""  # no dots, no rank
+
+
+@pytest.mark.parametrize("title", ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1:A9)"])
+def test_formulas_are_neutralised_in_csv_and_xlsx(staff, make_event, submit, title):
+    event = make_event(areas=1)
+    code = event["code"]
+    submit(staff, code, title, body=title, area_id=event["areas"][0]["id"])
+    rows = list(
+        csv.reader(
+            io.StringIO(download(staff, code, "csv").data.decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    assert rows[1][2:4] == ["'" + title, "'" + title]
+    sheet = load_workbook(io.BytesIO(download(staff, code, "xlsx").data)).worksheets[1]
+    assert [sheet["B2"].value, sheet["C2"].value] == ["'" + title, "'" + title]
+    assert sheet["B2"].data_type == "s"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("\tTab", "'\tTab"),
+        ("\rreturn", "'\rreturn"),
+        ("=1+1", "'=1+1"),
+        ("Sprachcafé", "Sprachcafé"),
+        ("a=b", "a=b"),
+        (-1, -1),
+    ],
+)
+def test_neutralise(value, expected):
+    assert exports.neutralise(value) == expected
+
+
+def test_json_is_versioned_and_anonymous(voted):
+    response = download(voted.staff, voted.code, "json")
+    document = json.loads(response.data)
+    assert (document["format"], document["version"]) == ("workshop-event", 1)
+    assert document["participants"] == 3
+    assert {vote["participant"] for vote in document["votes"]} == {1, 2, 3}
+    assert document["merge_ledger"] == [
+        {"suggestion": 2, "participant": 1, "moved": 1, "before": 2, "after": 2},
+        {"suggestion": 2, "participant": 2, "moved": 2, "before": 0, "after": 2},
+    ]
+    merged = next(card for card in document["suggestions"] if card["merged_into"])
+    assert (merged["title"], merged["merged_into"]) == ("Sprachcafé am Abend", 1)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_exports_hold_no_tokens(voted, fmt):
+    content = download(voted.staff, voted.code, fmt).data
+    if fmt == "xlsx":  # a zip archive: look inside every part
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            content = b"".join(archive.read(name) for name in archive.namelist())
+    for person in voted.people:
+        assert person.token.encode() not in content
+    assert b"token" not in content.lower()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media_type"),
+    [
+        ("csv", "text/csv"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("json", "application/json"),
+    ],
+)
+def test_download_is_an_attachment_named_after_the_event(staff, make_event, fmt, media_type):
+    code = make_event()["code"]
+    response = download(staff, code, fmt)
+    assert response.mimetype == media_type
+    today = date.today().isoformat()
+    assert response.headers["Content-Disposition"] == f"attachment; filename=plenum-{today}.{fmt}"
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_unknown_format_is_a_json_error(staff, make_event):
+    code = make_event()["code"]
+    response = staff.get(f"/events/{code}/export?format=docx")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "validation_error"
+    assert response.json["error"]["field"] == "format"
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/events/{code}/export?format=csv", "/events/{code}/report"]
+)
+@pytest.mark.parametrize(
+    ("caller", "status"), [("anonymous", 401), ("participant", 401), ("other", 403)]
+)
+def test_only_the_events_staff_may_export(app, make_staff, make_event, join, path, caller, status):
+    code = make_event()["code"]
+    headers = {}
+    if caller == "participant":
+        headers = {"Authorization": f"Bearer {join(code).token}"}
+    elif caller == "other":
+        headers = {"Authorization": f"Bearer {make_staff().token}"}
+    response = app.test_client().get(path.format(code=code), headers=headers)
+    assert response.status_code == status
+
+
+def test_an_admin_may_export_any_event(make_staff, make_event):
+    code = make_event()["code"]
+    assert download(make_staff("admin"), code, "csv").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "taken", "expected"),
+    [
+        ("Bildung und Ausbildung", set(), "Bildung und Ausbildung"),
+        (
+            "Willkommensstruktur und interkulturelle Öffnung",
+            set(),
+            "Willkommensstruktur und interku",
+        ),
+        ("Fragen: ja/nein?", set(), "Fragen- ja-nein-"),
+        ("'Zitat'", set(), "Zitat"),
+        ("Sprache", {"sprache"}, "Sprache (2)"),
+        ("History", set(), "History (2)"),
+        ("A" * 40, {"a" * 31}, "A" * 27 + " (2)"),
+    ],
+)
+def test_sheet_names_are_valid_and_unique(name, taken, expected):
+    result = exports.sheet_name(name, taken)
+    assert result == expected
+    assert len(result) <= 31
+    assert result.casefold() in taken
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Plenum", "plenum"),
+        ("Plenum Süd: Straße & Grün", "plenum-sued-strasse-gruen"),
+        ("  Café  ", "cafe"),
+        ("مقهى", ""),
+        (
+            "Plenum des Kommunalen Netzwerks für Integration und Migration",
+            "plenum-des-kommunalen-netzwerks-fuer-integration",
+        ),
+    ],
+)
+def test_slug(title, expected):
+    assert exports.slug(title) == expected
+
+
+def test_export_queries_do_not_grow_with_the_cards(app, staff, make_event, submit):
+    """Exports read the event in a fixed number of queries, never one per card."""
+    code = make_event(areas=2)["code"]
+
+    def queries(fmt: str) -> int:
+        statements = []
+
+        def count(*_args):
+            statements.append(1)
+
+        with app.test_request_context():
+            event = events.get_event(code)
+            sa.event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                exports.export(event, fmt)
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    counts = []
+    for batch in range(2):
+        for number in range(5):
+            submit(staff, code, f"Karte {batch}-{number}")
+        counts.append([queries(fmt) for fmt in ("csv", "xlsx", "json")])
+    assert counts[0] == counts[1]

@@ -1,0 +1,215 @@
+"""JSON export -> `flask import` -> export gives the same event; malformed files change nothing;
+`flask export` writes German files."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+
+from workshop.exports import table_headers
+from workshop.extensions import db
+from workshop.models import Area, Event, MergedVote, Participant, Suggestion, User, Vote
+
+BOM = "\ufeff".encode()
+
+
+@pytest.fixture
+def merged_event(staff, make_event, join, submit):
+    """Votes on three cards, then "dup" merged into "cafe" (a ledger to undo), then results."""
+    event = make_event(areas=2, vote_budget=4)
+    code = event["code"]
+    first, second = (area["id"] for area in event["areas"])
+    people = [join(code) for _ in range(3)]
+    ids = {
+        "cafe": submit(people[0], code, "Sprachcafé", area_id=first, body="Abends")["id"],
+        "dup": submit(people[1], code, "Sprachcafé am Abend", area_id=first)["id"],
+        "kita": submit(people[2], code, "مقهى لغوي 🙂", area_id=second)["id"],
+        "zero": submit(people[2], code, "Ohne Punkte")["id"],
+    }
+    assert staff.patch(f"/events/{code}", json={"phase": "vote"}).status_code == 200
+    for person, votes in zip(
+        people, [{"cafe": 2, "dup": 1}, {"dup": 2, "kita": 1}, {"kita": 2}], strict=True
+    ):
+        for name, dots in votes.items():
+            url = f"/events/{code}/suggestions/{ids[name]}/dots"
+            assert person.put(url, json={"dots": dots}).status_code == 200
+    merge = staff.post(f"/events/{code}/suggestions/{ids['dup']}/merge", json={"into": ids["cafe"]})
+    assert merge.status_code == 200
+    assert staff.patch(f"/events/{code}", json={"phase": "results"}).status_code == 200
+    return code
+
+
+def export_json(api, code: str) -> dict:
+    response = api.get(f"/events/{code}/export?format=json")
+    assert response.status_code == 200
+    return json.loads(response.data)
+
+
+def comparable(document: dict) -> dict:
+    """An export without what differs between an event and its imported copy."""
+    document = copy.deepcopy(document)
+    del document["exported_at"], document["event"]["code"]
+    return document
+
+
+def results_without_ids(api, code: str) -> list:
+    results = api.get(f"/events/{code}/results").json
+    return [
+        (
+            area["name"],
+            [(c["title"], c["rank"], c["dots"], c["voters"]) for c in area["suggestions"]],
+        )
+        for area in results["areas"]
+    ] + [results["totals"]]
+
+
+def import_file(runner, path) -> str:
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    return re.search(r"as event (\w+)", result.output).group(1)
+
+
+def table_counts(app) -> list[int]:
+    with app.app_context():
+        return [
+            db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in (Event, Area, Participant, Suggestion, Vote, MergedVote)
+        ]
+
+
+def test_export_import_export_is_identical(app, runner, make_staff, staff, merged_event, tmp_path):
+    original = export_json(staff, merged_event)
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(original), encoding="utf-8")
+    code = import_file(runner, path)
+    assert code != merged_event
+    admin = make_staff("admin")  # the copy has no owner, so an admin reads it
+    assert comparable(export_json(admin, code)) == comparable(original)
+    assert results_without_ids(admin, code) == results_without_ids(staff, merged_event)
+
+
+def test_an_imported_merge_can_be_undone(app, runner, make_staff, staff, merged_event, tmp_path):
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(export_json(staff, merged_event)), encoding="utf-8")
+    copy_code = import_file(runner, path)
+    admin = make_staff("admin")
+    for code in (merged_event, copy_code):
+        assert admin.patch(f"/events/{code}", json={"phase": "cluster"}).status_code == 200
+        cards = admin.get(f"/events/{code}/suggestions").json["suggestions"]
+        dup = next(card for card in cards if card["merged_into"])
+        response = admin.post(f"/events/{code}/suggestions/{dup['id']}/unmerge")
+        assert response.status_code == 200, response.json
+    assert results_without_ids(admin, copy_code) == results_without_ids(admin, merged_event)
+
+
+def test_import_can_name_an_owner(app, runner, staff, merged_event, tmp_path):
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(export_json(staff, merged_event)), encoding="utf-8")
+    with app.app_context():
+        owner = db.session.scalar(
+            sa.select(User.username)
+            .join(Event, Event.owner_id == User.id)
+            .where(Event.code == merged_event)
+        )
+    result = runner.invoke(args=["import", str(path), "--owner", owner])
+    assert result.exit_code == 0, result.output
+    code = re.search(r"as event (\w+)", result.output).group(1)
+    assert staff.get(f"/events/{code}/export?format=csv").status_code == 200
+
+
+def _set(path: str, value):
+    """A change to a valid export: set the value at a dotted path ("votes.0.dots")."""
+
+    def change(document: dict) -> None:
+        *parents, last = path.split(".")
+        target = document
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+
+    return change
+
+
+def _drop(key: str):
+    return lambda document: document.pop(key)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set("format", "something-else"), "format"),
+        (_set("version", 2), "version"),
+        (_drop("votes"), "votes"),
+        (_set("surprise", 1), "surprise"),
+        (_set("event.phase", "party"), "event.phase"),
+        (_set("event.settings.vote_budget", 0), "event.settings.vote_budget"),
+        (_set("areas.0.color", "red"), "areas[0].color"),
+        (_set("suggestions.0.title", "Zeile\x07"), "suggestions[0].title"),
+        (_set("suggestions.0.title", "x" * 141), "suggestions[0].title"),
+        (_set("suggestions.0.area", 99), "suggestions[0].area"),
+        (_set("suggestions.0.merged_into", 2), "suggestions[0].merged_into"),  # a loop
+        (_set("suggestions.0.dots", 99), "suggestions[0]"),
+        (_set("votes.0.suggestion", 99), "votes[0].suggestion"),
+        (_set("votes.0.participant", 4), "votes[0].participant"),
+        (_set("votes.0.dots", 3), "votes[0].dots"),  # over the cap of 2
+        (_set("merge_ledger.0.suggestion", 1), "merge_ledger[0].suggestion"),
+        (_set("participants", -1), "participants"),
+    ],
+)
+def test_malformed_files_are_refused_and_change_nothing(
+    app, runner, staff, merged_event, tmp_path, change, message
+):
+    document = export_json(staff, merged_event)
+    change(document)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = table_counts(app)
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1
+    assert f"({message}" in result.output
+    assert table_counts(app) == before
+
+
+@pytest.mark.parametrize("content", [b"", b"{", b"[]", b"\xff\xfe\x00", b'"text"'])
+def test_files_that_are_no_export_are_refused(app, runner, tmp_path, content):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    before = table_counts(app)
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1
+    assert "Error:" in result.output
+    assert table_counts(app) == before
+
+
+def test_cli_export_writes_a_german_csv(app, runner, staff, merged_event, tmp_path):
+    path = tmp_path / "out.csv"
+    result = runner.invoke(
+        args=["export", merged_event.lower(), "--format", "csv", "--output", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    content = path.read_bytes()
+    assert content.startswith(BOM)
+    with app.app_context(), force_locale("de"):
+        headers = ";".join(table_headers())
+    assert content.decode("utf-8-sig").splitlines()[0] == headers
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "NOCODE", "--format", "csv"], "Error:"),
+        (["export", "NOCODE", "--format", "docx"], "docx"),
+    ],
+)
+def test_cli_export_refuses(runner, tmp_path, args, message):
+    result = runner.invoke(args=[*args, "--output", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    assert message in result.output

@@ -1,0 +1,109 @@
+"""The printable report: an HTML page for staff that obeys the CSP, and a PDF whose text lists the
+ranked topics (checked with poppler's pdftotext)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from workshop.config import ROOT
+
+
+def pdf_text(pdf: bytes, tmp_path) -> str:
+    """The PDF's text, read by pdftotext (Debian: poppler-utils); required when CI is set."""
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext is missing: install Debian's poppler-utils")
+        pytest.skip("pdftotext is not installed (Debian package poppler-utils)")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    # pdftotext marks runs of right-to-left text with Unicode direction controls.
+    return re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
+
+
+def page(api, path: str):
+    """A staff page outside the API, with the caller's bearer token."""
+    return api.client.get(path, headers={"Authorization": f"Bearer {api.token}"})
+
+
+@pytest.fixture
+def ranked_event(staff, make_event, join, submit):
+    """Area 1: Kita (3 dots), Sprachcafé (1, with a merged original); Area 2: an Arabic card
+    (2 dots) and one without dots."""
+    event = make_event(areas=2)
+    code = event["code"]
+    first, second = (area["id"] for area in event["areas"])
+    people = [join(code) for _ in range(2)]
+    ids = {
+        "kita": submit(people[0], code, "Mehr Kita-Plätze", area_id=first)["id"],
+        "cafe": submit(people[0], code, "Sprachcafé", area_id=first, body="Abends im Stadtteil")[
+            "id"
+        ],
+        "dup": submit(people[1], code, "Sprachcafé am Abend", area_id=first)["id"],
+        "arabic": submit(people[1], code, "مقهى لغوي للجيران", area_id=second)["id"],
+        "zero": submit(people[1], code, "Noch ein Vorschlag 🙂", area_id=second)["id"],
+    }
+    assert staff.post(f"/events/{code}/suggestions/{ids['dup']}/merge", json={"into": ids["cafe"]})
+    assert staff.patch(f"/events/{code}", json={"phase": "vote"}).status_code == 200
+    for person, votes in zip(
+        people, [{"kita": 2, "cafe": 1}, {"kita": 1, "arabic": 2}], strict=True
+    ):
+        for name, dots in votes.items():
+            url = f"/events/{code}/suggestions/{ids[name]}/dots"
+            assert person.put(url, json={"dots": dots}).status_code == 200
+    assert staff.patch(f"/events/{code}", json={"phase": "results"}).status_code == 200
+    return code
+
+
+def test_report_page_links_its_stylesheet_and_marks_user_text(staff, ranked_event):
+    response = page(staff, f"/events/{ranked_event}/report")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/static/css/report.css">' in html
+    # The site's CSP forbids inline styles and scripts.
+    assert "<style" not in html and "style=" not in html and "<script" not in html
+    assert '<strong dir="auto">مقهى لغوي للجيران</strong>' in html
+    assert "Sprachcafé am Abend" in html
+    assert "<svg" in html
+
+
+def test_report_stylesheet_is_for_a4():
+    css = (ROOT / "static" / "css" / "report.css").read_text()
+    assert "size: A4" in css
+
+
+def test_pdf_lists_ranks_and_titles(staff, ranked_event, tmp_path):
+    response = staff.get(f"/events/{ranked_event}/export?format=pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=plenum-")
+    text = pdf_text(response.data, tmp_path)
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    areas = lines[lines.index("Area 1") :]
+    ranked = [line for line in areas if re.match(r"^\d+\. ", line)]
+    assert ranked == [
+        "1. Mehr Kita-Plätze",
+        "2. Sprachcafé",
+        "1. مقهى لغوي للجيران",
+    ]
+    assert any("Sprachcafé am Abend" in line for line in lines)
+    assert any("Noch ein Vorschlag" in line for line in lines)
+    assert text.index("Noch ein Vorschlag") > text.index("مقهى لغوي للجيران")
+
+
+def test_report_pdf_route_shows_the_pdf_inline(staff, ranked_event):
+    response = page(staff, f"/events/{ranked_event}/report.pdf")
+    assert response.status_code == 200
+    assert response.data.startswith(b"%PDF-")
+    assert response.headers["Content-Disposition"].startswith("inline; filename=")
+
+
+def test_report_refuses_anonymous_callers(client, ranked_event):
+    assert client.get(f"/events/{ranked_event}/report.pdf").status_code == 401

@@ -1,0 +1,49 @@
+"""Staff pages for the administration: the printable report and the export downloads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from .. import events, exports
+from ..auth import require_staff
+from ..models import Event
+
+bp = Blueprint("staff", __name__)
+
+
+def _managed(code: str) -> Event:
+    # Staff first, so that an anonymous caller learns nothing about which codes exist.
+    user = require_staff()
+    event = events.get_event(code)
+    events.require_manager(user, event)
+    return event
+
+
+def _download(result: exports.Export, inline: bool = False) -> Response:
+    response = Response(result.content, mimetype=result.media_type)
+    response.headers.set(
+        "Content-Disposition", "inline" if inline else "attachment", filename=result.filename
+    )
+    # Results are for the event's staff only: no shared cache may keep a copy.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/events/<code>/report")
+def report(code: str):
+    event = _managed(code)
+    response = Response(exports.report_html(exports.snapshot(event)))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/events/<code>/report.pdf")
+def report_pdf(code: str):
+    return _download(exports.export(_managed(code), "pdf"), inline=True)
+
+
+@bp.get("/api/v1/events/<code>/export")
+def export(code: str):
+    """The event's results as a download: ?format=csv|xlsx|json|pdf (docs/export-format.md)."""
+    event = _managed(code)
+    return _download(exports.export(event, request.args.get("format")))
