@@ -19,13 +19,15 @@ def extracted(tmp_path) -> set[str]:
             "-m",
             "babel.messages.frontend",
             "extract",
-            "-q",
             "-F",
             "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "_nl:1,2",
             "-o",
             str(pot),
-            "workshop",
-            "templates",
+            ".",
         ],
         cwd=ROOT,
         check=True,
@@ -38,13 +40,20 @@ def extracted(tmp_path) -> set[str]:
         }
 
 
+def as_tuple(value) -> tuple:
+    """Plural entries come as lists or tuples of forms, the others as one string."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def test_every_message_has_a_german_translation(tmp_path):
     with (TRANSLATIONS / "de" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = read_po(handle)
     missing = [
         msgid
         for msgid in sorted(extracted(tmp_path))
-        if not (message := catalogue.get(msgid)) or not message.string or message.fuzzy
+        if not (message := catalogue.get(msgid))
+        or not all(as_tuple(message.string))
+        or message.fuzzy
     ]
     assert missing == []
 
@@ -52,9 +61,9 @@ def test_every_message_has_a_german_translation(tmp_path):
 def test_compiled_catalogue_matches_the_po_file():
     folder = TRANSLATIONS / "de" / "LC_MESSAGES"
     with (folder / "messages.po").open("rb") as handle:
-        po = {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
+        po = {as_tuple(m.id): as_tuple(m.string) for m in read_po(handle) if m.id and not m.fuzzy}
     with (folder / "messages.mo").open("rb") as handle:
-        mo = {m.id: m.string for m in read_mo(handle) if m.id}
+        mo = {as_tuple(m.id): as_tuple(m.string) for m in read_mo(handle) if m.id}
     assert mo == po
 
 
