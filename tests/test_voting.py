@@ -236,3 +236,16 @@ def test_database_refuses_overspending(app, voting):
     with app.app_context(), pytest.raises(IntegrityError):
         db.session.execute(sa.text("UPDATE participants SET dots_used = dots_budget + 1"))
         db.session.commit()
+
+
+def test_results_list_the_top_ten_overall_with_ties(make_event, staff, join, submit):
+    code = make_event(areas=2, vote_budget=30, max_dots_per_suggestion=2)["code"]
+    ids = [submit(staff, code, f"Card {i}")["id"] for i in range(13)]
+    staff.patch(f"/events/{code}", json={"phase": "vote"})
+    me = join(code)
+    for index, card in enumerate(ids[:11]):
+        dots = 2 if index < 9 else 1  # nine cards share place 1, two share place 10
+        me.put(f"/events/{code}/suggestions/{card}/dots", json={"dots": dots})
+    top = staff.get(f"/events/{code}/results").json["top"]
+    assert [item["rank"] for item in top] == [1] * 9 + [10, 10]
+    assert {item["id"] for item in top} == set(ids[:11])

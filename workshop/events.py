@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,20 @@ from . import publish, validation
 from .database import write_transaction
 from .errors import Conflict, Forbidden, NotFound
 from .extensions import db
-from .models import MODERATION_MODES, PHASES, Area, Event, Participant, Suggestion, User, Vote
+from .models import (
+    BOARD_LAYOUTS,
+    BOARD_THEMES,
+    MODERATION_MODES,
+    PHASES,
+    SCREENS,
+    Area,
+    Event,
+    Participant,
+    Suggestion,
+    User,
+    Vote,
+    utcnow,
+)
 from .tallies import counts, counts_visible
 
 #: Readable codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B pairs to confuse on a projector or by ear.
@@ -105,6 +119,25 @@ def event_json(event: Event, staff: bool = False) -> dict:
         "settings": settings_json(event),
         "counts": counts(event.id),
         "counts_visible": counts_visible(event, staff),
+        "display": display_json(event),
+    }
+
+
+def display_json(event: Event) -> dict:
+    """What the projected board shows; the timer as seconds left, so clocks need not agree."""
+    timer = None
+    if event.timer_ends_at is not None:
+        left = (event.timer_ends_at - utcnow()).total_seconds()
+        timer = {
+            "ends_at": event.timer_ends_at.isoformat(timespec="seconds") + "Z",
+            "seconds_left": max(0, round(left)),
+        }
+    return {
+        "screen": event.screen,
+        "spotlight": event.spotlight_id,
+        "timer": timer,
+        "layout": event.board_layout,
+        "theme": event.board_theme,
     }
 
 
@@ -178,7 +211,7 @@ def create_event(owner: User | None, data: Any) -> Event:
 
 def update_event(event: Event, data: Any) -> Event:
     """Change the phase, texts or rules of an event and tell every screen."""
-    validation.check_fields(data, {"phase", "title", "question", "settings"})
+    validation.check_fields(data, {"phase", "title", "question", "settings", "display"})
     changes: dict[str, Any] = {}
     if "phase" in data:
         changes["phase"] = validation.choice(data["phase"], "phase", PHASES)
@@ -190,9 +223,13 @@ def update_event(event: Event, data: Any) -> Event:
         )
     if "settings" in data:
         changes.update(_parse_settings(data["settings"]))
+    if "display" in data:
+        changes.update(_parse_display(data["display"]))
     event_id = event.id
     with write_transaction() as tx:
         event = db.session.get(Event, event_id)
+        if changes.get("spotlight_id") is not None:
+            _check_spotlight(event, changes["spotlight_id"])
         public_counts_before = counts_visible(event, staff=False)
         if "vote_budget" in changes:
             _check_budget(event, changes["vote_budget"])
@@ -224,6 +261,33 @@ def event_messages(event: Event, reveal_totals: bool = False) -> list:
         totals = {str(card_id): dots for card_id, dots in rows}
         messages.append(("public", "dots", {"totals": totals}))
     return messages
+
+
+def _parse_display(raw: Any) -> dict:
+    if not isinstance(raw, dict):
+        raise validation.invalid("display", _l("display must be an object."))
+    validation.check_fields(raw, {"screen", "spotlight", "timer_seconds", "layout", "theme"})
+    parsed: dict[str, Any] = {}
+    if "screen" in raw:
+        parsed["screen"] = validation.choice(raw["screen"], "screen", SCREENS)
+    if "spotlight" in raw:
+        parsed["spotlight_id"] = validation.optional_id(raw["spotlight"], "spotlight")
+    if "timer_seconds" in raw:
+        # 0 or null stops the countdown.
+        seconds = raw["timer_seconds"] or 0
+        seconds = validation.integer(seconds, "timer_seconds", minimum=0, maximum=4 * 3600)
+        parsed["timer_ends_at"] = utcnow() + timedelta(seconds=seconds) if seconds else None
+    if "layout" in raw:
+        parsed["board_layout"] = validation.choice(raw["layout"], "layout", BOARD_LAYOUTS)
+    if "theme" in raw:
+        parsed["board_theme"] = validation.choice(raw["theme"], "theme", BOARD_THEMES)
+    return parsed
+
+
+def _check_spotlight(event: Event, suggestion_id: int) -> None:
+    card = db.session.get(Suggestion, suggestion_id)
+    if card is None or card.event_id != event.id or not card.is_public:
+        raise validation.invalid("spotlight", _l("Only a visible card of this event can be shown."))
 
 
 def _check_budget(event: Event, budget: int) -> None:

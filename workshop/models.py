@@ -20,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .extensions import db
 
 PHASES = ("draft", "collect", "cluster", "vote", "results")
+SCREENS = ("board", "join", "results")
+BOARD_LAYOUTS = ("scroll", "condense")
+BOARD_THEMES = ("light", "dark")
 ROLES = ("admin", "moderator")
 MODERATION_MODES = ("post", "pre")
 #: Moderation states of a card; being merged into another card is recorded separately.
@@ -62,6 +65,15 @@ class Event(db.Model):
     max_suggestions_per_participant: Mapped[int] = mapped_column(Integer, default=10)
     moderation: Mapped[str] = mapped_column(String(8), default="post")
     hide_counts_while_voting: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: What the projected board shows: the columns, the join screen or the results.
+    screen: Mapped[str] = mapped_column(String(16), default="board", server_default="board")
+    #: A card the board shows full-screen (ignored unless it is public).
+    spotlight_id: Mapped[int | None] = mapped_column(Integer)
+    #: End of the countdown the board shows, if one runs.
+    timer_ends_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Long columns scroll by themselves, or condense to fit.
+    board_layout: Mapped[str] = mapped_column(String(16), default="scroll", server_default="scroll")
+    board_theme: Mapped[str] = mapped_column(String(16), default="light", server_default="light")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -75,6 +87,9 @@ class Event(db.Model):
             "phase IN ('draft', 'collect', 'cluster', 'vote', 'results')", name="phase"
         ),
         CheckConstraint("moderation IN ('post', 'pre')", name="moderation"),
+        CheckConstraint("screen IN ('board', 'join', 'results')", name="screen"),
+        CheckConstraint("board_layout IN ('scroll', 'condense')", name="board_layout"),
+        CheckConstraint("board_theme IN ('light', 'dark')", name="board_theme"),
         CheckConstraint("vote_budget BETWEEN 1 AND 100", name="vote_budget"),
         CheckConstraint("max_dots_per_suggestion BETWEEN 1 AND 100", name="max_dots"),
         CheckConstraint("max_suggestions_per_participant BETWEEN 1 AND 100", name="max_sugg"),

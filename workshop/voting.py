@@ -88,6 +88,25 @@ def competition_ranks(values: list[int]) -> list[int]:
     return ranks
 
 
+TOP = 10
+
+
+def top_overall(cards: list[Suggestion]) -> list[dict]:
+    """The best cards across all areas (sorted by dots); a tie at the last place stays in."""
+    ranks = competition_ranks([card.dots for card in cards])
+    return [
+        {
+            "id": card.id,
+            "title": card.title,
+            "area_id": card.area_id,
+            "dots": card.dots,
+            "rank": rank,
+        }
+        for card, rank in zip(cards, ranks, strict=True)
+        if rank <= TOP and card.dots > 0
+    ]
+
+
 def results(event: Event) -> dict:
     """Cards ranked by dots within each area; cards without an area form their own group."""
     cards = db.session.scalars(
@@ -132,6 +151,7 @@ def results(event: Event) -> dict:
     return {
         "event": {"code": event.code, "title": event.title, "phase": event.phase},
         "areas": areas,
+        "top": top_overall(cards),
         "totals": {
             "participants": participants,
             "voters": voters,
