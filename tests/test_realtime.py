@@ -36,11 +36,12 @@ def received(sio, name):
 
 
 def changes(sio, kind=None):
-    """The changes of one kind, or all but the live figures (`counts`, tested on their own)."""
+    """The changes of one kind, or all but the live figures and the audit log (tested on their
+    own, in test_audit.py)."""
     return [
         c
         for c in received(sio, "change")
-        if c["type"] == kind or (kind is None and c["type"] != "counts")
+        if c["type"] == kind or (kind is None and c["type"] not in ("counts", "audit"))
     ]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config
-from .extensions import csrf, db, login, migrate, socketio
+from .extensions import csrf, db, limiter, login, migrate, socketio
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     csrf.init_app(app)
     login.init_app(app)
+    limiter.init_app(app)
     socketio.init_app(
         app,
         async_mode=app.config["WORKSHOP_ASYNC_MODE"],
@@ -52,7 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     from . import auth, cli, i18n, publish, security
-    from .views import api, board, moderator, participant, staff
+    from .views import admin, api, board, moderator, participant, staff
 
     publish.init_app(app)
     i18n.init_app(app)
@@ -63,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(moderator.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(admin.bp)
     cli.init_app(app)
 
     @app.get("/healthz")

@@ -1,10 +1,12 @@
-"""Staff accounts: creation, password check and signed API tokens."""
+"""Staff accounts: creation, administration, password check and signed API tokens."""
 
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -12,20 +14,30 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import validation
 from .database import write_transaction
-from .errors import Conflict, Unauthorized
+from .errors import Conflict, Forbidden, NotFound, Unauthorized
 from .extensions import db
 from .models import ROLES, User
 
 TOKEN_SALT = "workshop-api-token"
 TOKEN_PREFIX = "staff."
 
+#: Sent after commit with `user_id` when an account is deleted or its role or password changes:
+#: its live connections are closed, so that they cannot outlive the access they were opened with.
+signals = Namespace()
+access_changed = signals.signal("access-changed")
+
+
+def _password(password: Any) -> str:
+    password = validation.text(password, "password", max_length=200)
+    if len(password) < 8:
+        raise validation.invalid("password", _l("The password must have at least 8 characters."))
+    return password
+
 
 def create_user(username: str, password: str, role: str = "moderator") -> User:
     """Create a staff account; the password is stored as a scrypt hash."""
     username = validation.text(username, "username", max_length=64)
-    password = validation.text(password, "password", max_length=200)
-    if len(password) < 8:
-        raise validation.invalid("password", _l("The password must have at least 8 characters."))
+    password = _password(password)
     role = validation.choice(role, "role", ROLES)
     with write_transaction():
         if db.session.scalar(sa.select(User.id).where(User.username == username)):
@@ -33,6 +45,67 @@ def create_user(username: str, password: str, role: str = "moderator") -> User:
         user = User(username=username, password_hash=generate_password_hash(password), role=role)
         db.session.add(user)
     return user
+
+
+def require_admin(actor: User | None) -> None:
+    if actor is None or not actor.is_admin:
+        raise Forbidden("forbidden", _l("Only administrators may manage staff accounts."))
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(sa.select(User).order_by(User.username)))
+
+
+def _get_user(user_id: Any) -> User:
+    known = isinstance(user_id, int) and 0 < user_id <= validation.MAX_ID
+    user = db.session.get(User, user_id) if known else None
+    if user is None:
+        raise NotFound("user_not_found", _l("This staff account does not exist."))
+    return user
+
+
+def _check_not_last_admin(user: User) -> None:
+    admins = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.role == "admin"))
+    if user.role == "admin" and admins <= 1:
+        raise Conflict("last_admin", _l("The last administrator must stay an administrator."))
+
+
+def set_role(actor: User, user_id: Any, role: Any) -> User:
+    """Make an account an admin or a moderator; the last admin stays one."""
+    require_admin(actor)
+    role = validation.choice(role, "role", ROLES)
+    with write_transaction():
+        user = _get_user(user_id)
+        if role != user.role:
+            _check_not_last_admin(user)
+            user.role = role
+    access_changed.send(None, user_id=user.id)
+    return user
+
+
+def reset_password(actor: User, user_id: Any, password: Any) -> User:
+    """Give an account a new password (told to its owner by the admin)."""
+    require_admin(actor)
+    password = _password(password)
+    with write_transaction():
+        user = _get_user(user_id)
+        user.password_hash = generate_password_hash(password)
+    access_changed.send(None, user_id=user.id)
+    return user
+
+
+def delete_user(actor: User, user_id: Any) -> None:
+    """Delete an account; its events stay (for admins), its audit entries lose the name."""
+    require_admin(actor)
+    actor_id = actor.id
+    with write_transaction():
+        user = _get_user(user_id)
+        if user.id == actor_id:
+            raise Conflict("delete_self", _l("You cannot delete your own account."))
+        _check_not_last_admin(user)
+        user_id = user.id
+        db.session.execute(sa.delete(User).where(User.id == user_id))
+    access_changed.send(None, user_id=user_id)
 
 
 def ensure_admin(password: str | None) -> str | None:

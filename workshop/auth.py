@@ -6,15 +6,18 @@ on cookies need, and get, the CSRF check.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from collections.abc import Callable
+
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import accounts, participants
 from .errors import Unauthorized, WorkshopError
-from .extensions import csrf, db, login
+from .extensions import csrf, db, limiter, login
 from .models import Event, Participant, User
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -63,6 +66,25 @@ def require_participant(event: Event) -> Participant:
     return participant
 
 
+def _login_key() -> str:
+    """Client address and the user name tried, so that guessing one account's password is slow
+    while colleagues behind the same address can still log in."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    username = data.get("username") if hasattr(data, "get") else None
+    username = username.strip().lower()[:64] if isinstance(username, str) else ""
+    return f"{get_remote_address()}|{username}"
+
+
+def login_throttle(view: Callable) -> Callable:
+    """Limit login attempts (POST only): per address and user name, and per address alone."""
+    view = limiter.limit(
+        lambda: current_app.config["WORKSHOP_LOGIN_LIMIT"], key_func=_login_key, methods=["POST"]
+    )(view)
+    return limiter.limit(
+        lambda: current_app.config["WORKSHOP_LOGIN_ADDRESS_LIMIT"], methods=["POST"]
+    )(view)
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
@@ -83,12 +105,12 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def check_csrf() -> None:
-        if (
-            request.method in UNSAFE_METHODS
-            and request.endpoint not in CSRF_EXEMPT_ENDPOINTS
-            and "Authorization" not in request.headers
-            and request.cookies
-        ):
+        if request.method not in UNSAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
+            return
+        # Forms always carry a token (also the first login, against login CSRF); API calls need
+        # one only when they rely on cookies rather than an Authorization header.
+        api = request.path.startswith("/api/")
+        if not api or ("Authorization" not in request.headers and request.cookies):
             csrf.protect()
 
     @app.errorhandler(WorkshopError)
@@ -115,9 +137,12 @@ def init_app(app: Flask) -> None:
             413: _l("The request is too large."),
             429: _l("Too many requests. Please wait a moment."),
         }
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
-            error.code, "bad_request"
-        )
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_large",
+            429: "too_many_requests",
+        }.get(error.code, "bad_request")
         message = messages.get(error.code, _l("The request could not be handled."))
         return _error_response(WorkshopError(code, message, status=error.code or 400))
 

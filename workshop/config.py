@@ -46,6 +46,9 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_MESSAGE_QUEUE": os.environ.get("WORKSHOP_MESSAGE_QUEUE") or None,
         "WORKSHOP_TOKEN_MAX_AGE": int(os.environ.get("WORKSHOP_TOKEN_MAX_AGE", 12 * 3600)),
         "SESSION_COOKIE_SECURE": _env_bool("WORKSHOP_SECURE_COOKIES", False),
+        # memory:// counts per process; several workers need a shared store (redis://…).
+        "RATELIMIT_STORAGE_URI": os.environ.get("WORKSHOP_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_ENABLED": _env_bool("WORKSHOP_RATELIMIT_ENABLED", True),
     }
 
 
@@ -70,4 +73,11 @@ DEFAULTS = {
     "WORKSHOP_ADMIN_PASSWORD": None,
     "WORKSHOP_MESSAGE_QUEUE": None,
     "SESSION_COOKIE_SECURE": False,
+    # Set here, not left to Flask-Limiter: its defaults stick to the shared Limiter object.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    #: Login attempts per client address and user name, and per client address alone.
+    "WORKSHOP_LOGIN_LIMIT": "10 per minute",
+    "WORKSHOP_LOGIN_ADDRESS_LIMIT": "60 per minute",
 }

@@ -8,10 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 
-from . import publish, validation
-from .database import write_transaction
+from . import audit, publish, validation
+from .database import WriteTransaction, write_transaction
 from .errors import Conflict, Forbidden, NotFound
 from .extensions import db
 from .models import (
@@ -45,6 +46,13 @@ TEMPLATE_INTEGRATION_2014 = (
     "Interreligiöser Dialog",
     "Integration im Stadtteil",
 )
+
+#: Area lists a new event can start from (`"template"` in `POST /events`).
+TEMPLATES = {"integration-2014": TEMPLATE_INTEGRATION_2014, "empty": ()}
+
+#: Sent after an event was deleted, with `event_id`: live screens of it are disconnected.
+signals = Namespace()
+event_deleted = signals.signal("event-deleted")
 
 #: Colours that keep white text above 4.5:1 contrast.
 PALETTE = (
@@ -101,6 +109,12 @@ def require_manager(user: User | None, event: Event) -> None:
         raise Forbidden("forbidden", _l("You may not manage this event."))
 
 
+def require_open(event: Event) -> None:
+    """Refuse a participant's write to an archived event."""
+    if event.archived_at is not None:
+        raise Conflict("archived", _l("This event is archived; nothing can be changed any more."))
+
+
 def settings_json(event: Event) -> dict:
     return {name: getattr(event, name) for name in SETTINGS}
 
@@ -110,7 +124,7 @@ def area_json(area: Area) -> dict:
 
 
 def event_json(event: Event, staff: bool = False) -> dict:
-    return {
+    data = {
         "code": event.code,
         "title": event.title,
         "question": event.question,
@@ -120,6 +134,39 @@ def event_json(event: Event, staff: bool = False) -> dict:
         "counts": counts(event.id),
         "counts_visible": counts_visible(event, staff),
         "display": display_json(event),
+    }
+    if staff:
+        data["archived"] = event.archived_at is not None
+        data["figures"] = figures(event)
+    return data
+
+
+def figures(event: Event) -> dict:
+    """What the console shows staff: who has voted, and how many public cards each area holds."""
+    participants, voted = db.session.execute(
+        sa.select(
+            sa.func.count(Participant.id),
+            sa.func.coalesce(sa.func.sum(sa.case((Participant.dots_used > 0, 1), else_=0)), 0),
+        ).where(Participant.event_id == event.id)
+    ).one()
+    per_area = {str(area.id): 0 for area in event.areas}
+    per_area["none"] = 0
+    rows = db.session.execute(
+        sa.select(Suggestion.area_id, sa.func.count(Suggestion.id))
+        .where(
+            Suggestion.event_id == event.id,
+            Suggestion.status == "visible",
+            Suggestion.merged_into_id.is_(None),
+        )
+        .group_by(Suggestion.area_id)
+    )
+    for area_id, n in rows:
+        per_area["none" if area_id is None else str(area_id)] = n
+    return {
+        "participants": participants,
+        "voted": int(voted),
+        "not_voted": participants - int(voted),
+        "per_area": per_area,
     }
 
 
@@ -183,16 +230,24 @@ def _parse_settings(raw: Any) -> dict:
 
 
 def create_event(owner: User | None, data: Any) -> Event:
-    """Create an event with its areas from an API-shaped dictionary."""
-    validation.check_fields(data, {"title", "question", "areas", "settings", "phase"}, {"title"})
+    """Create an event with its areas (a list, or a template's name) from an API-shaped dict."""
+    validation.check_fields(
+        data, {"title", "question", "areas", "template", "settings", "phase"}, {"title"}
+    )
     title = validation.text(data["title"], "title", max_length=200)
     question = validation.text(
         data.get("question"), "question", max_length=1000, required=False, multiline=True
     )
-    areas = _parse_areas(data.get("areas", []))
+    if "template" in data:
+        if "areas" in data:
+            raise validation.invalid("template", _l("Give either areas or a template, not both."))
+        template = validation.choice(data["template"], "template", tuple(TEMPLATES))
+        areas = [(name, None) for name in TEMPLATES[template]]
+    else:
+        areas = _parse_areas(data.get("areas", []))
     settings = _parse_settings(data.get("settings", {}))
     phase = validation.choice(data.get("phase", "collect"), "phase", PHASES)
-    with write_transaction():
+    with write_transaction() as tx:
         event = Event(
             code=_new_code(),
             title=title,
@@ -206,12 +261,64 @@ def create_event(owner: User | None, data: Any) -> Event:
             for i, (name, color) in enumerate(areas)
         ]
         db.session.add(event)
+        db.session.flush()
+        audit.record(tx, event.id, owner, "event_created", title=title)
     return event
 
 
-def update_event(event: Event, data: Any) -> Event:
-    """Change the phase, texts or rules of an event and tell every screen."""
-    validation.check_fields(data, {"phase", "title", "question", "settings", "display"})
+def duplicate_event(event: Event, user: User | None) -> Event:
+    """A new event in preparation with this one's texts, areas and rules; no cards, no people."""
+    event_id = event.id
+    with write_transaction() as tx:
+        source = db.session.get(Event, event_id)
+        copy = Event(
+            code=_new_code(),
+            title=_copy_title(source.title),
+            question=source.question,
+            phase="draft",
+            owner_id=user.id if user else source.owner_id,
+            **settings_json(source),
+        )
+        copy.areas = [
+            Area(name=area.name, color=area.color, position=i)
+            for i, area in enumerate(source.areas)
+        ]
+        db.session.add(copy)
+        db.session.flush()
+        audit.record(tx, copy.id, user, "event_duplicated", source=source.code)
+    return copy
+
+
+def _copy_title(title: str, max_length: int = 200) -> str:
+    """ "Plenum (copy)" in the caller's language, shortened to fit the title's limit."""
+    result = str(_l("%(title)s (copy)", title=title))
+    over = len(result) - max_length
+    if over > 0:
+        result = str(_l("%(title)s (copy)", title=title[: -(over + 1)] + "…"))
+    return result
+
+
+def delete_event(event: Event) -> None:
+    """Delete an event with every card, participant, dot and audit entry (database cascade)."""
+    event_id = event.id
+    with write_transaction():
+        db.session.execute(sa.delete(Event).where(Event.id == event_id))
+    event_deleted.send(None, event_id=event_id)
+
+
+#: Columns of the board's display state, by the names the API gives them.
+DISPLAY_FIELDS = {
+    "screen": "screen",
+    "spotlight_id": "spotlight",
+    "timer_ends_at": "timer_ends_at",
+    "board_layout": "layout",
+    "board_theme": "theme",
+}
+
+
+def update_event(event: Event, data: Any, user: User | None = None) -> Event:
+    """Change the phase, texts, rules, display or archive state of an event; tell every screen."""
+    validation.check_fields(data, {"phase", "title", "question", "settings", "display", "archived"})
     changes: dict[str, Any] = {}
     if "phase" in data:
         changes["phase"] = validation.choice(data["phase"], "phase", PHASES)
@@ -225,6 +332,7 @@ def update_event(event: Event, data: Any) -> Event:
         changes.update(_parse_settings(data["settings"]))
     if "display" in data:
         changes.update(_parse_display(data["display"]))
+    archive = validation.boolean(data["archived"], "archived") if "archived" in data else None
     event_id = event.id
     with write_transaction() as tx:
         event = db.session.get(Event, event_id)
@@ -235,13 +343,44 @@ def update_event(event: Event, data: Any) -> Event:
             _check_budget(event, changes["vote_budget"])
         if "max_dots_per_suggestion" in changes:
             _check_cap(event, changes["max_dots_per_suggestion"])
+        changed = {
+            name: (getattr(event, name), value)
+            for name, value in changes.items()
+            if getattr(event, name) != value
+        }
         for name, value in changes.items():
             setattr(event, name, value)
+        if archive is not None and archive != (event.archived_at is not None):
+            event.archived_at = utcnow() if archive else None
+            audit.record(tx, event_id, user, "event_archived" if archive else "event_unarchived")
+        _audit_changes(tx, event_id, user, changed)
         db.session.flush()
         reveal = counts_visible(event, staff=False) and not public_counts_before
         messages = event_messages(event, reveal_totals=reveal)
         tx.on_commit(lambda: publish.publish(event_id, messages))
     return event
+
+
+def _audit_changes(
+    tx: WriteTransaction, event_id: int, user: User | None, changed: dict[str, tuple]
+) -> None:
+    """One entry for a phase change, one for texts and rules, one for the board's display."""
+    if "phase" in changed:
+        old, new = changed.pop("phase")
+        audit.record(tx, event_id, user, "phase_changed", **{"from": old, "to": new})
+    display = {
+        DISPLAY_FIELDS[name]: changed.pop(name) for name in list(changed) if name in DISPLAY_FIELDS
+    }
+    for action, group in (("event_changed", changed), ("display_changed", display)):
+        if group:
+            audit.record(
+                tx,
+                event_id,
+                user,
+                action,
+                old={name: old for name, (old, _new) in group.items()},
+                new={name: new for name, (_old, new) in group.items()},
+            )
 
 
 def event_messages(event: Event, reveal_totals: bool = False) -> list:

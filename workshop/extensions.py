@@ -1,6 +1,8 @@
 """The extension objects, created unbound and initialised by the app factory."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -29,3 +31,5 @@ socketio = SocketIO()
 login = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
+#: Throttles logins; storage from RATELIMIT_STORAGE_URI (WORKSHOP_RATELIMIT_STORAGE_URL).
+limiter = Limiter(key_func=get_remote_address)

@@ -74,6 +74,8 @@ class Event(db.Model):
     #: Long columns scroll by themselves, or condense to fit.
     board_layout: Mapped[str] = mapped_column(String(16), default="scroll", server_default="scroll")
     board_theme: Mapped[str] = mapped_column(String(16), default="light", server_default="light")
+    #: Set when staff archive the event: it stays readable, participants can no longer write.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -200,3 +202,23 @@ class MergedVote(db.Model):
     before: Mapped[int] = mapped_column(Integer)
     #: Dots on the target right after the merge (capped).
     after: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEntry(db.Model):
+    """One staff write on an event, kept so that moderators can see who changed what."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    #: Who did it; null once the account is deleted.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: What was done, e.g. "card_moved" or "phase_changed" (see docs/api.md).
+    action: Mapped[str] = mapped_column(String(32))
+    #: The card concerned; no foreign key, so the entry outlives the card.
+    suggestion_id: Mapped[int | None] = mapped_column(Integer)
+    #: JSON: what changed, with old values (an edited card's original text is kept here).
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()

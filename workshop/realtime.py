@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request
-from flask_login import current_user
+from flask_login import current_user, user_logged_out
 
 # python-socketio's exception, not the builtin one: only it takes its data to the client.
 from flask_socketio import ConnectionRefusedError, emit, join_room
@@ -23,9 +23,45 @@ class Listener:
     event_id: int
     audience: str
     participant_id: int | None = None
+    #: The staff account a moderator connection was opened with.
+    user_id: int | None = None
 
 
 listeners: dict[str, Listener] = {}
+
+
+def _disconnect(sids: list[str]) -> None:
+    server = publisher().server
+    for sid in sids:
+        # Listeners of other apps in the same process (tests) are not this server's to close.
+        if server.manager.is_connected(sid, "/"):
+            server.disconnect(sid, namespace="/")
+
+
+def disconnect_user(user_id: int) -> None:
+    """Close every live connection a staff account opened (logout, deletion, new role)."""
+    _disconnect([sid for sid, item in list(listeners.items()) if item.user_id == user_id])
+
+
+def disconnect_event(event_id: int) -> None:
+    """Close every live connection to an event that no longer exists."""
+    _disconnect([sid for sid, item in list(listeners.items()) if item.event_id == event_id])
+
+
+@user_logged_out.connect
+def _on_logout(_app, user=None, **_extra) -> None:
+    if user is not None and getattr(user, "id", None) is not None:
+        disconnect_user(user.id)
+
+
+@accounts.access_changed.connect
+def _on_access_changed(_sender, user_id: int, **_extra) -> None:
+    disconnect_user(user_id)
+
+
+@events.event_deleted.connect
+def _on_event_deleted(_sender, event_id: int, **_extra) -> None:
+    disconnect_event(event_id)
 
 
 def snapshot(listener: Listener) -> dict:
@@ -77,7 +113,7 @@ def _identify(auth: dict) -> Listener:
         else:
             user = current_user if current_user.is_authenticated else None
         events.require_manager(user, event)
-        return Listener(event.id, "staff")
+        return Listener(event.id, "staff", user_id=user.id)
     except WorkshopError as error:
         raise _refuse(error) from error
 
@@ -93,8 +129,13 @@ def on_connect(auth=None):
 @socketio.on("resync")
 def on_resync(_data=None):
     listener = listeners.get(request.sid)
-    if listener is not None:
-        emit("snapshot", snapshot(listener))
+    if listener is None:
+        return
+    if db.session.get(Event, listener.event_id) is None:
+        # Deleted meanwhile: nothing left to show.
+        _disconnect([request.sid])
+        return
+    emit("snapshot", snapshot(listener))
 
 
 @socketio.on("disconnect")

@@ -7,10 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from . import publish, validation
+from . import audit, publish, validation
 from .database import WriteTransaction, write_transaction
 from .errors import Conflict, Forbidden, NotFound
-from .events import counts_visible
+from .events import counts_visible, require_open
 from .extensions import db
 from .models import Area, Event, MergedVote, Participant, Suggestion, User, Vote
 
@@ -151,6 +151,8 @@ def submit(
         )
         if existing is not None:
             return existing, False
+        if participant:
+            require_open(event)
         if participant and event.phase != "collect":
             raise Conflict("wrong_phase", _l("Suggestions can only be filed while collecting."))
         if not participant and event.phase == "results":
@@ -184,6 +186,10 @@ def submit(
         db.session.add(suggestion)
         db.session.flush()
         _publish_cards(tx, event, suggestion)
+        if user is not None:
+            audit.record(
+                tx, event.id, user, "card_created", suggestion.id, title=title, area=area_id
+            )
     return suggestion, True
 
 
@@ -217,6 +223,7 @@ def update(
         suggestion = get_in_event(event, suggestion_id)
         _check_version(event, suggestion, data, staff=user is not None)
         if user is None:
+            require_open(event)
             _check_author(event, suggestion, participant)
             text_changed = any(
                 changes.get(name, getattr(suggestion, name)) != getattr(suggestion, name)
@@ -229,13 +236,58 @@ def update(
             raise Conflict("withdrawn", _l("Its author has withdrawn this card."))
         if "area_id" in changes:
             _check_area(event, changes["area_id"])
+        before = {
+            name: getattr(suggestion, name) for name in ("title", "body", "area_id", "status")
+        }
         for name, value in changes.items():
             setattr(suggestion, name, value)
         if changes:
             suggestion.version += 1
         db.session.flush()
         _publish_cards(tx, event, suggestion)
+        if user is not None:
+            _audit_update(tx, event, user, suggestion, before)
     return suggestion
+
+
+def _audit_update(
+    tx: WriteTransaction, event: Event, user: User, card: Suggestion, before: dict
+) -> None:
+    """Record what a staff edit changed: the text (keeping the original), the area, the status."""
+    if (card.title, card.body) != (before["title"], before["body"]):
+        audit.record(
+            tx,
+            event.id,
+            user,
+            "card_edited",
+            card.id,
+            old={"title": before["title"], "body": before["body"]},
+            new={"title": card.title, "body": card.body},
+        )
+    if card.area_id != before["area_id"]:
+        names = {area.id: area.name for area in event.areas}
+        audit.record(
+            tx,
+            event.id,
+            user,
+            "card_moved",
+            card.id,
+            title=card.title,
+            **{
+                "from": _area_ref(before["area_id"], names),
+                "to": _area_ref(card.area_id, names),
+            },
+        )
+    if card.status != before["status"]:
+        if card.status == "hidden":
+            action = "card_hidden"
+        else:
+            action = "card_approved" if before["status"] == "pending" else "card_restored"
+        audit.record(tx, event.id, user, action, card.id, title=card.title)
+
+
+def _area_ref(area_id: int | None, names: dict[int, str]) -> dict | None:
+    return None if area_id is None else {"id": area_id, "name": names.get(area_id)}
 
 
 def _check_author(event: Event, suggestion: Suggestion, participant: Participant | None) -> None:
@@ -247,7 +299,7 @@ def _check_author(event: Event, suggestion: Suggestion, participant: Participant
         raise Conflict("not_editable", _l("This card can no longer be changed."))
 
 
-def merge(event: Event, source_id: Any, into_id: Any) -> Suggestion:
+def merge(event: Event, source_id: Any, into_id: Any, user: User | None = None) -> Suggestion:
     """Merge card A into card B: A's dots move to B, capped per participant, excess returned."""
     source_id = validation.integer(source_id, "id", minimum=1, maximum=validation.MAX_ID)
     into_id = validation.integer(into_id, "into", minimum=1, maximum=validation.MAX_ID)
@@ -291,10 +343,20 @@ def merge(event: Event, source_id: Any, into_id: Any) -> Suggestion:
         db.session.flush()
         _recount(source, target)
         _publish_cards(tx, event, source, target)
+        audit.record(
+            tx,
+            event.id,
+            user,
+            "card_merged",
+            source.id,
+            title=source.title,
+            into=target.id,
+            into_title=target.title,
+        )
     return target
 
 
-def unmerge(event: Event, source_id: Any) -> Suggestion:
+def unmerge(event: Event, source_id: Any, user: User | None = None) -> Suggestion:
     """Undo a merge: both cards come back; dots spent meanwhile shrink the restored card's dots."""
     source_id = validation.integer(source_id, "id", minimum=1, maximum=validation.MAX_ID)
     event_id = event.id
@@ -337,6 +399,9 @@ def unmerge(event: Event, source_id: Any) -> Suggestion:
         db.session.flush()
         _recount(source, target)
         _publish_cards(tx, event, source, target)
+        audit.record(
+            tx, event.id, user, "card_unmerged", source.id, title=source.title, out_of=target.id
+        )
     return source
 
 

@@ -7,10 +7,16 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from .. import accounts, events, participants, suggestions, validation, voting
-from ..auth import current_participant, current_staff, require_participant, require_staff
+from .. import accounts, areas, audit, events, participants, suggestions, validation, voting
+from ..auth import (
+    current_participant,
+    current_staff,
+    login_throttle,
+    require_participant,
+    require_staff,
+)
 from ..errors import Forbidden, WorkshopError
-from ..models import Event, Participant, Suggestion
+from ..models import Event, Participant, Suggestion, User
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -27,9 +33,16 @@ def json_body() -> Any:
 
 
 def managed_event(code: str) -> Event:
+    return managed(code)[0]
+
+
+def managed(code: str) -> tuple[Event, User]:
+    """The event and the staff user managing it (staff checked first: an anonymous caller
+    learns nothing about which codes exist)."""
+    user = require_staff()
     event = events.get_event(code)
-    events.require_manager(require_staff(), event)
-    return event
+    events.require_manager(user, event)
+    return event, user
 
 
 def is_manager(event: Event) -> bool:
@@ -53,6 +66,7 @@ def personal(cards: list[dict], participant: Participant) -> list[dict]:
 
 
 @bp.post("/auth/token")
+@login_throttle
 def create_token():
     data = validation.check_fields(json_body(), {"username", "password"}, {"username", "password"})
     user = accounts.authenticate(*validation.credentials(data["username"], data["password"]))
@@ -73,13 +87,52 @@ def get_event(code: str):
 
 @bp.patch("/events/<code>")
 def update_event(code: str):
-    event = events.update_event(managed_event(code), json_body())
+    event, user = managed(code)
+    event = events.update_event(event, json_body(), user=user)
     return events.event_json(event, staff=True)
+
+
+@bp.delete("/events/<code>")
+def delete_event(code: str):
+    events.delete_event(managed_event(code))
+    return "", 204
+
+
+@bp.post("/events/<code>/duplicate")
+def duplicate_event(code: str):
+    event, user = managed(code)
+    return events.event_json(events.duplicate_event(event, user), staff=True), 201
+
+
+@bp.get("/events/<code>/audit")
+def audit_log(code: str):
+    event = managed_event(code)
+    return {"entries": audit.entries(event, request.args.get("limit"))}
+
+
+@bp.post("/events/<code>/areas")
+def create_area(code: str):
+    event, user = managed(code)
+    return events.area_json(areas.create_area(event, json_body(), user)), 201
+
+
+@bp.patch("/events/<code>/areas/<int:area_id>")
+def update_area(code: str, area_id: int):
+    event, user = managed(code)
+    return events.area_json(areas.update_area(event, area_id, json_body(), user))
+
+
+@bp.delete("/events/<code>/areas/<int:area_id>")
+def delete_area(code: str, area_id: int):
+    event, user = managed(code)
+    areas.delete_area(event, area_id, user)
+    return "", 204
 
 
 @bp.post("/events/<code>/participants")
 def join(code: str):
     event = events.get_event(code)
+    events.require_open(event)
     participant, token = participants.join(event)
     return {"token": token, "dots_left": participants.dots_left(participant)}, 201
 
@@ -127,16 +180,16 @@ def update_suggestion(code: str, suggestion_id: int):
 
 @bp.post("/events/<code>/suggestions/<int:suggestion_id>/merge")
 def merge(code: str, suggestion_id: int):
-    event = managed_event(code)
+    event, user = managed(code)
     data = validation.check_fields(json_body(), {"into"}, {"into"})
-    target = suggestions.merge(event, suggestion_id, data["into"])
+    target = suggestions.merge(event, suggestion_id, data["into"], user=user)
     return card_json(event, target, None)
 
 
 @bp.post("/events/<code>/suggestions/<int:suggestion_id>/unmerge")
 def unmerge(code: str, suggestion_id: int):
-    event = managed_event(code)
-    card = suggestions.unmerge(event, suggestion_id)
+    event, user = managed(code)
+    card = suggestions.unmerge(event, suggestion_id, user=user)
     return card_json(event, card, None)
 
 
@@ -144,6 +197,7 @@ def unmerge(code: str, suggestion_id: int):
 def set_dots(code: str, suggestion_id: int):
     event = events.get_event(code)
     participant = require_participant(event)
+    events.require_open(event)
     return voting.set_dots(event, participant, suggestion_id, json_body())
 
 

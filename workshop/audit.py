@@ -1,0 +1,68 @@
+"""The audit log: each staff write on an event leaves an entry, made in the same transaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from . import publish, validation
+from .database import WriteTransaction
+from .extensions import db
+from .models import AuditEntry, Event, User
+
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 1000
+
+
+def entry_json(entry: AuditEntry) -> dict:
+    return {
+        "id": entry.id,
+        "at": entry.created_at.isoformat(timespec="seconds") + "Z",
+        "user": entry.user.username if entry.user else None,
+        "action": entry.action,
+        "suggestion_id": entry.suggestion_id,
+        "details": json.loads(entry.details or "{}"),
+    }
+
+
+def record(
+    tx: WriteTransaction,
+    event_id: int,
+    user: User | None,
+    action: str,
+    suggestion_id: int | None = None,
+    **details: Any,
+) -> AuditEntry:
+    """Add an entry inside the caller's write transaction; staff see it live after the commit."""
+    entry = AuditEntry(
+        event_id=event_id,
+        user_id=user.id if user else None,
+        action=action,
+        suggestion_id=suggestion_id,
+        details=json.dumps(details, ensure_ascii=False, default=str),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    data = entry_json(entry)
+    tx.on_commit(lambda: publish.publish(event_id, [("staff", "audit", data)]))
+    return entry
+
+
+def entries(event: Event, limit: Any = None) -> list[dict]:
+    """The event's entries, newest first (`limit` may come as the text of a query string)."""
+    if limit is None:
+        limit = DEFAULT_LIMIT
+    elif isinstance(limit, str) and limit.isascii() and limit.isdigit() and len(limit) < 10:
+        limit = int(limit)
+    limit = validation.integer(limit, "limit", minimum=1, maximum=MAX_LIMIT)
+    rows = db.session.scalars(
+        sa.select(AuditEntry)
+        .options(joinedload(AuditEntry.user))
+        .where(AuditEntry.event_id == event.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return [entry_json(entry) for entry in rows]
