@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts, events, suggestions, validation, voting
+from ..auth import login_throttle
 from ..errors import WorkshopError
 from ..models import PHASES
 from .board import join_url
@@ -22,6 +23,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_throttle
 def login():
     error = None
     if request.method == "POST":
@@ -48,9 +50,11 @@ def logout():
 @bp.get("/moderate/")
 @login_required
 def dashboard():
+    listed = events.events_for(current_user)
     return render_template(
         "moderator/dashboard.html",
-        events=events.events_for(current_user),
+        events=[event for event in listed if event.archived_at is None],
+        archived=[event for event in listed if event.archived_at is not None],
         template_areas="\n".join(events.TEMPLATE_INTEGRATION_2014),
     )
 
@@ -59,15 +63,14 @@ def dashboard():
 @login_required
 def create_event():
     areas = [line.strip() for line in request.form.get("areas", "").splitlines() if line.strip()]
+    data = {"title": request.form.get("title", ""), "question": request.form.get("question", "")}
+    # A named template, or (no choice) the list typed into the form.
+    if request.form.get("template"):
+        data["template"] = request.form["template"]
+    else:
+        data["areas"] = areas
     try:
-        event = events.create_event(
-            current_user,
-            {
-                "title": request.form.get("title", ""),
-                "question": request.form.get("question", ""),
-                "areas": areas,
-            },
-        )
+        event = events.create_event(current_user, data)
     except WorkshopError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("moderator.dashboard"))
@@ -84,6 +87,20 @@ def _managed(code: str):
 @bp.get("/moderate/<code>")
 @login_required
 def event_page(code: str):
+    """The live console; it reads everything from the live stream and writes through the API."""
+    event = _managed(code)
+    return render_template(
+        "moderator/console.html",
+        event=event,
+        phases=PHASES,
+        join_url=join_url(event.code),
+    )
+
+
+@bp.get("/moderate/<code>/plain")
+@login_required
+def plain_page(code: str):
+    """The same work without JavaScript: server-rendered, one form per action."""
     event = _managed(code)
     return render_template(
         "moderator/event.html",
@@ -105,7 +122,7 @@ def action(code: str):
     try:
         card = int(form.get("card", "0") or 0)
         if name == "phase":
-            events.update_event(event, {"phase": form.get("phase", "")})
+            events.update_event(event, {"phase": form.get("phase", "")}, user=current_user)
         elif name == "move":
             area = form.get("area_id", "")
             suggestions.update(
@@ -115,13 +132,47 @@ def action(code: str):
             status = "hidden" if name == "hide" else "visible"
             suggestions.update(event, card, {"status": status}, user=current_user)
         elif name == "merge":
-            suggestions.merge(event, card, int(form.get("into", "0") or 0))
+            suggestions.merge(event, card, int(form.get("into", "0") or 0), user=current_user)
         elif name == "unmerge":
-            suggestions.unmerge(event, card)
+            suggestions.unmerge(event, card, user=current_user)
         else:
             flash(_("Unknown action."), "error")
     except WorkshopError as exc:
         flash(str(exc.message), "error")
     except ValueError:
         flash(_("Please choose a card."), "error")
-    return redirect(url_for("moderator.event_page", code=event.code))
+    return redirect(url_for("moderator.plain_page", code=event.code))
+
+
+@bp.post("/moderate/<code>/duplicate")
+@login_required
+def duplicate(code: str):
+    copy = events.duplicate_event(_managed(code), current_user)
+    flash(_("The event has been copied."), "success")
+    return redirect(url_for("moderator.event_page", code=copy.code))
+
+
+@bp.post("/moderate/<code>/archive")
+@login_required
+def archive(code: str):
+    """Archive (`archived=1`) or bring back (`archived=0`) an event."""
+    archived = request.form.get("archived") == "1"
+    events.update_event(_managed(code), {"archived": archived}, user=current_user)
+    flash(
+        _("The event has been archived.") if archived else _("The event is active again."),
+        "success",
+    )
+    return redirect(url_for("moderator.dashboard"))
+
+
+@bp.post("/moderate/<code>/delete")
+@login_required
+def delete(code: str):
+    """Delete an event for good, once its code has been typed in as confirmation."""
+    event = _managed(code)
+    if events.normalise_code(request.form.get("confirm", "")) != event.code:
+        flash(_("Type the event's code to confirm that it should be deleted."), "error")
+        return redirect(url_for("moderator.dashboard"))
+    events.delete_event(event)
+    flash(_("The event has been deleted."), "success")
+    return redirect(url_for("moderator.dashboard"))

@@ -1,0 +1,759 @@
+// The live moderator console: the board's columns, the approval queue, phase, timer and screen
+// controls, figures and the activity log. Everything on screen is drawn from the live stream
+// (live.js); actions go to the JSON API and the server's answer comes back through the stream, so
+// two moderators see the same. The server decides what is allowed; this page shows its message.
+
+import { ApiError } from "./api.js";
+import { enableDrag } from "./console-drag.js";
+import { format, h, number, pageData, plural, reconcile } from "./dom.js";
+import { follow } from "./live.js";
+
+const data = pageData();
+const t = data.strings;
+const $ = (id) => document.getElementById(id);
+const NO_AREA = "none";
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+const base = `/api/v1/events/${encodeURIComponent(data.code)}`;
+
+let showHidden = true;
+let carrying = null; // keyboard move: {id, index} while a card is picked up
+let timer = null; // {seconds, at}: the countdown as last told by the server
+const audit = new Map(); // id -> entry
+let auditAvailable = false;
+
+// -- talking to the server --------------------------------------------------------------------
+
+/** One API call; a refusal throws ApiError with the server's translated message (and `card`). */
+async function call(method, path = "", body = undefined) {
+  const headers = { Accept: "application/json", "X-CSRFToken": csrf };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(base + path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(t.network_error, { code: "network" });
+  }
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = answer?.error ?? {};
+    const failure = new ApiError(error.message || t.unknown_error, {
+      code: error.code,
+      field: error.field ?? null,
+      status: response.status,
+    });
+    failure.card = error.card ?? null;
+    throw failure;
+  }
+  return answer;
+}
+
+/** Run an API call; show its error in the status area. Returns the answer, or null on failure. */
+async function act(method, path, body, success = "") {
+  try {
+    const answer = await call(method, path, body);
+    say(success);
+    return answer;
+  } catch (error) {
+    say(error.message, true);
+    return null;
+  }
+}
+
+function say(message, isError = false) {
+  const box = $("console-status");
+  box.textContent = message;
+  box.classList.toggle("is-error", isError && Boolean(message));
+}
+
+function announce(message) {
+  $("announcer").textContent = message;
+}
+
+const cardPath = (id) => `/suggestions/${id}`;
+const moveCard = (id, areaKey) => {
+  const areaId = areaKey === NO_AREA ? null : Number(areaKey);
+  return act("PATCH", cardPath(id), { area_id: areaId }, format(t.moved, { area: areaName(areaId) }));
+};
+const setStatus = (id, status) => act("PATCH", cardPath(id), { status });
+const setDisplay = (display) => act("PATCH", "", { display });
+
+async function mergeCard(id, into) {
+  if (id === into) return;
+  const answer = await act("POST", `${cardPath(id)}/merge`, { into });
+  if (answer) toast(t.merged, () => act("POST", `${cardPath(id)}/unmerge`, undefined, t.unmerged));
+}
+
+// -- live state -------------------------------------------------------------------------------
+
+const live = follow({
+  code: data.code,
+  role: "moderator",
+  onUpdate: (state, update) => {
+    if (update.type === "audit") addAudit([update.data]);
+    if (update.type === "snapshot" || update.type === "event") {
+      const left = state.event?.display?.timer?.seconds_left;
+      timer = typeof left === "number" ? { seconds: left, at: performance.now() } : null;
+    }
+    render();
+  },
+  onConnection: (connected) => showConnection(connected ? null : t.reconnecting),
+  onRefused: (message) => {
+    const box = $("live-error");
+    box.textContent = message || t.unknown_error;
+    box.hidden = false;
+    showConnection(null);
+  },
+});
+
+let frame = 0;
+function render() {
+  if (!frame) frame = requestAnimationFrame(draw);
+}
+
+function draw() {
+  frame = 0;
+  const { event, cards } = live.state;
+  if (!event) return;
+  const active = document.activeElement;
+  const focusCard = active?.closest?.(".mcard")?.dataset.id;
+  const focusKey = active?.dataset?.focus;
+
+  setText($("console-title"), event.title);
+  drawControls(event);
+  drawFigures(event);
+
+  const all = [...cards.values()].sort((a, b) => a.id - b.id);
+  const spotlight = event.display?.spotlight ?? null;
+  const queue = all.filter((card) => card.status === "pending");
+  setText($("queue-count"), number(queue.length));
+  $("queue-empty").hidden = queue.length > 0;
+  reconcile($("queue-cards"), queue, cardOptions(spotlight));
+
+  const groups = new Map(event.areas.map((area) => [String(area.id), []]));
+  groups.set(NO_AREA, []);
+  for (const card of all) {
+    if (card.status !== "visible" && card.status !== "hidden") continue;
+    (groups.get(String(card.area_id)) ?? groups.get(NO_AREA)).push(card);
+  }
+  const columns = [
+    ...event.areas.map((area) => ({ id: String(area.id), area })),
+    { id: NO_AREA, area: null },
+  ];
+  const container = $("mcolumns");
+  reconcile(container, columns, {
+    key: (column) => column.id,
+    signature: (column) => JSON.stringify(column.area),
+    build: buildColumn,
+  });
+  for (const column of columns) {
+    const section = container.querySelector(`:scope > [data-key="${column.id}"]`);
+    const group = groups.get(column.id);
+    const shown = group.filter((card) => showHidden || card.status !== "hidden");
+    const hidden = group.length - group.filter((card) => card.status !== "hidden").length;
+    let count = plural(t.cards_count, group.length - hidden);
+    if (hidden) count += ` · ${plural(t.hidden_count, hidden)}`;
+    setText(section.querySelector(".mcolumn-count"), count);
+    section.querySelector(".empty").hidden = shown.length > 0;
+    reconcile(section.querySelector(".mcards"), shown, cardOptions(spotlight));
+  }
+  container.setAttribute("aria-busy", "false");
+  if (carrying) markCarryTarget();
+  drawAudit();
+
+  // A card that moved was rebuilt in its new column: give focus back to it.
+  if (focusCard && (!document.activeElement || document.activeElement === document.body)) {
+    const card = document.getElementById(`mcard-${focusCard}`);
+    const inner = focusKey && card?.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`);
+    (inner || card)?.focus();
+  }
+}
+
+function cardOptions(spotlight) {
+  return {
+    key: (card) => card.id,
+    signature: (card) => JSON.stringify([card, card.id === spotlight]),
+    build: (card) => buildCard(card, card.id === spotlight),
+  };
+}
+
+function buildColumn({ id, area }) {
+  const headingId = `mcolumn-${id}`;
+  const section = h(
+    "section",
+    {
+      class: area ? "mcolumn" : "mcolumn no-area",
+      "aria-labelledby": headingId,
+      dataset: { area: id },
+    },
+    h(
+      "header",
+      { class: "mcolumn-head" },
+      h("h3", { id: headingId, dir: "auto" }, area ? area.name : t.no_area),
+      h("p", { class: "mcolumn-count" }),
+    ),
+    h("ul", { class: "mcards", "aria-labelledby": headingId }),
+    h("p", { class: "empty" }, t.empty),
+  );
+  if (area) section.style.setProperty("--area-color", area.color);
+  return section;
+}
+
+function buildCard(card, inSpotlight) {
+  const classes = ["mcard", `status-${card.status}`];
+  if (inSpotlight) classes.push("in-spotlight");
+  if (carrying?.id === card.id) classes.push("carried");
+  const item = h(
+    "li",
+    {
+      class: classes.join(" "),
+      id: `mcard-${card.id}`,
+      tabindex: "0",
+      draggable: "true",
+      "aria-describedby": "drag-help",
+      dataset: { id: String(card.id), focus: "card" },
+    },
+    h("p", { class: "card-title", dir: "auto" }, card.title),
+  );
+  const area = areaOf(card);
+  if (area) item.style.setProperty("--area-color", area.color);
+  if (card.body) item.append(h("p", { class: "card-body", dir: "auto" }, card.body));
+
+  const badges = h("p", { class: "badges" });
+  if (card.status !== "visible") {
+    badges.append(h("span", { class: `badge badge-${card.status}` }, data.statuses[card.status]));
+  }
+  if (inSpotlight) badges.append(h("span", { class: "badge badge-spotlight" }, t.on_board));
+  if (typeof card.dots === "number" && card.dots > 0) {
+    badges.append(h("span", { class: "badge badge-dots" }, plural(t.dots, card.dots)));
+  }
+  if (badges.childElementCount) item.append(badges);
+
+  const originals = card.merged_originals ?? [];
+  if (originals.length) {
+    const list = h("ul", { class: "merged-list" });
+    for (const original of originals) {
+      list.append(
+        h(
+          "li",
+          { class: "merged-item" },
+          h("span", { class: "merged-title", dir: "auto" }, original.title),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "secondary small",
+              dataset: { focus: `unmerge-${original.id}` },
+              onclick: () => act("POST", `${cardPath(original.id)}/unmerge`, undefined, t.unmerged),
+            },
+            t.undo_merge,
+          ),
+        ),
+      );
+    }
+    item.append(h("div", { class: "merged" }, h("p", { class: "merged-head" }, t.merged_from), list));
+  }
+
+  const actions = h("div", { class: "mcard-actions" });
+  if (card.status === "pending") {
+    actions.append(
+      smallButton(t.approve, "approve", () => setStatus(card.id, "visible")),
+      smallButton(t.hide, "hide", () => setStatus(card.id, "hidden")),
+    );
+  } else if (card.status === "hidden") {
+    actions.append(smallButton(t.restore, "restore", () => setStatus(card.id, "visible")));
+  }
+  const menuButton = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary menu-button",
+      "aria-haspopup": "dialog",
+      "aria-label": format(t.actions_for, { title: card.title }),
+      dataset: { focus: "menu" },
+      onclick: () => openMenu(card.id, menuButton),
+    },
+    "⋯",
+  );
+  item.prepend(menuButton);
+  if (actions.childElementCount) item.append(actions);
+  return item;
+}
+
+function smallButton(label, focus, onclick) {
+  return h("button", { type: "button", class: "secondary small", dataset: { focus }, onclick }, label);
+}
+
+function areaOf(card) {
+  return live.state.event?.areas.find((area) => area.id === card.area_id) ?? null;
+}
+
+function areaName(areaId) {
+  return live.state.event?.areas.find((area) => area.id === areaId)?.name ?? t.no_area;
+}
+
+// -- controls ---------------------------------------------------------------------------------
+
+function drawControls(event) {
+  for (const button of document.querySelectorAll("[data-phase]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.phase === event.phase));
+  }
+  const display = event.display ?? {};
+  for (const button of document.querySelectorAll("[data-display]")) {
+    const pressed = display[button.dataset.display] === button.dataset.value;
+    button.setAttribute("aria-pressed", String(pressed));
+  }
+  const spotlight = display.spotlight ? live.state.cards.get(display.spotlight) : null;
+  $("spotlight-line").hidden = !display.spotlight;
+  setText($("spotlight-title"), spotlight ? spotlight.title : display.spotlight ? `#${display.spotlight}` : "");
+  drawTimer();
+}
+
+function drawFigures(event) {
+  const counts = event.counts ?? {};
+  setText($("figure-participants"), number(counts.participants ?? 0));
+  setText($("figure-suggestions"), number(counts.suggestions ?? 0));
+  setText($("figure-dots"), number(counts.dots ?? 0));
+  const notVoted = event.figures?.not_voted;
+  $("figure-not-voted-box").hidden = typeof notVoted !== "number";
+  if (typeof notVoted === "number") setText($("figure-not-voted"), number(notVoted));
+}
+
+function secondsLeft() {
+  if (!timer) return null;
+  return Math.max(0, Math.round(timer.seconds - (performance.now() - timer.at) / 1000));
+}
+
+function drawTimer() {
+  const left = secondsLeft();
+  const display = $("timer-display");
+  display.classList.toggle("running", left !== null && left > 0);
+  if (left === null) {
+    setText(display, t.timer_off);
+    return;
+  }
+  const minutes = Math.floor(left / 60);
+  setText(display, `${minutes}:${String(left % 60).padStart(2, "0")}`);
+}
+setInterval(drawTimer, 1000);
+
+for (const button of document.querySelectorAll("[data-timer]")) {
+  button.addEventListener("click", () => setDisplay({ timer_seconds: Number(button.dataset.timer) }));
+}
+for (const button of document.querySelectorAll("[data-display]")) {
+  button.addEventListener("click", () => setDisplay({ [button.dataset.display]: button.dataset.value }));
+}
+$("stop-spotlight").addEventListener("click", () => setDisplay({ spotlight: null }));
+$("show-hidden").addEventListener("change", (event) => {
+  showHidden = event.target.checked;
+  render();
+});
+
+// Phase changes are announced to everyone in the room: ask first, saying what changes.
+const phaseDialog = $("phase-dialog");
+let chosenPhase = null;
+for (const button of document.querySelectorAll("[data-phase]")) {
+  button.addEventListener("click", () => {
+    chosenPhase = button.dataset.phase;
+    const name = data.phases[chosenPhase];
+    $("phase-dialog-title").textContent = format(t.phase_title, { phase: name });
+    $("phase-dialog-effect").textContent = data.phase_effects[chosenPhase] ?? "";
+    phaseDialog.returnValue = "";
+    phaseDialog.showModal();
+    $("phase-confirm").focus();
+  });
+}
+phaseDialog.addEventListener("close", () => {
+  const phase = chosenPhase;
+  document.querySelector(`[data-phase="${phase}"]`)?.focus();
+  if (phaseDialog.returnValue !== "confirm" || !phase) return;
+  act("PATCH", "", { phase }, format(t.phase_changed, { phase: data.phases[phase] }));
+});
+
+function drawAudit() {
+  if (!auditAvailable) return;
+  const entries = [...audit.values()].sort((a, b) => b.id - a.id).slice(0, 50);
+  $("audit-empty").hidden = entries.length > 0;
+  reconcile($("audit-entries"), entries, {
+    key: (entry) => entry.id,
+    signature: (entry) => JSON.stringify([entry, live.state.cards.get(entry.suggestion_id)?.title]),
+    build: buildAuditEntry,
+  });
+}
+
+const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "de", {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+
+function buildAuditEntry(entry) {
+  const at = entry.at ? new Date(entry.at.endsWith("Z") ? entry.at : `${entry.at}Z`) : null;
+  const user = entry.user;
+  const who = (typeof user === "object" && user ? (user.username ?? user.name) : user) || t.someone;
+  const item = h(
+    "li",
+    { class: "audit-entry" },
+    at && !Number.isNaN(at.getTime())
+      ? h("time", { datetime: at.toISOString() }, timeFormat.format(at))
+      : null,
+    " ",
+    h("strong", { dir: "auto" }, String(who)),
+    " ",
+    data.audit_actions[entry.action] ?? entry.action,
+  );
+  if (entry.suggestion_id) {
+    const title = live.state.cards.get(entry.suggestion_id)?.title ?? entry.details?.title;
+    const ref = title ? format(t.card_ref, { title }) : `#${entry.suggestion_id}`;
+    item.append(" ", h("span", { class: "audit-card", dir: "auto" }, ref));
+  }
+  const to = entry.details?.to;
+  if (entry.action === "phase_changed" && typeof to === "string") {
+    item.append(" ", format(t.audit_to, { target: data.phases[to] ?? to }));
+  } else if (entry.action === "card_moved" && entry.details && "to" in entry.details) {
+    const target = to?.name ?? t.no_area;
+    item.append(" ", h("span", { dir: "auto" }, format(t.audit_to, { target })));
+  }
+  return item;
+}
+
+function addAudit(entries) {
+  for (const entry of entries) {
+    if (entry && entry.id !== undefined) audit.set(entry.id, entry);
+  }
+  if (!auditAvailable && audit.size) {
+    auditAvailable = true;
+    $("audit").hidden = false;
+  }
+  render();
+}
+
+async function loadAudit() {
+  try {
+    const answer = await call("GET", "/audit");
+    auditAvailable = true;
+    $("audit").hidden = false;
+    addAudit(answer?.entries ?? []);
+  } catch {
+    // No activity log on this server (404), or not for us: the panel stays hidden.
+  }
+}
+loadAudit();
+
+// -- the card menu ----------------------------------------------------------------------------
+
+const menu = $("card-menu");
+let menuCard = null;
+let menuOpener = null;
+
+function openMenu(id, opener) {
+  const card = live.state.cards.get(id);
+  if (!card) return;
+  menuCard = id;
+  menuOpener = opener;
+  $("card-menu-title").textContent = card.title;
+  const status = data.statuses[card.status] ?? card.status;
+  $("card-menu-status").textContent = format(t.status_in, { status, area: areaName(card.area_id) });
+
+  const actions = $("card-menu-actions");
+  actions.replaceChildren();
+  const add = (action, label, handler) =>
+    actions.append(
+      h("button", { type: "button", class: "secondary", dataset: { action }, onclick: () => run(handler) }, label),
+    );
+  if (card.status === "pending") add("approve", t.approve, () => setStatus(id, "visible"));
+  if (card.status === "pending" || card.status === "visible") {
+    add("hide", t.hide, () => setStatus(id, "hidden"));
+  }
+  if (card.status === "hidden") add("restore", t.restore, () => setStatus(id, "visible"));
+  add("edit", t.edit, () => openEdit(id));
+  if (live.state.event?.display?.spotlight === id) {
+    add("stop-spotlight", t.stop_spotlight, () => setDisplay({ spotlight: null }));
+  } else {
+    add("spotlight", t.spotlight, () => setDisplay({ spotlight: id }));
+  }
+  for (const original of card.merged_originals ?? []) {
+    add(`unmerge-${original.id}`, `${t.undo_merge}: ${original.title}`, () =>
+      act("POST", `${cardPath(original.id)}/unmerge`, undefined, t.unmerged),
+    );
+  }
+
+  const areas = $("card-menu-areas");
+  areas.replaceChildren();
+  const choices = [...(live.state.event?.areas ?? []), { id: null, name: t.no_area, color: null }];
+  for (const area of choices) {
+    const current = area.id === card.area_id;
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "secondary area-choice",
+        "aria-current": current ? "true" : null,
+        dataset: { area: area.id === null ? NO_AREA : String(area.id) },
+        dir: "auto",
+        onclick: () => run(() => moveCard(id, area.id === null ? NO_AREA : String(area.id))),
+      },
+      h("span", { class: "swatch", "aria-hidden": "true" }),
+      current ? `${area.name} ${t.current_area}` : area.name,
+    );
+    if (area.color) button.style.setProperty("--area-color", area.color);
+    areas.append(button);
+  }
+  $("card-menu-search").value = "";
+  drawTargets();
+  menu.showModal();
+  actions.querySelector("button")?.focus();
+}
+
+function drawTargets() {
+  const query = $("card-menu-search").value.trim().toLocaleLowerCase();
+  const list = $("card-menu-targets");
+  list.replaceChildren();
+  const candidates = [...live.state.cards.values()]
+    .filter((card) => card.id !== menuCard && ["visible", "hidden", "pending"].includes(card.status))
+    .filter((card) => !query || `${card.title} ${card.body}`.toLocaleLowerCase().includes(query))
+    .sort((a, b) => a.id - b.id)
+    .slice(0, 30);
+  for (const card of candidates) {
+    const area = areaOf(card);
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "secondary merge-choice",
+        dataset: { into: String(card.id) },
+        onclick: () => run(() => mergeCard(menuCard, card.id)),
+      },
+      h("span", { class: "swatch", "aria-hidden": "true" }),
+      h("span", { dir: "auto" }, card.title),
+    );
+    if (area) button.style.setProperty("--area-color", area.color);
+    list.append(button);
+  }
+  if (!candidates.length) list.append(h("p", { class: "empty" }, t.no_matches));
+}
+
+$("card-menu-search").addEventListener("input", drawTargets);
+$("card-menu-close").addEventListener("click", () => menu.close());
+menu.addEventListener("close", () => {
+  const opener = menuOpener;
+  menuCard = null;
+  menuOpener = null;
+  if (opener?.isConnected) opener.focus();
+  else if (opener) document.getElementById(`mcard-${opener.closest?.(".mcard")?.dataset.id}`)?.focus();
+});
+
+function run(handler) {
+  const opener = menuOpener;
+  menu.close();
+  menuOpener = opener;
+  handler();
+}
+
+// -- editing ----------------------------------------------------------------------------------
+
+const editDialog = $("edit-dialog");
+let editing = null; // {id, version, opener}
+
+function openEdit(id) {
+  const card = live.state.cards.get(id);
+  if (!card) return;
+  editing = { id, version: card.version, opener: document.getElementById(`mcard-${id}`) };
+  $("edit-title").value = card.title;
+  $("edit-body").value = card.body ?? "";
+  $("edit-error").hidden = true;
+  $("edit-current").hidden = true;
+  editDialog.showModal();
+  $("edit-title").focus();
+}
+
+$("edit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!editing) return;
+  const body = { title: $("edit-title").value, body: $("edit-body").value, version: editing.version };
+  $("edit-save").disabled = true;
+  try {
+    await call("PATCH", cardPath(editing.id), body);
+    say(t.saved);
+    editDialog.close();
+  } catch (error) {
+    $("edit-error").textContent = error.message;
+    $("edit-error").hidden = false;
+    if (error.code === "version_conflict" && error.card) {
+      // Show what the card says now; saving again deliberately replaces it.
+      editing.version = error.card.version;
+      editing.fresh = error.card;
+      $("edit-current-title").textContent = error.card.title;
+      $("edit-current-body").textContent = error.card.body ?? "";
+      $("edit-current").hidden = false;
+    }
+  } finally {
+    $("edit-save").disabled = false;
+  }
+});
+$("edit-take-current").addEventListener("click", () => {
+  if (!editing?.fresh) return;
+  $("edit-title").value = editing.fresh.title;
+  $("edit-body").value = editing.fresh.body ?? "";
+  $("edit-title").focus();
+});
+$("edit-cancel").addEventListener("click", () => editDialog.close());
+editDialog.addEventListener("close", () => {
+  const opener = editing?.opener;
+  editing = null;
+  const card = opener && document.getElementById(opener.id);
+  card?.focus();
+});
+
+// -- the toast with Undo ----------------------------------------------------------------------
+
+let toastTimer = 0;
+let toastUndo = null;
+
+function toast(message, undo) {
+  clearTimeout(toastTimer);
+  toastUndo = undo;
+  $("toast-text").textContent = message;
+  $("toast-undo").hidden = !undo;
+  $("toast").hidden = false;
+  toastTimer = setTimeout(hideToast, 15000);
+}
+
+function hideToast() {
+  clearTimeout(toastTimer);
+  toastUndo = null;
+  $("toast").hidden = true;
+}
+
+$("toast-undo").addEventListener("click", () => {
+  const undo = toastUndo;
+  hideToast();
+  undo?.();
+});
+$("toast-close").addEventListener("click", hideToast);
+
+// -- dragging and the keyboard ----------------------------------------------------------------
+
+const boardRoot = document.querySelector(".console-main");
+enableDrag(boardRoot, {
+  onMove: (id, areaKey) => {
+    const card = live.state.cards.get(id);
+    if (!card || (card.area_id === null ? NO_AREA : String(card.area_id)) === areaKey) return;
+    moveCard(id, areaKey);
+  },
+  onMerge: (id, into) => mergeCard(id, into),
+});
+
+function columnKeys() {
+  return [...$("mcolumns").children].map((column) => column.dataset.area);
+}
+
+function columnName(key) {
+  return key === NO_AREA ? t.no_area : areaName(Number(key));
+}
+
+function markCarryTarget() {
+  for (const column of $("mcolumns").children) {
+    column.classList.toggle("drop-target", carrying && column.dataset.area === columnKeys()[carrying.index]);
+  }
+}
+
+function cancelCarry(message) {
+  if (!carrying) return;
+  document.getElementById(`mcard-${carrying.id}`)?.classList.remove("carried");
+  carrying = null;
+  markCarryTarget();
+  if (message) announce(message);
+}
+
+boardRoot.addEventListener("keydown", (event) => {
+  const card = event.target.closest?.(".mcard");
+  if (!card || event.target !== card || event.altKey || event.ctrlKey || event.metaKey) return;
+  const id = Number(card.dataset.id);
+  const rtl = getComputedStyle(card).direction === "rtl";
+  const forward = rtl ? "ArrowLeft" : "ArrowRight";
+  const backward = rtl ? "ArrowRight" : "ArrowLeft";
+
+  if (carrying && carrying.id === id) {
+    const keys = columnKeys();
+    if (event.key === forward || event.key === backward || event.key === "ArrowDown" || event.key === "ArrowUp") {
+      const step = event.key === forward || event.key === "ArrowDown" ? 1 : -1;
+      carrying.index = (carrying.index + step + keys.length) % keys.length;
+      markCarryTarget();
+      announce(format(t.over, { area: columnName(keys[carrying.index]) }));
+    } else if (event.key === "Enter" || event.key === " ") {
+      const target = keys[carrying.index];
+      cancelCarry("");
+      const current = live.state.cards.get(id);
+      const from = current?.area_id === null || current?.area_id === undefined ? NO_AREA : String(current.area_id);
+      if (target !== from) moveCard(id, target).then(() => announce($("console-status").textContent));
+      else announce(t.cancelled);
+    } else if (event.key === "Escape" || event.key === "m") {
+      cancelCarry(t.cancelled);
+    } else {
+      return;
+    }
+    event.preventDefault();
+    return;
+  }
+
+  if (event.key === "Enter" || event.key === " ") {
+    openMenu(id, card.querySelector(".menu-button"));
+  } else if (event.key === "m" || event.key === "M") {
+    cancelCarry("");
+    const keys = columnKeys();
+    const inColumn = card.closest(".mcolumn")?.dataset.area;
+    carrying = { id, index: Math.max(0, keys.indexOf(inColumn ?? keys[0])) };
+    card.classList.add("carried");
+    markCarryTarget();
+    announce(format(t.picked, { title: live.state.cards.get(id)?.title ?? "" }));
+  } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    const sibling = event.key === "ArrowDown" ? card.nextElementSibling : card.previousElementSibling;
+    sibling?.focus();
+  } else if (event.key === forward || event.key === backward) {
+    focusNeighbourList(card, event.key === forward ? 1 : -1);
+  } else if (event.key === "Home" || event.key === "End") {
+    const list = card.parentElement;
+    (event.key === "Home" ? list.firstElementChild : list.lastElementChild)?.focus();
+  } else {
+    return;
+  }
+  event.preventDefault();
+});
+
+boardRoot.addEventListener("focusout", (event) => {
+  if (!carrying || event.target.dataset?.id !== String(carrying.id)) return;
+  // Rebuilt by a live update: draw() gives focus back. Otherwise (a click, Tab) put it back.
+  if (event.target.isConnected) cancelCarry(t.cancelled);
+});
+
+/** Focus the card at about the same position in the next non-empty list in `step` direction. */
+function focusNeighbourList(card, step) {
+  const lists = [...boardRoot.querySelectorAll(".mcards")].filter((list) => list.childElementCount);
+  const index = lists.indexOf(card.parentElement);
+  const position = [...card.parentElement.children].indexOf(card);
+  const next = lists[index + step];
+  if (!next) return;
+  const target = next.children[Math.min(position, next.childElementCount - 1)];
+  target?.focus();
+}
+
+// -- connection -------------------------------------------------------------------------------
+
+function showConnection(message) {
+  const mark = $("connection");
+  mark.textContent = message ?? "";
+  mark.hidden = !message;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") live.resync();
+});
