@@ -1,20 +1,61 @@
-// The projected board: one column per area, cards arriving and moving live. Read-only.
+// The projected board: one column per area, cards arriving and moving live, and the screens the
+// moderator switches to (join, results, spotlight, countdown). Read-only.
 
 import { h, number, pageData, plural, reconcile } from "./dom.js";
 import { follow } from "./live.js";
+import {
+  animateChanges,
+  autoScroll,
+  measure,
+  onMotionPreference,
+  reducedMotion,
+} from "./board-motion.js";
+import {
+  countdown,
+  drawSpotlight,
+  fullscreenToggle,
+  resultsScreen,
+  showsDots,
+} from "./board-screens.js";
 
 const data = pageData();
 const t = data.strings;
 const $ = (id) => document.getElementById(id);
 const NO_AREA = "none";
 const MAX_PER_ROW = 10;
+const SCREENS = ["board", "join", "results"];
 const seen = new Set(); // cards drawn before, so that only newcomers are highlighted
 let drawnOnce = false;
+let screen = "board";
+let layout = "scroll";
+let shown = null; // the screen drawn last time: cards animate only while the board stays up
+
+const timer = countdown({
+  box: $("timer"),
+  value: $("timer-value"),
+  done: $("timer-done"),
+  doneText: t.time_up,
+});
+const results = resultsScreen({
+  url: data.results_url,
+  message: $("results-message"),
+  body: $("results-body"),
+  top: $("results-top"),
+  areas: $("results-areas"),
+  t,
+});
 
 const live = follow({
   code: data.code,
   role: "board",
-  onUpdate: () => render(),
+  onUpdate: (state, update) => {
+    // The countdown restarts only from fresh figures: a `counts` change copies the old event.
+    if (update.type === "snapshot" || update.type === "event") {
+      timer.set(state.event?.display?.timer ?? null);
+    }
+    if (update.type !== "counts" || screen === "results") results.changed();
+    render();
+  },
   onConnection: (connected) => showConnection(connected ? null : t.reconnecting),
   onRefused: (message) => {
     const box = $("live-error");
@@ -23,6 +64,11 @@ const live = follow({
   },
 });
 showConnection(t.connecting);
+fullscreenToggle($("fullscreen-button"));
+onMotionPreference(() => render());
+autoScroll($("columns"), () => screen === "board" && layout === "scroll");
+// A hook for the browser tests (and curious moderators): the live state and its socket.
+window.__board = { live };
 
 let frame = 0;
 function render() {
@@ -33,31 +79,75 @@ function draw() {
   frame = 0;
   const { event, cards } = live.state;
   if (!event) return;
-  document.body.className = `board-page phase-${event.phase}`;
-  setText($("board-title"), event.title);
-  setText($("board-question"), event.question);
-  $("board-question").hidden = !event.question;
+  const display = event.display ?? {};
+  screen = SCREENS.includes(display.screen) ? display.screen : "board";
+  // Under reduced motion nothing scrolls by itself: long columns condense and show everything.
+  layout = display.layout === "condense" || reducedMotion() ? "condense" : "scroll";
+  const theme = display.theme === "dark" ? "dark" : "light";
+  document.body.className = [
+    "board-page",
+    `phase-${event.phase}`,
+    `theme-${theme}`,
+    `screen-${screen}`,
+    `layout-${layout}`,
+  ].join(" ");
+  for (const name of SCREENS) $(`screen-${name}`).hidden = name !== screen;
+
+  drawHeader(event);
+  drawColumns(event, cards);
+  results.update(screen === "results", event);
+
+  const spotlit = display.spotlight == null ? null : (cards.get(display.spotlight) ?? null);
+  const box = $("spotlight");
+  if (drawSpotlight(box, spotlit, event, t) && !reducedMotion()) {
+    box.animate([{ opacity: 0, transform: "scale(0.96)" }, { opacity: 1, transform: "none" }], {
+      duration: 400,
+      easing: "ease-out",
+    });
+  }
+}
+
+function drawHeader(event) {
+  for (const id of ["board-title", "join-title", "results-event"]) setText($(id), event.title);
+  for (const id of ["board-question", "join-question"]) {
+    setText($(id), event.question);
+    $(id).hidden = !event.question;
+  }
   setText($("board-phase"), data.phases[event.phase] ?? event.phase);
-  setText($("board-instruction"), data.instructions[event.phase] ?? "");
+  setText($("board-instruction"), instruction(event));
   setText($("figure-participants"), number(event.counts.participants));
   setText($("figure-suggestions"), number(event.counts.suggestions));
   setText($("figure-dots"), number(event.counts.dots));
+}
+
+function instruction(event) {
+  const text = data.instructions[event.phase] ?? "";
+  if (typeof text === "string") return text;
+  return plural(text, event.settings?.vote_budget ?? 0);
+}
+
+function drawColumns(event, cards) {
+  const container = $("columns");
+  const animate = drawnOnce && screen === "board" && shown === "board" && !reducedMotion();
+  shown = screen;
+  const before = animate ? measure(container) : null;
 
   const groups = groupByArea(event, [...cards.values()]);
   const columns = event.areas.map((area) => ({ id: String(area.id), area }));
   // "No area" appears only while some card has none.
   if (groups.get(NO_AREA).length) columns.push({ id: NO_AREA, area: null });
 
-  const container = $("columns");
   // Up to ten columns side by side (eight areas and "No area" fit); more wrap into even rows.
   const rows = Math.ceil(columns.length / MAX_PER_ROW) || 1;
   container.style.setProperty("--columns", String(Math.ceil(columns.length / rows) || 1));
+  container.style.setProperty("--rows", String(rows));
   reconcile(container, columns, {
     key: (column) => column.id,
     signature: (column) => JSON.stringify(column.area),
     build: buildColumn,
   });
   for (const column of columns) fillColumn(container, column, groups.get(column.id), event);
+  if (before) animateChanges(container, before, $("ghosts"));
   container.setAttribute("aria-busy", "false");
   drawnOnce = true;
 }
@@ -68,16 +158,19 @@ function groupByArea(event, cards) {
   for (const card of cards) {
     (groups.get(String(card.area_id)) ?? groups.get(NO_AREA)).push(card);
   }
-  for (const group of groups.values()) {
-    // Results read best first; before that, cards keep the order they were filed in.
-    if (event.phase === "results") group.sort(byDots);
-    else group.sort((a, b) => a.id - b.id);
-  }
+  // Newest first while collecting; by dots once they are final, or while voting in the open.
+  const dotsFirst =
+    event.phase === "results" || (event.phase === "vote" && Boolean(event.counts_visible));
+  for (const group of groups.values()) group.sort(dotsFirst ? byDots : newestFirst);
   return groups;
 }
 
+function newestFirst(a, b) {
+  return (b.created_at ?? "").localeCompare(a.created_at ?? "") || b.id - a.id;
+}
+
 function byDots(a, b) {
-  return (b.dots ?? 0) - (a.dots ?? 0) || a.id - b.id;
+  return (b.dots ?? 0) - (a.dots ?? 0) || newestFirst(a, b);
 }
 
 function buildColumn({ id, area }) {
@@ -102,40 +195,41 @@ function fillColumn(container, column, cards, event) {
   const section = container.querySelector(`:scope > [data-key="${column.id}"]`);
   setText(section.querySelector(".column-count"), plural(t.cards_count, cards.length));
   section.querySelector(".empty").hidden = cards.length > 0;
-  reconcile(section.querySelector(".column-cards"), cards, {
+  const list = section.querySelector(".column-cards");
+  let arrived = false;
+  reconcile(list, cards, {
     key: (card) => card.id,
     signature: (card) => JSON.stringify([card, event.counts_visible, event.phase]),
-    build: (card) => buildCard(card, event),
+    build: (card) => {
+      // Highlight cards that newly became visible, not what was there on the first draw.
+      const fresh = drawnOnce && !seen.has(card.id);
+      arrived ||= fresh;
+      seen.add(card.id);
+      return buildCard(card, event, fresh);
+    },
   });
+  if (arrived) list.dataset.toTop = "1"; // the scroller goes back up to show it
 }
 
-function buildCard(card, event) {
+function buildCard(card, event, fresh) {
   const item = h(
     "li",
-    { class: "card", id: `card-${card.id}` },
+    { class: fresh ? "card board-card arrived" : "card board-card", id: `card-${card.id}` },
     h("h3", { class: "card-title", dir: "auto" }, card.title),
   );
-  if (card.body) item.append(h("p", { class: "card-body", dir: "auto" }, card.body));
+  // A long detail is clamped on the board; the title attribute and the spotlight carry it whole.
+  if (card.body) item.append(h("p", { class: "card-body", dir: "auto", title: card.body }, card.body));
   const badges = h("p", { class: "badges" });
-  if (card.merged_from.length) {
-    const text = plural(t.merged_from, card.merged_from.length);
-    badges.append(h("span", { class: "badge badge-merged" }, text));
-  }
   if (showsDots(card, event)) {
     const text = plural(t.dots, card.dots);
     badges.append(h("span", { class: "badge badge-dots", "data-dots": card.dots }, text));
   }
+  if (card.merged_from.length) {
+    const text = plural(t.merged_from, card.merged_from.length);
+    badges.append(h("span", { class: "badge badge-merged" }, text));
+  }
   if (badges.childElementCount) item.append(badges);
-  // Highlight cards that newly became visible, not what was there on the first draw.
-  if (drawnOnce && !seen.has(card.id)) item.classList.add("arrived");
-  seen.add(card.id);
   return item;
-}
-
-/** Totals only where the server allows them; "0 dots" on every card while collecting is noise. */
-function showsDots(card, event) {
-  if (!event.counts_visible || card.dots === null || card.dots === undefined) return false;
-  return card.dots > 0 || event.phase === "vote" || event.phase === "results";
 }
 
 function showConnection(message) {

@@ -1,0 +1,254 @@
+// The board's other faces: the spotlight, the countdown, the results screen and full screen.
+// They show what the server says; ranks and the top ten come ready-made from the API.
+
+import { h, plural } from "./dom.js";
+
+/** Show `card` full-screen in `box` (or hide the box when `card` is null). */
+export function drawSpotlight(box, card, event, t) {
+  if (!card) {
+    box.hidden = true;
+    box.replaceChildren();
+    delete box.dataset.card;
+    return false;
+  }
+  const area = event.areas.find((a) => a.id === card.area_id) ?? null;
+  const signature = JSON.stringify([card, area, event.counts_visible, event.phase]);
+  if (box.dataset.signature === signature && !box.hidden) return false;
+  const opened = box.hidden || box.dataset.card !== String(card.id);
+  box.dataset.signature = signature;
+  box.dataset.card = String(card.id);
+  if (area) box.style.setProperty("--area-color", area.color);
+  else box.style.removeProperty("--area-color");
+  const badges = h("p", { class: "spotlight-badges" });
+  if (showsDots(card, event)) {
+    badges.append(
+      h("span", { class: "badge badge-dots", "data-dots": card.dots }, plural(t.dots, card.dots)),
+    );
+  }
+  if (card.merged_from.length) {
+    const text = plural(t.merged_from, card.merged_from.length);
+    badges.append(h("span", { class: "badge badge-merged" }, text));
+  }
+  box.replaceChildren(
+    h(
+      "div",
+      { class: "spotlight-card", id: "spotlight-card", "data-id": card.id },
+      h("p", { class: "spotlight-area", dir: "auto" }, area ? area.name : t.no_area),
+      h("h2", { class: "spotlight-title", dir: "auto" }, card.title),
+      card.body ? h("p", { class: "spotlight-body", dir: "auto" }, card.body) : null,
+      badges.childElementCount ? badges : null,
+    ),
+  );
+  box.hidden = false;
+  return opened;
+}
+
+/** Totals only where the server allows them; "0 dots" on every card while collecting is noise. */
+export function showsDots(card, event) {
+  if (!event.counts_visible || card.dots === null || card.dots === undefined) return false;
+  return card.dots > 0 || event.phase === "vote" || event.phase === "results";
+}
+
+/**
+ * A countdown that trusts the server's `seconds_left` at receipt and the local monotonic clock
+ * after it (`performance.now()`), so a projector with a wrong wall clock still counts right.
+ */
+export function countdown({ box, value, done, doneText }) {
+  let base = null; // {seconds, at}
+  let timerId = 0;
+
+  function tick() {
+    if (!base) return;
+    const elapsed = (performance.now() - base.at) / 1000;
+    const left = Math.max(0, Math.ceil(base.seconds - elapsed));
+    const text = clock(left);
+    if (value.textContent !== text) value.textContent = text;
+    const over = left <= 0;
+    box.classList.toggle("timer-over", over);
+    const message = over ? doneText : "";
+    if (done.textContent !== message) done.textContent = message;
+    if (over) stop();
+  }
+
+  function stop() {
+    clearInterval(timerId);
+    timerId = 0;
+  }
+
+  return {
+    /** A fresh `display.timer` from a snapshot or an event change (null: no countdown). */
+    set(timer) {
+      stop();
+      if (!timer) {
+        base = null;
+        box.hidden = true;
+        done.textContent = "";
+        return;
+      }
+      base = { seconds: timer.seconds_left, at: performance.now() };
+      box.hidden = false;
+      tick();
+      if (base.seconds > 0) timerId = setInterval(tick, 200);
+    },
+  };
+}
+
+/** "4:07", or "1:02:03" for an hour and more. */
+export function clock(seconds) {
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const secs = String(seconds % 60).padStart(2, "0");
+  if (hours) return `${hours}:${String(minutes).padStart(2, "0")}:${secs}`;
+  return `${minutes}:${secs}`;
+}
+
+/**
+ * The results screen: fetched from the API when shown, and again (at most every `every` ms)
+ * while it stays up and totals change. A 403 before the phase `results` shows a calm note.
+ */
+export function resultsScreen({ url, message, body, top, areas, t, every = 2000 }) {
+  let active = false;
+  let last = 0;
+  let timer = 0;
+  let running = false;
+  let again = false;
+  let context = null;
+
+  async function load() {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    last = performance.now();
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!active) return;
+      if (response.status === 403) {
+        show(t.results_locked);
+      } else if (!response.ok) {
+        show(t.unknown_error);
+      } else {
+        draw(await response.json());
+      }
+    } catch {
+      if (active) show(t.unknown_error);
+    } finally {
+      running = false;
+      if (again && active) {
+        again = false;
+        request();
+      }
+    }
+  }
+
+  function show(text) {
+    message.textContent = text;
+    message.hidden = false;
+    body.hidden = true;
+  }
+
+  function draw(results) {
+    const colors = new Map((context?.areas ?? []).map((area) => [area.id, area.color]));
+    const names = new Map((context?.areas ?? []).map((area) => [area.id, area.name]));
+    const best = Math.max(1, ...results.top.map((entry) => entry.dots));
+    top.replaceChildren(
+      ...results.top.map((entry) =>
+        rankRow(entry, best, t, {
+          area: entry.area_id === null ? t.no_area : (names.get(entry.area_id) ?? ""),
+          color: colors.get(entry.area_id),
+        }),
+      ),
+    );
+    if (!results.top.length) top.append(h("li", { class: "ranking-empty" }, t.results_empty));
+    areas.replaceChildren(
+      ...results.areas.map((area) => {
+        const shown = area.suggestions.slice(0, 3);
+        const most = Math.max(1, ...shown.map((entry) => entry.dots));
+        const rest = area.suggestions.length - shown.length;
+        const section = h(
+          "section",
+          { class: "results-area", "data-area": area.id ?? "none" },
+          h("h3", { dir: "auto" }, area.name ?? t.no_area),
+          h("ol", { class: "ranking ranking-small" }, ...shown.map((e) => rankRow(e, most, t))),
+          rest > 0 ? h("p", { class: "results-more" }, plural(t.more, rest)) : null,
+          shown.length ? null : h("p", { class: "results-more" }, t.empty),
+        );
+        const color = colors.get(area.id);
+        if (color) section.style.setProperty("--area-color", color);
+        return section;
+      }),
+    );
+    message.hidden = true;
+    body.hidden = false;
+  }
+
+  function request() {
+    if (!active || timer) return;
+    const wait = Math.max(0, last + every - performance.now());
+    timer = setTimeout(() => {
+      timer = 0;
+      load();
+    }, wait);
+  }
+
+  return {
+    /** Show or hide the screen; `event` gives area names and colours. */
+    update(isActive, event) {
+      context = event;
+      if (isActive && !active) {
+        active = true;
+        if (body.hidden) show(t.results_loading);
+        load();
+        return;
+      }
+      active = isActive;
+    },
+    /** Totals or cards changed: fetch again, throttled. */
+    changed() {
+      if (active) request();
+    },
+  };
+}
+
+function rankRow(entry, best, t, { area = null, color = null } = {}) {
+  const bar = h("span", { class: "bar", "aria-hidden": "true" }, h("span", { class: "bar-fill" }));
+  bar.style.setProperty("--share", String(entry.dots / best));
+  const row = h(
+    "li",
+    { class: "rank-row", "data-rank": entry.rank, "data-id": entry.id },
+    h("span", { class: "rank" }, h("span", { class: "visually-hidden" }, `${t.place} `), entry.rank),
+    h(
+      "span",
+      { class: "rank-text" },
+      h("span", { class: "rank-title", dir: "auto" }, entry.title),
+      area ? h("span", { class: "rank-area", dir: "auto" }, area) : null,
+    ),
+    bar,
+    h("span", { class: "rank-dots" }, plural(t.dots, entry.dots)),
+  );
+  if (color) row.style.setProperty("--area-color", color);
+  return row;
+}
+
+/** Full screen with the F key and a button; `<body data-fullscreen>` mirrors the state. */
+export function fullscreenToggle(button) {
+  function toggle() {
+    if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
+    else document.documentElement.requestFullscreen?.().catch(() => {});
+  }
+  button.addEventListener("click", toggle);
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "f" && event.key !== "F") return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
+    event.preventDefault();
+    toggle();
+  });
+  document.addEventListener("fullscreenchange", () => {
+    const on = Boolean(document.fullscreenElement);
+    document.body.dataset.fullscreen = on ? "on" : "off";
+    button.setAttribute("aria-pressed", String(on));
+  });
+  document.body.dataset.fullscreen = "off";
+}
