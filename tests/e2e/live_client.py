@@ -48,6 +48,8 @@ class LiveClient:
         self.connect_errors: list[Any] = []
         #: Every change that was applied, in order, for assertions on what arrived when.
         self.log: list[dict] = []
+        #: Audit entries that reached a moderator client.
+        self.audit: list[dict] = []
         self._waiting_for_snapshot = True
         self._buffer: list[dict] = []
         self._discard = 0
@@ -209,6 +211,8 @@ class LiveClient:
             self.event = data
         elif kind == "counts":
             self.event = {**self.event, "counts": data}
+        elif kind == "audit":
+            self.audit.append(data)
         else:
             raise AssertionError(f"unknown change type {kind!r}")
 

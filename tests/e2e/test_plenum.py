@@ -401,7 +401,8 @@ def test_board_that_lost_its_connection_catches_up(http, staff, make_event, live
         for n in range(4)
     ]
     board = live(code)
-    board.wait(lambda c: set(c.cards) == set(first))
+    # Wait for the live figures too: they follow the cards and would otherwise land mid-test.
+    board.wait(lambda c: set(c.cards) == set(first) and c.event["counts"]["suggestions"] == 4)
     seq_before = board.seq
 
     board.hold_reconnect()
