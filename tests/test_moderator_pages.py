@@ -233,3 +233,13 @@ def test_login_form_needs_its_token_even_without_cookies(app):
     response = fresh.post("/login", data={"username": "admin", "password": "admin-password-1"})
     assert response.status_code == 400
     assert fresh.get("/moderate/").status_code == 302  # still not logged in
+
+
+def test_console_links_the_report_and_every_export(page):
+    event, _cards, browser, _act = page
+    html = browser.get(f"/moderate/{event['code']}").get_data(as_text=True)
+    links = re.findall(r'href="([^"]*(?:report|export)[^"]*)"', html)
+    assert len(links) == 5
+    for link in links:
+        response = browser.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
