@@ -86,7 +86,7 @@ def ranked(results: dict) -> dict[str, tuple]:
 def test_xlsx_totals_match_the_results_endpoint(app, voted):
     results = voted.staff.get(f"/events/{voted.code}/results").json
     book = load_workbook(io.BytesIO(download(voted.staff, voted.code, "xlsx").data))
-    summary, *area_sheets, merged = book.worksheets
+    summary, *area_sheets, merged, _activity = book.worksheets
     assert [sheet.title for sheet in area_sheets][:2] == ["Area 1", "Area 2"]
     assert len(area_sheets) == 3  # and the cards without an area
     found = {}
@@ -327,3 +327,16 @@ def test_export_queries_do_not_grow_with_the_cards(app, staff, make_event, submi
             submit(staff, code, f"Karte {batch}-{number}")
         counts.append([queries(fmt) for fmt in ("csv", "xlsx", "json")])
     assert counts[0] == counts[1]
+
+
+def test_xlsx_and_json_carry_the_activity_log_without_staff_names(app, staff, make_event, submit):
+    code = make_event(areas=1)["code"]
+    card = submit(staff, code, "Sprachcafé")["id"]
+    staff.patch(f"/events/{code}/suggestions/{card}", json={"status": "hidden"})
+    workbook = load_workbook(io.BytesIO(staff.get(f"/events/{code}/export?format=xlsx").data))
+    rows = list(workbook[workbook.sheetnames[-1]].iter_rows(values_only=True))
+    document = staff.get(f"/events/{code}/export?format=json").json
+    assert [entry["action"] for entry in document["audit"]][-2:] == ["card_created", "card_hidden"]
+    assert {entry["by"] for entry in document["audit"]} == {1}
+    assert rows[-1][1:4] == ("Moderation 1", "hat einen Vorschlag ausgeblendet", "Sprachcafé")
+    assert "moderator" not in json.dumps(document) + repr(rows)  # the staff user names

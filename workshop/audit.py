@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from . import publish, validation
@@ -15,6 +16,32 @@ from .models import AuditEntry, Event, User
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
+
+#: What each action is called in exports (the console shows the same words).
+ACTION_LABELS = {
+    "event_created": _l("created the event"),
+    "event_duplicated": _l("copied the event"),
+    "event_archived": _l("archived the event"),
+    "event_unarchived": _l("took the event out of the archive"),
+    "event_changed": _l("changed the event's texts or rules"),
+    "display_changed": _l("changed the board screen"),
+    "phase_changed": _l("changed the phase"),
+    "area_created": _l("added an area"),
+    "area_changed": _l("changed an area"),
+    "area_deleted": _l("deleted an area"),
+    "card_created": _l("added a suggestion"),
+    "card_edited": _l("edited a suggestion"),
+    "card_moved": _l("moved a suggestion"),
+    "card_hidden": _l("hid a suggestion"),
+    "card_approved": _l("approved a suggestion"),
+    "card_restored": _l("restored a suggestion"),
+    "card_merged": _l("merged a suggestion"),
+    "card_unmerged": _l("undid a merge"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
 
 
 def entry_json(entry: AuditEntry) -> dict:

@@ -28,10 +28,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import validation, voting
+from .audit import action_label
 from .events import SETTINGS
 from .extensions import db
 from .i18n import phase_label, status_label
-from .models import Event, MergedVote, Participant, Suggestion, Vote, utcnow
+from .models import AuditEntry, Event, MergedVote, Participant, Suggestion, Vote, utcnow
 
 FORMATS = ("csv", "xlsx", "json", "pdf")
 MEDIA_TYPES = {
@@ -105,12 +106,15 @@ class Snapshot:
     #: (suggestion id, participant id, moved, before, after)
     ledger: list[tuple[int, int, int, int, int]] = field(default_factory=list)
     participant_ids: list[int] = field(default_factory=list)
+    #: (time, staff member's number in this file, action, card id, details); staff appear as
+    #: numbers only, so that no staff name leaves the installation.
+    audit: list[tuple[datetime, int | None, str, int | None, dict]] = field(default_factory=list)
 
 
 NO_AREA_COLOR = "#555555"
 
 
-def snapshot(event: Event, with_votes: bool = False) -> Snapshot:
+def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -> Snapshot:
     """Read an event for export in a fixed number of queries; ranks come from `voting.results`."""
     results = voting.results(event)
     ranks = {
@@ -169,6 +173,8 @@ def snapshot(event: Event, with_votes: bool = False) -> Snapshot:
         totals=results["totals"],
         exported_at=utcnow(),
     )
+    if with_audit:
+        snap.audit = _audit_rows(event)
     if with_votes:
         snap.participant_ids = list(
             db.session.scalars(
@@ -200,6 +206,28 @@ def snapshot(event: Event, with_votes: bool = False) -> Snapshot:
             )
         ]
     return snap
+
+
+def _audit_rows(event: Event) -> list[tuple[datetime, int | None, str, int | None, dict]]:
+    rows = db.session.execute(
+        sa.select(
+            AuditEntry.created_at,
+            AuditEntry.user_id,
+            AuditEntry.action,
+            AuditEntry.suggestion_id,
+            AuditEntry.details,
+        )
+        .where(AuditEntry.event_id == event.id)
+        .order_by(AuditEntry.id)
+    ).all()
+    staff: dict[int, int] = {}
+    entries = []
+    for at, user_id, action, card_id, details in rows:
+        details = json.loads(details or "{}")
+        # An imported entry keeps the staff number of its file in its details.
+        who = staff.setdefault(user_id, len(staff) + 1) if user_id else details.pop("by", None)
+        entries.append((at, who, action, card_id, details))
+    return entries
 
 
 def _group_order(card: Card, ranked_order: dict[int, int]) -> tuple:
@@ -523,11 +551,35 @@ def _merged_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
     )
 
 
-#: The workbook's sheets, in order. A new sheet (the audit log, say) is one more function here.
+def staff_label(number: int | None) -> str:
+    return _("Moderation %(n)d", n=number) if number else _("System")
+
+
+def _audit_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
+    sheet = book.create_sheet(sheet_name(_("Activity log"), taken))
+    _write_table(
+        sheet,
+        [_("Time (UTC)"), _("Who"), _("What"), _("Suggestion"), _("Details")],
+        (
+            [
+                at,
+                staff_label(who),
+                action_label(action),
+                snap.cards[card_id].title if card_id in snap.cards else None,
+                json.dumps(details, ensure_ascii=False) if details else None,
+            ]
+            for at, who, action, card_id, details in snap.audit
+        ),
+        [18, 16, 36, 60, 80],
+    )
+
+
+#: The workbook's sheets, in order.
 XLSX_SHEETS: tuple[Callable[[Workbook, Snapshot, set[str]], None], ...] = (
     _summary_sheet,
     _area_sheets,
     _merged_sheet,
+    _audit_sheet,
 )
 
 
@@ -599,6 +651,16 @@ def to_document(snap: Snapshot) -> dict:
                 (card_no[sid], person_no[pid], moved, before, after)
                 for sid, pid, moved, before, after in snap.ledger
             )
+        ],
+        "audit": [
+            {
+                "at": _iso(at),
+                "by": who,
+                "action": action,
+                "suggestion": card_no.get(card_id),
+                "details": details,
+            }
+            for at, who, action, card_id, details in snap.audit
         ],
     }
 
@@ -687,5 +749,5 @@ class Export:
 def export(event: Event, fmt: Any) -> Export:
     """The event's results as a file in one of FORMATS (an unknown one is a validation error)."""
     fmt = validation.choice(fmt, "format", FORMATS)
-    snap = snapshot(event, with_votes=fmt == "json")
+    snap = snapshot(event, with_votes=fmt == "json", with_audit=fmt in ("json", "xlsx"))
     return Export(WRITERS[fmt](snap), MEDIA_TYPES[fmt], filename(snap, fmt))

@@ -4,6 +4,7 @@ it in one transaction, so a refused file changes nothing."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,7 +19,18 @@ from .database import write_transaction
 from .errors import WorkshopError
 from .exports import JSON_FORMAT, JSON_VERSION
 from .extensions import db
-from .models import PHASES, STATUSES, Area, Event, MergedVote, Participant, Suggestion, User, Vote
+from .models import (
+    PHASES,
+    STATUSES,
+    Area,
+    AuditEntry,
+    Event,
+    MergedVote,
+    Participant,
+    Suggestion,
+    User,
+    Vote,
+)
 from .suggestions import BODY_MAX, TITLE_MAX
 
 #: Generous ceilings that still keep a hostile file from exhausting memory.
@@ -36,7 +48,10 @@ TOP_FIELDS = {
     "suggestions",
     "votes",
     "merge_ledger",
+    "audit",
 }
+MAX_AUDIT = 1_000_000
+ACTION = re.compile(r"[a-z_]{1,64}")
 
 
 class ImportRefused(WorkshopError):
@@ -64,6 +79,8 @@ class Plan:
     suggestions: list[dict[str, Any]] = field(default_factory=list)
     votes: list[tuple[int, int, int]] = field(default_factory=list)
     ledger: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    #: (time, action, card number or None, details)
+    audit: list[tuple[datetime, str, int | None, dict]] = field(default_factory=list)
 
 
 # -- checking --------------------------------------------------------------------------------
@@ -307,6 +324,27 @@ def _ledger(raw: Any, plan: Plan) -> None:
         )
 
 
+def _audit(raw: Any, plan: Plan) -> None:
+    """The activity log, kept as history; staff numbers are not accounts here, so not linked."""
+    cards = {card["id"] for card in plan.suggestions}
+    for index, item in enumerate(_list(raw, "audit", MAX_AUDIT)):
+        where = f"audit[{index}]"
+        fields = {"at", "by", "action", "suggestion", "details"}
+        data = _object(item, where, fields, {"at", "action"})
+        action = data["action"]
+        if not isinstance(action, str) or not ACTION.fullmatch(action):
+            raise ImportRefused(f"{where}.action", _l("an action name was expected."))
+        card = data.get("suggestion")
+        if card is not None and card not in cards:
+            raise ImportRefused(f"{where}.suggestion", _l("no suggestion has this number."))
+        details = data.get("details") or {}
+        if not isinstance(details, dict):
+            raise ImportRefused(f"{where}.details", _l("an object was expected."))
+        if data.get("by") is not None:
+            details = {**details, "by": _integer(data["by"], f"{where}.by", 1, 10_000)}
+        plan.audit.append((_moment(data["at"], f"{where}.at"), action, card, details))
+
+
 def parse(document: Any) -> Plan:
     """Check a decoded export completely; raise ImportRefused naming the first problem."""
     if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
@@ -327,6 +365,7 @@ def parse(document: Any) -> Plan:
     plan.suggestions = _suggestions(data["suggestions"], {area["id"] for area in plan.areas})
     _votes(data["votes"], plan)
     _ledger(data["merge_ledger"], plan)
+    _audit(data.get("audit", []), plan)
     return plan
 
 
@@ -431,6 +470,20 @@ def import_event(plan: Plan, owner: User | None = None) -> Event:
                         "after": after,
                     }
                     for s, p, moved, before, after in plan.ledger
+                ],
+            )
+        if plan.audit:
+            db.session.execute(
+                sa.insert(AuditEntry),
+                [
+                    {
+                        "event_id": event.id,
+                        "action": action,
+                        "suggestion_id": card_ids[card] if card is not None else None,
+                        "details": json.dumps(details, ensure_ascii=False),
+                        "created_at": at,
+                    }
+                    for at, action, card, details in plan.audit
                 ],
             )
     return event
