@@ -53,7 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     from . import auth, cli, i18n, publish, security
-    from .views import admin, api, board, moderator, participant, staff
+    from .views import admin, api, board, moderator, pages, participant, staff
 
     publish.init_app(app)
     i18n.init_app(app)
@@ -65,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(pages.bp)
     cli.init_app(app)
 
     @app.get("/healthz")

@@ -49,6 +49,7 @@ def from_environment(instance_path: Path) -> dict:
         # memory:// counts per process; several workers need a shared store (redis://…).
         "RATELIMIT_STORAGE_URI": os.environ.get("WORKSHOP_RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_ENABLED": _env_bool("WORKSHOP_RATELIMIT_ENABLED", True),
+        "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
     }
 
 
@@ -65,7 +66,10 @@ DEFAULTS = {
     "BABEL_DEFAULT_LOCALE": "de",
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
     "MAX_CONTENT_LENGTH": 64 * 1024,
-    "WORKSHOP_LANGUAGES": ["de", "en"],
+    #: Offered languages, in the switcher's order; `de@simple` is plain German (Einfache Sprache).
+    "WORKSHOP_LANGUAGES": ["de", "de@simple", "en", "ar", "fa", "uk", "ru"],
+    #: Who takes feedback on accessibility and privacy, named on those two pages.
+    "WORKSHOP_CONTACT": None,
     "WORKSHOP_DOTS_INTERVAL": 0.1,
     "WORKSHOP_TOKEN_MAX_AGE": 12 * 3600,
     "WORKSHOP_ASYNC_MODE": "threading",

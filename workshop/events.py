@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from blinker import Namespace
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from . import audit, publish, validation
@@ -77,6 +78,14 @@ SETTINGS = {
     "moderation": ("choice", MODERATION_MODES),
     "hide_counts_while_voting": ("bool",),
 }
+#: Language settings, validated against WORKSHOP_LANGUAGES: the language a device gets when its
+#: browser asks for none we offer, and the languages the board shows its instruction in besides
+#: German (stored comma-separated). Kept apart from SETTINGS, whose values exports copy verbatim.
+LANGUAGE_SETTINGS = {
+    "default_language": ("language",),
+    "board_languages": ("languages",),
+}
+MAX_BOARD_LANGUAGES = 6
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CODE_FORMAT = re.compile(r"[A-Z0-9]{1,12}")
 MAX_AREAS = 30
@@ -116,7 +125,30 @@ def require_open(event: Event) -> None:
 
 
 def settings_json(event: Event) -> dict:
-    return {name: getattr(event, name) for name in SETTINGS}
+    return {
+        **{name: getattr(event, name) for name in SETTINGS},
+        "default_language": event.default_language,
+        "board_languages": board_languages(event),
+    }
+
+
+def board_languages(event: Event) -> list[str]:
+    """The languages the board shows its instruction in besides German, in the chosen order."""
+    return [code for code in (event.board_languages or "").split(",") if code]
+
+
+def _language(value: Any, field: str) -> str:
+    return validation.choice(value, field, tuple(current_app.config["WORKSHOP_LANGUAGES"]))
+
+
+def _languages(value: Any, field: str) -> str:
+    """A list of offered language codes, stored as one comma-separated string."""
+    if not isinstance(value, list) or len(value) > MAX_BOARD_LANGUAGES:
+        raise validation.invalid(
+            field, _l("%(field)s must be a list of language codes.", field=field)
+        )
+    codes = [_language(code, field) for code in value]
+    return ",".join(dict.fromkeys(codes))
 
 
 def area_json(area: Area) -> dict:
@@ -216,11 +248,15 @@ def _parse_areas(raw: Any) -> list[tuple[str, str | None]]:
 def _parse_settings(raw: Any) -> dict:
     if not isinstance(raw, dict):
         raise validation.invalid("settings", _l("settings must be an object."))
-    validation.check_fields(raw, set(SETTINGS))
+    validation.check_fields(raw, set(SETTINGS) | set(LANGUAGE_SETTINGS))
     parsed = {}
     for name, value in raw.items():
-        kind, *args = SETTINGS[name]
-        if kind == "int":
+        kind, *args = SETTINGS.get(name) or LANGUAGE_SETTINGS[name]
+        if kind == "language":
+            parsed[name] = _language(value, name)
+        elif kind == "languages":
+            parsed[name] = _languages(value, name)
+        elif kind == "int":
             parsed[name] = validation.integer(value, name, minimum=args[0], maximum=args[1])
         elif kind == "choice":
             parsed[name] = validation.choice(value, name, args[0])
@@ -277,7 +313,7 @@ def duplicate_event(event: Event, user: User | None) -> Event:
             question=source.question,
             phase="draft",
             owner_id=user.id if user else source.owner_id,
-            **settings_json(source),
+            **{name: getattr(source, name) for name in (*SETTINGS, *LANGUAGE_SETTINGS)},
         )
         copy.areas = [
             Area(name=area.name, color=area.color, position=i)

@@ -74,6 +74,10 @@ class Event(db.Model):
     #: Long columns scroll by themselves, or condense to fit.
     board_layout: Mapped[str] = mapped_column(String(16), default="scroll", server_default="scroll")
     board_theme: Mapped[str] = mapped_column(String(16), default="light", server_default="light")
+    #: Language code (see WORKSHOP_LANGUAGES) for devices whose browser asks for none we offer.
+    default_language: Mapped[str] = mapped_column(String(16), default="de", server_default="de")
+    #: Comma-separated language codes the board also shows its instruction in, besides German.
+    board_languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
     #: Set when staff archive the event: it stays readable, participants can no longer write.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -145,6 +149,8 @@ class Suggestion(db.Model):
     title: Mapped[str] = mapped_column(String(140))
     body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="visible")
+    #: The language the author wrote in (their interface language), e.g. "ar"; null if unknown.
+    language: Mapped[str | None] = mapped_column(String(16))
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("suggestions.id", ondelete="SET NULL"), index=True
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from . import audit, publish, validation
+from . import audit, i18n, publish, validation
 from .database import WriteTransaction, write_transaction
 from .errors import Conflict, Forbidden, NotFound
 from .events import counts_visible, require_open
@@ -46,6 +47,8 @@ def suggestion_json(
         "title": suggestion.title,
         "body": suggestion.body,
         "status": "merged" if suggestion.merged_into_id else suggestion.status,
+        # The language the author wrote in, e.g. "ar" (null for cards older than this field).
+        "language": suggestion.language,
         "merged_into": suggestion.merged_into_id,
         "merged_from": [original.id for original in merged_from],
         "merged_originals": [
@@ -131,13 +134,22 @@ def submit(
     event: Event, data: Any, participant: Participant | None = None, user: User | None = None
 ) -> tuple[Suggestion, bool]:
     """File a card; a resent `client_id` returns the stored card instead of a second one."""
-    validation.check_fields(data, {"client_id", "title", "body", "area_id"}, {"client_id", "title"})
+    validation.check_fields(
+        data, {"client_id", "title", "body", "area_id", "language"}, {"client_id", "title"}
+    )
     client_id = validation.client_id(data["client_id"])
     title = validation.text(data["title"], "title", max_length=TITLE_MAX)
     body = validation.text(
         data.get("body"), "body", max_length=BODY_MAX, required=False, multiline=True
     )
     area_id = validation.optional_id(data.get("area_id"), "area_id")
+    if data.get("language") is not None:
+        language = validation.choice(
+            data["language"], "language", tuple(current_app.config["WORKSHOP_LANGUAGES"])
+        )
+    else:
+        # The author's interface language: what they read is most likely what they write in.
+        language = i18n.request_language(event.default_language)
     event_id = event.id
     with write_transaction() as tx:
         event = db.session.get(Event, event_id)
@@ -181,6 +193,7 @@ def submit(
             client_id=client_id,
             title=title,
             body=body,
+            language=language,
             status="pending" if participant and event.moderation == "pre" else "visible",
         )
         db.session.add(suggestion)

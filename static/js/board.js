@@ -115,16 +115,46 @@ function drawHeader(event) {
   }
   setText($("board-phase"), data.phases[event.phase] ?? event.phase);
   setText($("board-instruction"), instruction(event));
+  lastEvent = event;
+  drawOtherInstruction();
   setText($("figure-participants"), number(event.counts.participants));
   setText($("figure-suggestions"), number(event.counts.suggestions));
   setText($("figure-dots"), number(event.counts.dots));
 }
 
-function instruction(event) {
-  const text = data.instructions[event.phase] ?? "";
+function instruction(event, instructions = data.instructions) {
+  const text = instructions[event.phase] ?? "";
   if (typeof text === "string") return text;
   return plural(text, event.settings?.vote_budget ?? 0);
 }
+
+// The instruction in the event's board languages, one after the other. The texts come
+// translated from the server; the event's settings say which languages to show.
+const ROTATE_MS = 8000;
+let rotation = 0;
+let lastEvent = null;
+
+function drawOtherInstruction() {
+  const box = $("board-instruction-other");
+  const event = lastEvent;
+  const codes = (event?.settings?.board_languages ?? []).filter(
+    (code) => code in data.languages.others,
+  );
+  if (!event || !codes.length) {
+    box.hidden = true;
+    return;
+  }
+  const other = data.languages.others[codes[rotation % codes.length]];
+  box.lang = other.lang;
+  box.dir = other.dir;
+  setText(box, instruction(event, other.instructions));
+  box.hidden = false;
+}
+
+setInterval(() => {
+  rotation += 1;
+  drawOtherInstruction();
+}, ROTATE_MS);
 
 function drawColumns(event, cards) {
   const container = $("columns");
@@ -199,7 +229,8 @@ function fillColumn(container, column, cards, event) {
   let arrived = false;
   reconcile(list, cards, {
     key: (card) => card.id,
-    signature: (card) => JSON.stringify([card, event.counts_visible, event.phase]),
+    signature: (card) =>
+      JSON.stringify([card, event.counts_visible, event.phase, event.settings?.default_language]),
     build: (card) => {
       // Highlight cards that newly became visible, not what was there on the first draw.
       const fresh = drawnOnce && !seen.has(card.id);
@@ -227,6 +258,15 @@ function buildCard(card, event, fresh) {
   if (card.merged_from.length) {
     const text = plural(t.merged_from, card.merged_from.length);
     badges.append(h("span", { class: "badge badge-merged" }, text));
+  }
+  // The card's text is marked with its language; written in another language than the
+  // event's default, it gets a small tag such as "AR".
+  const language = data.languages.tags[card.language];
+  if (language) {
+    for (const node of item.querySelectorAll(".card-title, .card-body")) node.lang = language.lang;
+  }
+  if (language && card.language !== event.settings?.default_language) {
+    badges.append(h("abbr", { class: "badge badge-language", title: language.name }, language.tag));
   }
   if (badges.childElementCount) item.append(badges);
   return item;

@@ -16,6 +16,7 @@ const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 const base = `/api/v1/events/${encodeURIComponent(data.code)}`;
 
 let showHidden = true;
+let language = ""; // show only cards written in this language ("" for all)
 let carrying = null; // keyboard move: {id, index} while a card is picked up
 let timer = null; // {seconds, at}: the countdown as last told by the server
 const audit = new Map(); // id -> entry
@@ -129,7 +130,7 @@ function draw() {
 
   const all = [...cards.values()].sort((a, b) => a.id - b.id);
   const spotlight = event.display?.spotlight ?? null;
-  const queue = all.filter((card) => card.status === "pending");
+  const queue = all.filter((card) => card.status === "pending" && inLanguage(card));
   setText($("queue-count"), number(queue.length));
   $("queue-empty").hidden = queue.length > 0;
   reconcile($("queue-cards"), queue, cardOptions(spotlight));
@@ -138,6 +139,7 @@ function draw() {
   groups.set(NO_AREA, []);
   for (const card of all) {
     if (card.status !== "visible" && card.status !== "hidden") continue;
+    if (!inLanguage(card)) continue;
     (groups.get(String(card.area_id)) ?? groups.get(NO_AREA)).push(card);
   }
   const columns = [
@@ -352,6 +354,14 @@ $("show-hidden").addEventListener("change", (event) => {
   showHidden = event.target.checked;
   render();
 });
+$("language-filter").addEventListener("change", (event) => {
+  language = event.target.value;
+  render();
+});
+
+function inLanguage(card) {
+  return !language || card.language === language;
+}
 
 // Phase changes are announced to everyone in the room: ask first, saying what changes.
 const phaseDialog = $("phase-dialog");

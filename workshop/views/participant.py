@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 
-from .. import events, participants, suggestions
+from .. import events, i18n, participants, suggestions
 from ..errors import WorkshopError
 from ..models import Event, Participant
 
@@ -45,6 +45,8 @@ def event_page(code: str):
     event = events.get_event(code)
     if event.code != code:
         return redirect(url_for("participant.event_page", code=event.code))
+    # No choice on this device and no offered language in the browser's list: the event's own.
+    i18n.use_event_default(event.default_language)
     cookie = participants.cookie_name(event.code)
     participant = participants.by_token(event, request.cookies.get(cookie))
     token = None
