@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, events, suggestions, validation, voting
+from .. import accounts, areas, events, i18n, suggestions, validation, voting
 from ..auth import login_throttle
 from ..errors import WorkshopError
-from ..models import PHASES
+from ..models import MODERATION_MODES, PHASES
 from .board import join_url
 
 bp = Blueprint("moderator", __name__)
@@ -176,3 +176,84 @@ def delete(code: str):
     events.delete_event(event)
     flash(_("The event has been deleted."), "success")
     return redirect(url_for("moderator.dashboard"))
+
+
+def _form_int(name: str) -> int | str:
+    """A number from a form; text that is not one goes to the domain check, which names it."""
+    value = request.form.get(name, "").strip()
+    return int(value) if value.isdigit() else value
+
+
+def _position() -> int | str:
+    # People count areas from 1; the event stores positions from 0.
+    position = _form_int("position")
+    return position - 1 if isinstance(position, int) else position
+
+
+@bp.get("/moderate/<code>/settings")
+@login_required
+def settings_page(code: str):
+    """Texts, rules, languages and areas of an event, as plain forms."""
+    event = _managed(code)
+    return render_template(
+        "moderator/settings.html",
+        event=event,
+        settings=events.settings_json(event),
+        moderation_modes=MODERATION_MODES,
+        languages=i18n.languages(),
+    )
+
+
+@bp.post("/moderate/<code>/settings")
+@login_required
+def save_settings(code: str):
+    """Save one of the settings page's forms through the same domain functions as the API."""
+    event = _managed(code)
+    form = request.form
+    part = form.get("part", "")
+    try:
+        if part == "event":
+            events.update_event(
+                event,
+                {
+                    "title": form.get("title", ""),
+                    "question": form.get("question", ""),
+                    "settings": {
+                        "vote_budget": _form_int("vote_budget"),
+                        "max_dots_per_suggestion": _form_int("max_dots_per_suggestion"),
+                        "max_suggestions_per_participant": _form_int(
+                            "max_suggestions_per_participant"
+                        ),
+                        "moderation": form.get("moderation", ""),
+                        "hide_counts_while_voting": form.get("hide_counts_while_voting") == "on",
+                        "default_language": form.get("default_language", ""),
+                        "board_languages": form.getlist("board_languages"),
+                    },
+                },
+                user=current_user,
+            )
+        elif part == "area_add":
+            areas.create_area(event, {"name": form.get("name", "")}, current_user)
+        elif part == "area":
+            area_id = _form_int("area")
+            if form.get("delete"):
+                areas.delete_area(event, area_id, current_user)
+            else:
+                areas.update_area(
+                    event,
+                    area_id,
+                    {
+                        "name": form.get("name", ""),
+                        "color": form.get("color", ""),
+                        "position": _position(),
+                    },
+                    current_user,
+                )
+        else:
+            flash(_("Unknown action."), "error")
+            return redirect(url_for("moderator.settings_page", code=event.code))
+    except WorkshopError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("moderator.settings_page", code=event.code))
