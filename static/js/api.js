@@ -1,12 +1,16 @@
 // The JSON API from the browser: cookie authentication plus the page's CSRF token.
 
-/** A refused or failed request; `message` is already translated by the server. */
+/**
+ * A refused or failed request; `message` is already translated by the server. `card` is the
+ * current card when an edit lost a version check.
+ */
 export class ApiError extends Error {
-  constructor(message, { code = "unknown", field = null, status = 0 } = {}) {
+  constructor(message, { code = "unknown", field = null, status = 0, card = null } = {}) {
     super(message);
     this.code = code;
     this.field = field;
     this.status = status;
+    this.card = card;
   }
 }
 
@@ -37,6 +41,7 @@ export function createApi(base, messages) {
         code: error.code,
         field: error.field ?? null,
         status: response.status,
+        card: error.card ?? null,
       });
     }
     return data;

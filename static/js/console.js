@@ -3,7 +3,7 @@
 // (live.js); actions go to the JSON API and the server's answer comes back through the stream, so
 // two moderators see the same. The server decides what is allowed; this page shows its message.
 
-import { ApiError } from "./api.js";
+import { createApi } from "./api.js";
 import { enableDrag } from "./console-drag.js";
 import { format, h, number, pageData, plural, reconcile } from "./dom.js";
 import { follow } from "./live.js";
@@ -12,8 +12,6 @@ const data = pageData();
 const t = data.strings;
 const $ = (id) => document.getElementById(id);
 const NO_AREA = "none";
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
-const base = `/api/v1/events/${encodeURIComponent(data.code)}`;
 
 let showHidden = true;
 let language = ""; // show only cards written in this language ("" for all)
@@ -25,33 +23,7 @@ let auditAvailable = false;
 // -- talking to the server --------------------------------------------------------------------
 
 /** One API call; a refusal throws ApiError with the server's translated message (and `card`). */
-async function call(method, path = "", body = undefined) {
-  const headers = { Accept: "application/json", "X-CSRFToken": csrf };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response;
-  try {
-    response = await fetch(base + path, {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(t.network_error, { code: "network" });
-  }
-  const answer = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = answer?.error ?? {};
-    const failure = new ApiError(error.message || t.unknown_error, {
-      code: error.code,
-      field: error.field ?? null,
-      status: response.status,
-    });
-    failure.card = error.card ?? null;
-    throw failure;
-  }
-  return answer;
-}
+const call = createApi(`/api/v1/events/${encodeURIComponent(data.code)}`, t);
 
 /** Run an API call; show its error in the status area. Returns the answer, or null on failure. */
 async function act(method, path, body, success = "") {

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -183,3 +184,36 @@ def artifacts() -> Path:
     """Where browser tests keep screenshots (ignored by git, kept by CI)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# -- the demo event through its API, as its admin ---------------------------------------------
+
+
+@pytest.fixture
+def staff(server) -> Callable[..., requests.Response]:
+    """Call the demo event's API as its admin: `staff("PATCH", "", json={...})`."""
+    token = server.staff_token()
+
+    def call(method: str, path: str = "", json=None, status: int | None = None):
+        response = requests.request(
+            method,
+            f"{server.url}/api/v1/events/{server.demo_code}{path}",
+            json=json,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        if status is not None:
+            assert response.status_code == status, response.text
+        return response
+
+    return call
+
+
+@pytest.fixture
+def areas(staff) -> list[dict]:
+    return staff("GET", status=200).json()["areas"]
+
+
+def add_card(staff, title: str, **fields) -> dict:
+    body = {"client_id": str(uuid.uuid4()), "title": title, **fields}
+    return staff("POST", "/suggestions", json=body, status=201).json()

@@ -4,46 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 import requests
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from .conftest import ADMIN_PASSWORD, wait_for
+from .conftest import ADMIN_PASSWORD, add_card, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-
-@pytest.fixture
-def staff(server) -> Callable[..., requests.Response]:
-    """Call the demo event's API as its admin: `staff("PATCH", "", json={...})`."""
-    token = server.staff_token()
-
-    def call(method: str, path: str = "", json=None, status: int | None = None):
-        response = requests.request(
-            method,
-            f"{server.url}/api/v1/events/{server.demo_code}{path}",
-            json=json,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        )
-        if status is not None:
-            assert response.status_code == status, response.text
-        return response
-
-    return call
-
-
-@pytest.fixture
-def areas(staff) -> list[dict]:
-    return staff("GET", status=200).json()["areas"]
-
-
-def add_card(staff, title: str, **fields) -> dict:
-    body = {"client_id": str(uuid.uuid4()), "title": title, **fields}
-    return staff("POST", "/suggestions", json=body, status=201).json()
 
 
 def card_of(staff, card_id: int) -> dict:
