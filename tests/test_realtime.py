@@ -361,3 +361,13 @@ def test_screens_get_the_live_figures(make_event, join, submit, listen):
     submit(join(code), code)
     expected = {"participants": 1, "suggestions": 1, "dots": 0}
     wait_for(lambda: [c["data"] for c in changes(board, "counts")][-1:] == [expected])
+
+
+def test_staff_figures_say_who_has_not_voted_yet(voting, staff, listen):
+    code, ids, me = voting
+    moderator, board = listen(code, "moderator", staff.token), listen(code)
+    vote(me, code, ids[0], 1)
+    wait_for(lambda: [c["data"].get("voted") for c in changes(moderator, "counts")][-1:] == [1])
+    assert changes(moderator, "counts")[-1]["data"]["not_voted"] == 0
+    wait_for(lambda: changes(board, "counts"))
+    assert "not_voted" not in changes(board, "counts")[-1]["data"]

@@ -163,7 +163,7 @@ def event_json(event: Event, staff: bool = False) -> dict:
         "phase": event.phase,
         "areas": [area_json(area) for area in event.areas],
         "settings": settings_json(event),
-        "counts": counts(event.id),
+        "counts": counts(event.id, staff),
         "counts_visible": counts_visible(event, staff),
         "display": display_json(event),
     }

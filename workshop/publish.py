@@ -18,6 +18,7 @@ from .extensions import db, socketio
 from .models import Event
 
 EXTENSION = "workshop.publisher"
+AUDIENCES = ("staff", "public")
 
 
 def room(event_id: int, audience: str) -> str:
@@ -96,7 +97,14 @@ class Publisher:
                     return
                 public_visible = tallies.counts_visible(event, staff=False)
                 rows = tallies.totals(card_ids) if card_ids else []
-                figures = tallies.counts(event_id) if counts_due else None
+                figures = (
+                    {
+                        audience: tallies.counts(event_id, audience == "staff")
+                        for audience in AUDIENCES
+                    }
+                    if counts_due
+                    else None
+                )
             staff_totals = {str(card_id): dots for card_id, dots, _ in rows}
             public_totals = {
                 str(card_id): dots for card_id, dots, public in rows if public and public_visible
@@ -105,7 +113,7 @@ class Publisher:
                 if totals:
                     self.emit(room(event_id, audience), "dots", {"totals": totals})
                 if figures is not None:
-                    self.emit(room(event_id, audience), "counts", figures)
+                    self.emit(room(event_id, audience), "counts", figures[audience])
 
 
 def init_app(app: Flask) -> None:

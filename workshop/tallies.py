@@ -13,11 +13,14 @@ def counts_visible(event: Event, staff: bool) -> bool:
     return staff or not (event.phase == "vote" and event.hide_counts_while_voting)
 
 
-def counts(event_id: int) -> dict:
-    """People joined, public cards and dots cast: the figures the screens show."""
-    participants, dots = db.session.execute(
+def counts(event_id: int, staff: bool = False) -> dict:
+    """People joined, public cards and dots cast: the figures the screens show; staff also see
+    how many people have not voted yet."""
+    participants, dots, voted = db.session.execute(
         sa.select(
-            sa.func.count(Participant.id), sa.func.coalesce(sa.func.sum(Participant.dots_used), 0)
+            sa.func.count(Participant.id),
+            sa.func.coalesce(sa.func.sum(Participant.dots_used), 0),
+            sa.func.count(Participant.id).filter(Participant.dots_used > 0),
         ).where(Participant.event_id == event_id)
     ).one()
     suggestions = db.session.scalar(
@@ -27,7 +30,10 @@ def counts(event_id: int) -> dict:
             Suggestion.merged_into_id.is_(None),
         )
     )
-    return {"participants": participants, "suggestions": suggestions, "dots": int(dots)}
+    figures = {"participants": participants, "suggestions": suggestions, "dots": int(dots)}
+    if staff:
+        figures.update(voted=voted, not_voted=participants - voted)
+    return figures
 
 
 def totals(card_ids: set[int]) -> list[tuple[int, int, bool]]:

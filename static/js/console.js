@@ -292,7 +292,7 @@ function drawFigures(event) {
   setText($("figure-participants"), number(counts.participants ?? 0));
   setText($("figure-suggestions"), number(counts.suggestions ?? 0));
   setText($("figure-dots"), number(counts.dots ?? 0));
-  const notVoted = event.figures?.not_voted;
+  const notVoted = event.counts?.not_voted ?? event.figures?.not_voted;
   $("figure-not-voted-box").hidden = typeof notVoted !== "number";
   if (typeof notVoted === "number") setText($("figure-not-voted"), number(notVoted));
 }
