@@ -1,7 +1,7 @@
 // The projected board: one column per area, cards arriving and moving live, and the screens the
 // moderator switches to (join, results, spotlight, countdown). Read-only.
 
-import { h, number, pageData, plural, reconcile } from "./dom.js";
+import { h, number, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
 import { follow } from "./live.js";
 import {
   animateChanges,
@@ -70,13 +70,9 @@ autoScroll($("columns"), () => screen === "board" && layout === "scroll");
 // A hook for the browser tests (and curious moderators): the live state and its socket.
 window.__board = { live };
 
-let frame = 0;
-function render() {
-  if (!frame) frame = requestAnimationFrame(draw);
-}
+const render = oncePerFrame(draw);
 
 function draw() {
-  frame = 0;
   const { event, cards } = live.state;
   if (!event) return;
   const display = event.display ?? {};

@@ -5,7 +5,7 @@
 
 import { createApi } from "./api.js";
 import { enableDrag } from "./console-drag.js";
-import { format, h, number, pageData, plural, reconcile } from "./dom.js";
+import { format, h, number, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
 import { follow } from "./live.js";
 
 const data = pageData();
@@ -83,13 +83,9 @@ const live = follow({
   },
 });
 
-let frame = 0;
-function render() {
-  if (!frame) frame = requestAnimationFrame(draw);
-}
+const render = oncePerFrame(draw);
 
 function draw() {
-  frame = 0;
   const { event, cards } = live.state;
   if (!event) return;
   const active = document.activeElement;

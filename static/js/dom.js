@@ -87,3 +87,17 @@ export function uuid() {
   const parts = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20)];
   return [...parts, hex.slice(20)].join("-");
 }
+
+/** Return a function that runs `draw` once in the next frame, however often it is called:
+ * many live changes can arrive in one burst. */
+export function oncePerFrame(draw) {
+  let frame = 0;
+  return () => {
+    if (!frame) {
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        draw();
+      });
+    }
+  };
+}

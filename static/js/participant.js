@@ -2,7 +2,7 @@
 // rule; this page shows its state and its answers.
 
 import { createApi } from "./api.js";
-import { format, h, pageData, plural, reconcile } from "./dom.js";
+import { format, h, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
 import { follow } from "./live.js";
 import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-form.js";
 
@@ -75,14 +75,9 @@ function isMine(card) {
 
 // -- rendering ----------------------------------------------------------------------------------
 
-let frame = 0;
-function render() {
-  // Many changes can arrive in one burst; draw once per frame.
-  if (!frame) frame = requestAnimationFrame(draw);
-}
+const render = oncePerFrame(draw);
 
 function draw() {
-  frame = 0;
   const { event, me } = live.state;
   if (!event) return;
   document.body.className = `participant-page phase-${event.phase}`;
