@@ -23,8 +23,27 @@ const view = {
 
 // -- live state ---------------------------------------------------------------------------------
 
+// New cards from others are announced together, at most every few seconds, so a screen reader
+// is not flooded while a hall of people writes.
+const ANNOUNCE_EVERY = 5000;
+let unannounced = 0;
+let announceTimer = 0;
+
+function announceNewCard() {
+  unannounced += 1;
+  if (announceTimer) return;
+  announceTimer = setTimeout(() => {
+    $("new-cards").textContent = plural(t.new_cards, unannounced);
+    unannounced = 0;
+    announceTimer = 0;
+  }, ANNOUNCE_EVERY);
+}
+
 function onUpdate(state, update) {
   const { type, data: change, previous } = update;
+  if (type === "suggestion" && !previous && !state.me?.suggestions?.includes(change.id)) {
+    announceNewCard();
+  }
   if (type === "snapshot") {
     for (const id of view.ownPending.keys()) if (state.cards.has(id)) view.ownPending.delete(id);
   } else if (type === "suggestion") {

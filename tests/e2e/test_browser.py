@@ -308,3 +308,14 @@ def test_live_protocol_buffers_and_resyncs(server, page):
     assert result["emitted"] == ["resync"]
     assert result["ids"] == [3, 6]
     assert result["dots"] == 4
+
+
+def test_new_cards_are_announced_together_to_screen_readers(server, page, staff):
+    open_attendee(page, server)
+    region = page.locator("#new-cards")
+    expect(region).to_have_attribute("aria-live", "polite")
+    for title in ("Sprachcafé", "Dolmetscher im Bürgeramt", "Mehr Kitaplätze"):
+        add_card(staff, title)
+    expect(card_titled(page, "Mehr Kitaplätze")).to_be_visible()
+    # One calm summary a few seconds later, not three interruptions.
+    expect(region).to_have_text("3 neue Vorschläge", timeout=10_000)
