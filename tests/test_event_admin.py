@@ -53,7 +53,13 @@ def test_a_copy_has_texts_areas_and_rules_but_no_people(
     assert (copy["title"], copy["phase"]) == (title, "draft")
     assert [a["name"] for a in copy["areas"]] == ["Area 1", "Area 2"]
     assert copy["settings"] == event["settings"] | {"vote_budget": 9}
-    assert copy["counts"] == {"participants": 0, "suggestions": 0, "dots": 0}
+    assert copy["counts"] == {
+        "participants": 0,
+        "suggestions": 0,
+        "dots": 0,
+        "voted": 0,
+        "not_voted": 0,
+    }
     assert staff.get(f"/events/{copy['code']}/suggestions").json["suggestions"] == []
 
 
