@@ -133,6 +133,15 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+def phase_labels() -> dict[str, str]:
+    """Every phase's name in the current language, for scripts."""
+    return {phase: str(label) for phase, label in PHASE_LABELS.items()}
+
+
+def status_labels() -> dict[str, str]:
+    return {status: str(label) for status, label in STATUS_LABELS.items()}
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
@@ -142,5 +151,7 @@ def init_app(app: Flask) -> None:
         language_name=lambda code: LANGUAGE_NAMES.get(code, code),
         phase_label=phase_label,
         status_label=status_label,
+        phase_labels=phase_labels,
+        status_labels=status_labels,
         plural_forms=plural_forms,
     )

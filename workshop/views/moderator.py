@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, areas, events, i18n, suggestions, validation, voting
+from .. import accounts, areas, audit, events, i18n, suggestions, validation, voting
 from ..auth import login_throttle
 from ..errors import WorkshopError
 from ..models import MODERATION_MODES, PHASES
@@ -94,6 +94,7 @@ def event_page(code: str):
         event=event,
         phases=PHASES,
         join_url=join_url(event.code),
+        audit_labels={action: str(label) for action, label in audit.ACTION_LABELS.items()},
     )
 
 
