@@ -183,6 +183,7 @@ def main() -> None:
                 "SECRET_KEY": "benchmark",
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
                 "WORKSHOP_ASYNC_MODE": "threading",
+                "WORKSHOP_REPORT_CACHE": str(Path(folder) / "reports"),
             }
         )
         with app.app_context():
@@ -207,7 +208,12 @@ def main() -> None:
                     times.append(time.perf_counter() - started)
                 if fmt == "json":
                     json_file = result.content
-                print(f"{fmt:<8}{min(times):>9.2f}{max(times):>9.2f}{len(result.content):>14,} B")
+                size = f"{len(result.content):>14,} B"
+                if fmt == "pdf":
+                    # The first PDF is rendered; later ones are the kept file (workshop/pdf.py).
+                    print(f"{'pdf new':<8}{times[0]:>9.2f}{times[0]:>9.2f}{size}")
+                    fmt, times = "pdf kept", times[1:] or times
+                print(f"{fmt:<8}{min(times):>9.2f}{max(times):>9.2f}{size}")
             db.session.remove()
             started = time.perf_counter()
             importer.import_event(importer.parse_bytes(json_file))

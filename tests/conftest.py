@@ -25,6 +25,9 @@ def _config(path: Path, instance: Path) -> dict:
         "WORKSHOP_ASYNC_MODE": "threading",
         "WORKSHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "WORKSHOP_PUBLIC_URL": "http://workshop.test",
+        "WORKSHOP_REPORT_CACHE": str(instance / "reports"),
+        # Tests that want the PDF made in the background after the report page switch it on.
+        "WORKSHOP_PREPARE_REPORTS": False,
     }
 
 
@@ -71,8 +74,9 @@ class Api:
     def _headers(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def get(self, path: str, **kwargs):
-        return self.client.get(f"/api/v1{path}", headers=self._headers(), **kwargs)
+    def get(self, path: str, headers: dict | None = None, **kwargs):
+        headers = {**self._headers(), **(headers or {})}
+        return self.client.get(f"/api/v1{path}", headers=headers, **kwargs)
 
     def post(self, path: str, json=None, **kwargs):
         return self.client.post(f"/api/v1{path}", json=json, headers=self._headers(), **kwargs)
@@ -82,6 +86,9 @@ class Api:
 
     def put(self, path: str, json=None, **kwargs):
         return self.client.put(f"/api/v1{path}", json=json, headers=self._headers(), **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.client.delete(f"/api/v1{path}", headers=self._headers(), **kwargs)
 
 
 @pytest.fixture

@@ -7,6 +7,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +29,15 @@ def pdf_text(pdf: bytes, tmp_path) -> str:
     ).stdout
     # pdftotext marks runs of right-to-left text with Unicode direction controls.
     return re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
+
+
+def wait_for(condition, timeout: float):
+    """Poll until `condition()` is truthy and return its value; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"not met within {timeout} s"
+        time.sleep(0.05)
+    return value
 
 
 def page(api, path: str):
@@ -107,3 +119,64 @@ def test_report_pdf_route_shows_the_pdf_inline(staff, ranked_event):
 
 def test_report_refuses_anonymous_callers(client, ranked_event):
     assert client.get(f"/events/{ranked_event}/report.pdf").status_code == 401
+
+
+def kept_reports(app) -> list:
+    return sorted((Path(app.config["WORKSHOP_REPORT_CACHE"])).glob("*.pdf"))
+
+
+def test_pdf_is_kept_until_the_results_change(app, staff, ranked_event, tmp_path):
+    first = staff.get(f"/events/{ranked_event}/export?format=pdf").data
+    assert len(kept_reports(app)) == 1
+    # Unchanged results: the kept file, byte for byte (its export time is when it was made).
+    assert staff.get(f"/events/{ranked_event}/export?format=pdf").data == first
+
+    results = staff.get(f"/events/{ranked_event}/results").get_json()
+    kita = next(
+        card
+        for area in results["areas"]
+        for card in area["suggestions"]
+        if card["title"] == "Mehr Kita-Plätze"
+    )
+    hidden = staff.patch(
+        f"/events/{ranked_event}/suggestions/{kita['id']}", json={"status": "hidden"}
+    )
+    assert hidden.status_code == 200
+
+    second = staff.get(f"/events/{ranked_event}/export?format=pdf").data
+    assert second != first
+    assert "Mehr Kita-Plätze" in pdf_text(first, tmp_path)
+    assert "Mehr Kita-Plätze" not in pdf_text(second, tmp_path)
+    # Only the newest report of an event and language stays on disk.
+    assert len(kept_reports(app)) == 1
+
+
+def test_reports_are_kept_per_language(app, staff, ranked_event):
+    german = staff.get(f"/events/{ranked_event}/export?format=pdf")
+    english = staff.get(
+        f"/events/{ranked_event}/export?format=pdf", headers={"Accept-Language": "en"}
+    )
+    assert german.data != english.data
+    assert [path.name.split("-")[2] for path in kept_reports(app)] == ["de", "en"]
+
+
+def test_opening_the_report_prepares_the_pdf(app, staff, ranked_event):
+    app.config["WORKSHOP_PREPARE_REPORTS"] = True
+    assert page(staff, f"/events/{ranked_event}/report").status_code == 200
+    kept = wait_for(lambda: kept_reports(app), timeout=60)
+    # The download is the prepared file, not a second rendering.
+    assert staff.get(f"/events/{ranked_event}/export?format=pdf").data == kept[0].read_bytes()
+
+
+def test_deleting_an_event_removes_its_kept_reports(app, staff, ranked_event):
+    assert staff.get(f"/events/{ranked_event}/export?format=pdf").status_code == 200
+    assert kept_reports(app)
+    assert staff.delete(f"/events/{ranked_event}").status_code == 204
+    assert kept_reports(app) == []
+
+
+def test_the_pdf_is_made_outside_the_server_process(app, staff, ranked_event, monkeypatch):
+    # WeasyPrint would hold the live server for seconds; the server itself never imports it.
+    monkeypatch.delitem(sys.modules, "weasyprint", raising=False)
+    assert staff.get(f"/events/{ranked_event}/export?format=pdf").data.startswith(b"%PDF-")
+    assert "weasyprint" not in sys.modules

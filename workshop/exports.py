@@ -14,20 +14,20 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
-from flask_babel import format_date, format_datetime
+from flask import render_template
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import validation, voting
+from . import pdf, validation, voting
 from .audit import action_label
 from .events import SETTINGS
 from .extensions import db
@@ -159,6 +159,7 @@ def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -
         originals.sort()
     snap = Snapshot(
         event={
+            "id": event.id,
             "code": event.code,
             "title": event.title,
             "question": event.question,
@@ -672,7 +673,7 @@ def to_json(snap: Snapshot) -> bytes:
 # -- the report ------------------------------------------------------------------------------
 
 
-def report_context(snap: Snapshot) -> dict:
+def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
     """What templates/staff/report.html shows: areas with ranked topics and bar lengths."""
     most = max((card.dots for group in snap.groups for card in group.ranked), default=0)
     areas = [
@@ -697,7 +698,7 @@ def report_context(snap: Snapshot) -> dict:
     return {
         "event": snap.event,
         "date": format_date(event_date(snap), "long"),
-        "exported_at": format_datetime(snap.exported_at, "medium"),
+        "exported_at": exported_at or format_datetime(snap.exported_at, "medium"),
         "phase": phase_label(snap.event["phase"]),
         "figures": figures(snap),
         "areas": [area for area in areas if area["ranked"] or area["unranked"]],
@@ -706,27 +707,25 @@ def report_context(snap: Snapshot) -> dict:
     }
 
 
-def report_html(snap: Snapshot, pdf: bool = False) -> str:
+def report_html(snap: Snapshot, pdf: bool = False, exported_at: str | None = None) -> str:
     """The report page; for the PDF without links to the site (its CSS is passed separately)."""
-    return render_template("staff/report.html", pdf=pdf, **report_context(snap))
+    return render_template("staff/report.html", pdf=pdf, **report_context(snap, exported_at))
 
 
-def report_css_path() -> Path:
-    return Path(current_app.static_folder) / "css" / "report.css"
-
-
-def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
-    # The report is self-contained: nothing may be loaded from anywhere while printing it.
-    raise ValueError(f"The report loads no external resources ({url[:80]}).")
+def _pdf_job(snap: Snapshot) -> tuple[int, str, str, str]:
+    marked = report_html(snap, pdf=True, exported_at=pdf.EXPORT_TIME_MARK)
+    export_time = str(escape(format_datetime(snap.exported_at, "medium")))
+    return snap.event["id"], str(get_locale()), marked, export_time
 
 
 def to_pdf(snap: Snapshot) -> bytes:
-    """The report as an A4 PDF, made by WeasyPrint with the report's own stylesheet."""
-    import weasyprint  # imported late: it loads pango, which only this format needs
+    """The report as an A4 PDF (WeasyPrint, in a child process; kept while it does not change)."""
+    return pdf.report(*_pdf_job(snap))
 
-    css = weasyprint.CSS(filename=str(report_css_path()), url_fetcher=_refuse_fetch)
-    document = weasyprint.HTML(string=report_html(snap, pdf=True), url_fetcher=_refuse_fetch)
-    return document.write_pdf(stylesheets=[css])
+
+def prepare_pdf(snap: Snapshot) -> None:
+    """Start making the PDF in the background: the report page is open, a download may follow."""
+    pdf.prepare(*_pdf_job(snap))
 
 
 # -- one entry point -------------------------------------------------------------------------

@@ -32,7 +32,9 @@ def _download(result: exports.Export, inline: bool = False) -> Response:
 @bp.get("/events/<code>/report")
 def report(code: str):
     event = _managed(code)
-    response = Response(exports.report_html(exports.snapshot(event)))
+    snap = exports.snapshot(event)
+    exports.prepare_pdf(snap)
+    response = Response(exports.report_html(snap))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
