@@ -52,13 +52,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         http_compression=True,
     )
 
-    from . import auth, cli, i18n, publish, security
+    from . import assets, auth, cli, i18n, publish, security
     from .views import admin, api, board, moderator, pages, participant, staff
 
     publish.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
     app.register_blueprint(participant.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(moderator.bp)
