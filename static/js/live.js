@@ -3,6 +3,9 @@
 
 import { io } from "../vendor/socket.io/socket.io.esm.min.js";
 
+/** How long a resync may take after the network came back before the connection is renewed. */
+const RESYNC_TIMEOUT = 5000;
+
 /**
  * Follow one event's live state as `role` ("participant", "board" or "moderator").
  *
@@ -49,6 +52,20 @@ export function follow(options) {
 
   socket.on("change", receive);
 
+  // Every new connection (the first and each reconnect) gets a fresh snapshot from the server.
+  // When the device's network comes back, the open connection may have died silently meanwhile
+  // (a phone that changed networks notices only after the ping timeout): ask for a snapshot at
+  // once, and connect anew when no answer comes in time.
+  function onOnline() {
+    if (!socket.connected) return; // reconnecting already; a snapshot follows the connection
+    seq = null;
+    const asked = socket.id;
+    socket.timeout(RESYNC_TIMEOUT).emit("resync", (error) => {
+      if (error && socket.connected && socket.id === asked) socket.io.engine.close();
+    });
+  }
+  window.addEventListener("online", onOnline);
+
   function receive(change) {
     if (seq === null) {
       waiting.push(change);
@@ -76,7 +93,10 @@ export function follow(options) {
       seq = null;
       socket.emit("resync");
     },
-    close: () => socket.close(),
+    close() {
+      window.removeEventListener("online", onOnline);
+      socket.close();
+    },
   };
 }
 

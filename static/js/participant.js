@@ -4,6 +4,7 @@
 import { createApi } from "./api.js";
 import { format, h, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
 import { follow } from "./live.js";
+import { createSender, Outbox, offline, verdict } from "./outbox.js";
 import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-form.js";
 
 const data = pageData();
@@ -19,6 +20,10 @@ const view = {
   errors: new Map(), // card id -> the server's message
   // Own cards waiting for approval: the public live stream does not carry them.
   ownPending: new Map(data.own_pending.map((card) => [card.id, card])),
+  sending: "idle", // what the outbox is doing: "idle", "sending", "offline" or "busy"
+  sent: 0, // waiting items sent since the outbox was last empty
+  allSent: false, // say "everything has been sent" for a while
+  dropped: [], // messages about waiting items the server refused
 };
 
 // -- live state ---------------------------------------------------------------------------------
@@ -50,7 +55,11 @@ function onUpdate(state, update) {
     view.ownPending.delete(change.id); // approved, so it is public now
   }
   if (needsMe()) refreshMe();
-  if (type === "snapshot") $("live-error").hidden = true;
+  if (type === "snapshot") {
+    $("live-error").hidden = true;
+    showConnection(null); // connected: also after the network came back without a reconnect
+    sender.flush(); // first load, reconnect, resync: send what waits, now that `me` is current
+  }
   if (type === "snapshot" || type === "event") fillAreaSelects(state.event.areas);
   render();
 
@@ -111,8 +120,9 @@ function draw() {
   const voting = event.phase === "vote" && me;
   $("dots-bar").hidden = !voting;
   if (voting) {
-    setText($("dots-left"), format(t.dots_left, { left: me.dots_left, budget: me.dots_budget }));
-    $("dots-left").dataset.dotsLeft = me.dots_left;
+    const left = dotsLeft();
+    setText($("dots-left"), format(t.dots_left, { left, budget: me.dots_budget }));
+    $("dots-left").dataset.dotsLeft = left;
   }
 
   const cards = visibleCards();
@@ -126,6 +136,7 @@ function draw() {
   });
   setText($("cards-count"), plural(t.cards_count, cards.length));
   $("cards-empty").hidden = cards.length > 0;
+  drawOutbox(areas);
 }
 
 function visibleCards() {
@@ -154,10 +165,12 @@ function signature(card, areas) {
     areas.get(card.area_id) ?? null,
     isMine(card),
     myDotsOn(card.id),
+    waitingDots(card.id)?.dots ?? null,
+    waitFirst(),
     event.phase,
     event.counts_visible,
     event.settings.max_dots_per_suggestion,
-    me?.dots_left ?? null,
+    me ? dotsLeft() : null,
     view.confirming === card.id,
     view.busy.has(card.id),
     view.errors.get(card.id) ?? null,
@@ -259,11 +272,14 @@ function authorControls(card) {
 
 function dotControls(card, titleId) {
   const { event, me } = live.state;
-  const mine = myDotsOn(card.id);
+  const waiting = waitingDots(card.id);
+  const mine = waiting ? waiting.dots : myDotsOn(card.id);
   const busy = view.busy.has(card.id);
   const cap = event.settings.max_dots_per_suggestion;
   // Convenience only: with no dots left "+" does nothing; the server judges every request.
-  const noneLeft = !me || me.dots_left <= 0;
+  // While dots wait to be sent, "+" also stops at the cap: only the last wish per card is kept,
+  // and one the server refuses would replace a good one.
+  const noneLeft = !me || dotsLeft() <= 0 || (waitFirst() && mine >= cap);
   const minus = [h("span", { "aria-hidden": "true" }, "−"), hidden(t.remove_dot)];
   const plus = [h("span", { "aria-hidden": "true" }, "+"), hidden(t.add_dot)];
   return h(
@@ -280,6 +296,7 @@ function dotControls(card, titleId) {
       h("span", { class: "pips", "aria-hidden": "true" }, pips(mine, cap)),
       h("span", {}, format(t.my_dots, { n: mine })),
       h("span", { class: "cap" }, format(t.cap, { cap })),
+      waiting && h("span", { class: "badge badge-waiting" }, t.not_sent),
     ),
     button(plus, "plus", () => setDots(card, mine + 1), {
       class: "dot-button",
@@ -360,21 +377,30 @@ async function withdraw(card) {
 }
 
 async function setDots(card, dots) {
-  view.busy.add(card.id);
   view.errors.delete(card.id);
+  const wish = { key: `dots:${card.id}`, kind: "dots", card: card.id, dots };
+  if (waitFirst()) {
+    keep(wish);
+    return;
+  }
+  view.busy.add(card.id);
   render();
   try {
-    const result = await api("PUT", `/suggestions/${card.id}/dots`, { dots });
-    const me = live.state.me;
-    if (me) {
-      me.dots[String(result.suggestion_id)] = result.dots;
-      me.dots_left = result.dots_left;
-    }
+    applyDots(await api("PUT", `/suggestions/${card.id}/dots`, { dots }));
   } catch (error) {
-    view.errors.set(card.id, error.message);
+    if (verdict(error) === "drop") view.errors.set(card.id, error.message);
+    else keep(wish, error);
   } finally {
     view.busy.delete(card.id);
     render();
+  }
+}
+
+function applyDots(result) {
+  const me = live.state.me;
+  if (me) {
+    me.dots[String(result.suggestion_id)] = result.dots;
+    me.dots_left = result.dots_left;
   }
 }
 
@@ -392,6 +418,178 @@ function remember(card) {
   }
   render();
 }
+
+// -- waiting to be sent (the outbox) ------------------------------------------------------------
+
+const ALL_SENT_SHOWN = 10_000; // how long "everything has been sent" stays
+let allSentTimer = 0;
+
+// Cards and dots that could not be sent (no network, a timeout, a server fault, a 429) wait in
+// the browser's storage and go out, in order, when the network or the socket comes back.
+const outbox = new Outbox(data.code);
+const sender = createSender(outbox, {
+  send: (item) =>
+    item.kind === "suggestion"
+      ? api("POST", "/suggestions", item.body)
+      : api("PUT", `/suggestions/${item.card}/dots`, { dots: item.dots }),
+  onSent(item, answer) {
+    view.sent += 1;
+    if (item.kind === "suggestion") remember(answer);
+    else applyDots(answer);
+    render();
+  },
+  onDropped(item, error) {
+    if (item.kind === "dots" && live.state.cards.has(item.card)) {
+      view.errors.set(item.card, error.message);
+    } else if (item.kind === "suggestion") {
+      // Nothing typed is lost: the text goes back into the form when that is empty.
+      form.restore(item.body);
+      const reason = error.message;
+      view.dropped.push(format(t.not_sent_because, { title: item.body.title, reason }));
+    } else {
+      view.dropped.push(error.message);
+    }
+    render();
+  },
+  onState(state) {
+    view.sending = state;
+    if (state === "idle" && view.sent > 0) {
+      view.sent = 0;
+      view.allSent = true;
+      clearTimeout(allSentTimer);
+      allSentTimer = setTimeout(() => {
+        view.allSent = false;
+        drawOutbox();
+      }, ALL_SENT_SHOWN);
+    }
+    drawOutbox();
+  },
+  order: sendingOrder,
+});
+
+/** Whether a new write must queue behind others: offline, or something waits already. */
+function waitFirst() {
+  return offline() || outbox.size > 0;
+}
+
+/** Keep a write to send later; `error` is why sending it failed just now (if it was tried). */
+function keep(item, error = null) {
+  view.allSent = false;
+  outbox.put(item);
+  if (error) sender.hold(error);
+  else sender.flush();
+  render();
+  drawOutbox();
+}
+
+function waitingDots(id) {
+  return outbox.get(`dots:${id}`);
+}
+
+/** The dots left once the waiting wishes are sent (shown at once, as if they were). */
+function dotsLeft() {
+  let left = live.state.me?.dots_left ?? 0;
+  for (const item of outbox.items) {
+    if (item.kind === "dots") left -= item.dots - myDotsOn(item.card);
+  }
+  return left;
+}
+
+/** Cards first (in the order they were written), then dots taken back, then dots spent:
+ * the budget must be free before it is spent again. */
+function sendingOrder(items) {
+  const change = (item) => item.dots - myDotsOn(item.card);
+  const cards = items.filter((item) => item.kind === "suggestion");
+  const dots = items.filter((item) => item.kind === "dots").sort((a, b) => change(a) - change(b));
+  return [...cards, ...dots];
+}
+
+let shownProblems = "[]";
+
+let shownStatus = "[]";
+
+function drawOutbox(areas = null) {
+  const count = outbox.size;
+  let lines = [];
+  if (count) {
+    const reason = { offline: t.outbox_offline, busy: t.outbox_busy }[view.sending];
+    lines = [plural(t.outbox_count, count), reason];
+  } else if (view.allSent) {
+    lines = [t.outbox_sent];
+  }
+  // A live region speaks on every change: rewrite it only when its text changes.
+  const status = JSON.stringify(lines);
+  if (status !== shownStatus) {
+    shownStatus = status;
+    const [first, second] = lines;
+    $("outbox-status").replaceChildren(
+      ...(first ? [h("strong", {}, first)] : []),
+      ...(second ? [" ", h("span", { class: "outbox-reason" }, second)] : []),
+    );
+    $("outbox-status").dataset.state = count ? "waiting" : "sent";
+  }
+
+  // An alert is read out whenever its content changes, so it is touched only when it must be.
+  const problems = JSON.stringify(view.dropped);
+  if (problems !== shownProblems) {
+    shownProblems = problems;
+    $("outbox-problems").hidden = view.dropped.length === 0;
+    $("outbox-problem-list").replaceChildren(...view.dropped.map((text) => h("li", {}, text)));
+  }
+
+  const event = live.state.event;
+  if (!event) return;
+  const known = areas ?? new Map(event.areas.map((area) => [area.id, area]));
+  const waiting = outbox.items.filter((item) => item.kind === "suggestion");
+  const list = $("waiting-cards");
+  list.hidden = waiting.length === 0;
+  reconcile(list, waiting, {
+    key: (item) => item.key,
+    signature: (item) => JSON.stringify([item.body, known.get(item.body.area_id) ?? null]),
+    build: (item) => buildWaiting(item.body, known.get(item.body.area_id)),
+  });
+}
+
+function buildWaiting(body, area) {
+  const titleId = `waiting-${body.client_id}`;
+  const item = h("li", { class: "card mine waiting", "aria-labelledby": titleId });
+  if (area) item.style.setProperty("--area-color", area.color);
+  item.append(
+    h(
+      "p",
+      { class: "card-area" },
+      area && h("span", { class: "swatch", "aria-hidden": "true" }),
+      h("span", { dir: "auto" }, area ? area.name : t.no_area),
+    ),
+    h("h3", { class: "card-title", id: titleId, dir: "auto" }, body.title),
+  );
+  if (body.body) item.append(h("p", { class: "card-body", dir: "auto" }, body.body));
+  item.append(h("p", { class: "badges" }, h("span", { class: "badge badge-waiting" }, t.not_sent)));
+  return item;
+}
+
+$("outbox-problems-close").addEventListener("click", () => {
+  view.dropped = [];
+  drawOutbox();
+  $("cards-heading").focus();
+});
+
+// Another tab of this event changed the outbox.
+window.addEventListener("storage", (storageEvent) => {
+  if (storageEvent.key !== outbox.name) return;
+  outbox.reload();
+  render();
+  drawOutbox();
+});
+
+window.addEventListener("online", () => {
+  sender.flush();
+  render();
+});
+window.addEventListener("offline", () => {
+  showConnection(t.reconnecting);
+  render();
+});
 
 // -- areas, filter, connection ------------------------------------------------------------------
 
@@ -434,7 +632,17 @@ function setText(node, text) {
 
 // -- start --------------------------------------------------------------------------------------
 
-const limits = initNewSuggestionForm({ api, t, onFiled: remember });
+const form = initNewSuggestionForm({
+  api,
+  t,
+  onFiled: remember,
+  queue: {
+    first: waitFirst,
+    keeps: (error) => verdict(error) !== "drop",
+    add: (body, error) => keep({ key: `card:${body.client_id}`, kind: "suggestion", body }, error),
+  },
+});
+const limits = form.limits;
 
 const live = follow({
   code: data.code,
@@ -443,4 +651,5 @@ const live = follow({
   onConnection: (connected) => showConnection(connected ? null : t.reconnecting),
   onRefused: (message) => showLiveError(message || t.unknown_error),
 });
-showConnection(t.connecting);
+showConnection(offline() ? t.reconnecting : t.connecting);
+drawOutbox();

@@ -5,9 +5,13 @@ import { h, uuid } from "./dom.js";
 
 /**
  * Wire the page's form for a new card (#submit-form). `onFiled(card)` gets what the server stored.
- * Returns the fields' length limits, which the edit form reuses.
+ * `queue` keeps cards that cannot be sent now: `queue.first()` says whether a new card must wait
+ * behind others (offline, or others wait already), `queue.keeps(error)` whether a failed request
+ * is worth sending again, `queue.add(body, error)` keeps one (to be sent with the same client id).
+ * Returns the fields' length limits, which the edit form reuses, and `restore(body)`, which puts
+ * a card the server refused later back into the form when the form is empty.
  */
-export function initNewSuggestionForm({ api, t, onFiled }) {
+export function initNewSuggestionForm({ api, t, onFiled, queue }) {
   const $ = (id) => document.getElementById(id);
   const form = $("submit-form");
   const fields = { title: $("new-title"), body: $("new-body"), area_id: $("new-area") };
@@ -43,6 +47,18 @@ export function initNewSuggestionForm({ api, t, onFiled }) {
     $("submit-done").textContent = "";
   }
 
+  /** The draft has left the form (stored, or kept to be sent): start a new one. */
+  function nextDraft(message) {
+    draftId = uuid();
+    fields.title.value = "";
+    fields.body.value = "";
+    updateCounter("title");
+    updateCounter("body");
+    // The area stays chosen: people often file several cards for one area.
+    $("submit-done").textContent = message;
+    fields.title.focus();
+  }
+
   form.addEventListener("submit", async (submitEvent) => {
     submitEvent.preventDefault();
     clearErrors();
@@ -54,21 +70,22 @@ export function initNewSuggestionForm({ api, t, onFiled }) {
     const body = { client_id: draftId, title: fields.title.value };
     if (fields.body.value.trim()) body.body = fields.body.value;
     if (fields.area_id.value) body.area_id = Number(fields.area_id.value);
+    if (queue.first()) {
+      queue.add(body);
+      nextDraft(t.queued);
+      return;
+    }
     const button = $("submit-button");
     button.disabled = true;
     try {
       const card = await api("POST", "/suggestions", body);
-      draftId = uuid();
-      fields.title.value = "";
-      fields.body.value = "";
-      updateCounter("title");
-      updateCounter("body");
-      // The area stays chosen: people often file several cards for one area.
-      $("submit-done").textContent = card.status === "pending" ? t.sent_pending : t.sent;
-      fields.title.focus();
+      nextDraft(card.status === "pending" ? t.sent_pending : t.sent);
       onFiled(card);
     } catch (error) {
-      if (error.field && fields[error.field]) {
+      if (queue.keeps(error)) {
+        queue.add(body, error);
+        nextDraft(t.queued);
+      } else if (error.field && fields[error.field]) {
         showFieldError(error.field, error.message);
         fields[error.field].focus();
       } else {
@@ -80,7 +97,18 @@ export function initNewSuggestionForm({ api, t, onFiled }) {
     }
   });
 
-  return { title: fields.title.maxLength, body: fields.body.maxLength };
+  function restore(body) {
+    if (fields.title.value || fields.body.value) return false;
+    fields.title.value = body.title;
+    fields.body.value = body.body ?? "";
+    if (body.area_id) fields.area_id.value = String(body.area_id);
+    if (fields.area_id.selectedIndex < 0) fields.area_id.selectedIndex = 0;
+    updateCounter("title");
+    updateCounter("body");
+    return true;
+  }
+
+  return { limits: { title: fields.title.maxLength, body: fields.body.maxLength }, restore };
 }
 
 /**
