@@ -613,10 +613,19 @@ function fillAreaSelects(areas) {
   if (filter.value !== view.filter) view.filter = filter.value;
 }
 
+let connectionShown = null;
+
 function showConnection(message) {
+  // A connection that is back within a second is not worth a status: shown at once, it only
+  // makes the header wrap and the page jump on every load.
+  clearTimeout(connectionShown);
   const mark = $("connection");
-  mark.textContent = message ?? "";
-  mark.hidden = !message;
+  const show = () => {
+    mark.textContent = message ?? "";
+    mark.hidden = !message;
+  };
+  if (message) connectionShown = setTimeout(show, 1000);
+  else show();
 }
 
 function showLiveError(message) {
