@@ -16,6 +16,7 @@ def test_defaults(make_event):
         "max_suggestions_per_participant": 10,
         "moderation": "post",
         "hide_counts_while_voting": True,
+        "seat_codes_required": False,
         "default_language": "de",
         "board_languages": [],
     }
@@ -44,6 +45,7 @@ def test_settings_and_phase_at_creation(staff):
         **settings,
         "max_dots_per_suggestion": 2,
         "max_suggestions_per_participant": 10,
+        "seat_codes_required": False,
         "default_language": "de",
         "board_languages": [],
     }

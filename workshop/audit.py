@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "card_restored": _l("restored a suggestion"),
     "card_merged": _l("merged a suggestion"),
     "card_unmerged": _l("undid a merge"),
+    "seat_codes_generated": _l("generated seat codes"),
 }
 
 

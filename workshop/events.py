@@ -77,6 +77,7 @@ SETTINGS = {
     "max_suggestions_per_participant": ("int", 1, 100),
     "moderation": ("choice", MODERATION_MODES),
     "hide_counts_while_voting": ("bool",),
+    "seat_codes_required": ("bool",),
 }
 #: Language settings, validated against WORKSHOP_LANGUAGES: the language a device gets when its
 #: browser asks for none we offer, and the languages the board shows its instruction in besides

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +66,10 @@ class Event(db.Model):
     max_suggestions_per_participant: Mapped[int] = mapped_column(Integer, default=10)
     moderation: Mapped[str] = mapped_column(String(8), default="post")
     hide_counts_while_voting: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Phones join only with an unused code from a printed card (one person, one budget).
+    seat_codes_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     #: What the projected board shows: the columns, the join screen or the results.
     screen: Mapped[str] = mapped_column(String(16), default="board", server_default="board")
     #: A card the board shows full-screen (ignored unless it is public).
@@ -228,3 +233,23 @@ class AuditEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+
+class SeatCode(db.Model):
+    """One printed seat card: a single-use code that lets one phone join, kept only as a hash."""
+
+    __tablename__ = "seat_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    #: Keyed hash of the code (see seats.hash_code); the code itself is shown once, on the sheet.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Set by the one join that consumed the code; null while the card is unused.
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: The phone that joined with it.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), unique=True
+    )
+
+    __table_args__ = (UniqueConstraint("event_id", "code_hash", name="uq_seat_codes_event_code"),)

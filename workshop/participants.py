@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from . import publish
+from . import publish, seats
 from .database import write_transaction
 from .errors import Unauthorized
 from .extensions import db
@@ -19,8 +20,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def join(event: Event) -> tuple[Participant, str]:
-    """Create a participant for this event; returns it with its token (shown only once)."""
+def join(event: Event, seat_code: Any = None) -> tuple[Participant, str]:
+    """Create a participant for this event; returns it with its token (shown only once).
+
+    An event that requires seat codes takes one unused code per participant (see seats.py);
+    otherwise `seat_code` is ignored.
+    """
     token = secrets.token_urlsafe(32)
     event_id = event.id
     with write_transaction() as tx:
@@ -29,6 +34,9 @@ def join(event: Event) -> tuple[Participant, str]:
             event_id=event.id, token_hash=hash_token(token), dots_budget=event.vote_budget
         )
         db.session.add(participant)
+        if event.seat_codes_required:
+            db.session.flush()
+            seats.consume(event, participant, seat_code)
         tx.on_commit(lambda: publish.tallies_changed(event_id))
     return participant, token
 

@@ -7,7 +7,17 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from .. import accounts, areas, audit, events, participants, suggestions, validation, voting
+from .. import (
+    accounts,
+    areas,
+    audit,
+    events,
+    participants,
+    seats,
+    suggestions,
+    validation,
+    voting,
+)
 from ..auth import (
     current_participant,
     current_staff,
@@ -17,6 +27,7 @@ from ..auth import (
 )
 from ..errors import Forbidden, WorkshopError
 from ..models import Event, Participant, Suggestion, User
+from .board import join_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -133,8 +144,36 @@ def delete_area(code: str, area_id: int):
 def join(code: str):
     event = events.get_event(code)
     events.require_open(event)
-    participant, token = participants.join(event)
+    # The body is optional: only events that require seat codes need one.
+    data = json_body() if request.get_data(cache=True) else {}
+    validation.check_fields(data, {"seat_code"})
+    participant, token = participants.join(event, seat_code=data.get("seat_code"))
     return {"token": token, "dots_left": participants.dots_left(participant)}, 201
+
+
+@bp.get("/events/<code>/seats")
+def seat_counts(code: str):
+    event = managed_event(code)
+    return {"required": event.seat_codes_required, **seats.counts(event)}
+
+
+@bp.post("/events/<code>/seats")
+def generate_seats(code: str):
+    event, user = managed(code)
+    codes = seats.generate(event, json_body(), user)
+    base = join_url(event.code)
+    response = jsonify(
+        {
+            "seats": [
+                {"code": seats.display(seat), "url": f"{base}?seat={seat}"} for seat in codes
+            ],
+            "required": event.seat_codes_required,
+            **seats.counts(event),
+        }
+    )
+    # The plain codes exist only in this answer; no cache should keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response, 201
 
 
 @bp.get("/events/<code>/me")
