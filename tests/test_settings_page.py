@@ -55,6 +55,7 @@ def test_rules_and_languages_are_saved(settings):
         "max_suggestions_per_participant": 4,
         "moderation": "pre",
         "hide_counts_while_voting": False,
+        "seat_codes_required": False,
         "default_language": "en",
         "board_languages": ["ar", "uk"],
     }

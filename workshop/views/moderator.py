@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import segno
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 
-from .. import accounts, areas, audit, events, i18n, suggestions, validation, voting
+from .. import accounts, areas, audit, events, i18n, seats, suggestions, validation, voting
 from ..auth import login_throttle
 from ..errors import WorkshopError
 from ..models import MODERATION_MODES, PHASES
@@ -202,6 +204,8 @@ def settings_page(code: str):
         settings=events.settings_json(event),
         moderation_modes=MODERATION_MODES,
         languages=i18n.languages(),
+        seat_counts=seats.counts(event),
+        seat_limit=seats.MAX_PER_REQUEST,
     )
 
 
@@ -227,6 +231,7 @@ def save_settings(code: str):
                         ),
                         "moderation": form.get("moderation", ""),
                         "hide_counts_while_voting": form.get("hide_counts_while_voting") == "on",
+                        "seat_codes_required": form.get("seat_codes_required") == "on",
                         "default_language": form.get("default_language", ""),
                         "board_languages": form.getlist("board_languages"),
                     },
@@ -258,3 +263,51 @@ def save_settings(code: str):
     else:
         flash(_("Saved."), "success")
     return redirect(url_for("moderator.settings_page", code=event.code))
+
+
+def _qr_svg(url: str) -> Markup:
+    """A QR code as inline SVG, sized by the stylesheet (it has a viewBox and no fixed size)."""
+    return Markup(segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True))
+
+
+@bp.get("/moderate/<code>/seats")
+@login_required
+def seats_page(code: str):
+    """The sheet exists only as the answer to generating codes; the settings page makes them."""
+    return redirect(url_for("moderator.settings_page", code=_managed(code).code, _anchor="seats"))
+
+
+@bp.post("/moderate/<code>/seats")
+@login_required
+def generate_seats(code: str):
+    """Make seat codes and answer with their printable sheet: the only time they can be read."""
+    event = _managed(code)
+    try:
+        codes = seats.generate(
+            event,
+            {
+                "count": _form_int("count"),
+                "replace_unused": request.form.get("replace_unused") == "on",
+            },
+            current_user,
+        )
+    except WorkshopError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("moderator.settings_page", code=event.code, _anchor="seats"))
+    base = join_url(event.code)
+    cards = []
+    for seat in codes:
+        url = f"{base}?seat={seat}"
+        cards.append({"code": seats.display(seat), "url": url, "qr": _qr_svg(url)})
+    response = make_response(
+        render_template(
+            "moderator/seats.html",
+            event=event,
+            cards=cards,
+            counts=seats.counts(event),
+            join_url=base,
+        )
+    )
+    # The plain codes exist only in this page; no cache should keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -43,23 +43,35 @@ def own_pending(event: Event, participant: Participant) -> list[dict]:
 @bp.get("/j/<code>")
 def event_page(code: str):
     event = events.get_event(code)
+    # A seat card's link carries its code: `/j/<code>?seat=KXR4M7HQTA`.
+    seat = request.args.get("seat", "")[:40]
     if event.code != code:
-        return redirect(url_for("participant.event_page", code=event.code))
+        return redirect(url_for("participant.event_page", code=event.code, seat=seat or None))
     # No choice on this device and no offered language in the browser's list: the event's own.
     i18n.use_event_default(event.default_language)
     cookie = participants.cookie_name(event.code)
     participant = participants.by_token(event, request.cookies.get(cookie))
     token = None
     if participant is None:
-        participant, token = participants.join(event)
-    response = make_response(
-        render_template(
-            "participant/event.html",
-            event=event,
-            own_pending=own_pending(event, participant),
-            limits={"title": suggestions.TITLE_MAX, "body": suggestions.BODY_MAX},
+        if event.seat_codes_required and not seat.strip():
+            return seat_page(event, seat, None)
+        try:
+            participant, token = participants.join(event, seat_code=seat)
+        except WorkshopError as exc:
+            return seat_page(event, seat, exc)
+    if seat:
+        # Joined (or already in): drop the code from the address, so that a reload or a shared
+        # link never carries it.
+        response = redirect(url_for("participant.event_page", code=event.code))
+    else:
+        response = make_response(
+            render_template(
+                "participant/event.html",
+                event=event,
+                own_pending=own_pending(event, participant),
+                limits={"title": suggestions.TITLE_MAX, "body": suggestions.BODY_MAX},
+            )
         )
-    )
     if token:
         response.set_cookie(
             cookie,
@@ -69,5 +81,15 @@ def event_page(code: str):
             samesite="Lax",
             secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def seat_page(event: Event, seat: str, error: WorkshopError | None):
+    """Ask for the code on the card; after a refused code, say why (and keep what was typed)."""
+    response = make_response(
+        render_template("participant/seat.html", event=event, seat=seat, error=error),
+        error.status if error else 200,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
