@@ -130,7 +130,7 @@ def test_without_the_setting_anyone_joins_and_a_seat_code_is_ignored(app, make_e
         ({"seat_code": ""}, 403, "seat_code_required"),
         ({"seat_code": "AAAAA-AAAAA"}, 403, "seat_code_invalid"),
         ({"seat_code": "not a code"}, 403, "seat_code_invalid"),
-        ({"seat_code": 12}, 403, "seat_code_invalid"),
+        ({"seat_code": 12}, 400, "validation_error"),
         ({"seat": "x"}, 400, "validation_error"),
     ],
 )

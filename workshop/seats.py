@@ -117,7 +117,9 @@ def consume(event: Event, participant: Participant, raw: Any) -> None:
     One UPDATE that only matches an unused code: of two phones racing with one card, exactly
     one changes the row; the other is refused and its transaction (and participant) rolled back.
     """
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is not None and not isinstance(raw, str):
+        raise validation.invalid("seat_code", _l("%(field)s must be text.", field="seat_code"))
+    if raw is None or not raw.strip():
         raise Forbidden(
             "seat_code_required",
             _l("This event needs a seat code. Please type the code printed on your card."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 
-from .. import events, i18n, participants, suggestions
+from .. import events, i18n, participants, seats, suggestions
 from ..errors import WorkshopError
 from ..models import Event, Participant
 
@@ -87,8 +87,14 @@ def event_page(code: str):
 
 def seat_page(event: Event, seat: str, error: WorkshopError | None):
     """Ask for the code on the card; after a refused code, say why (and keep what was typed)."""
+    code = seats.normalise(seat)
     response = make_response(
-        render_template("participant/seat.html", event=event, seat=seat, error=error),
+        render_template(
+            "participant/seat.html",
+            event=event,
+            seat=seats.display(code) if code else seat,
+            error=error,
+        ),
         error.status if error else 200,
     )
     response.headers["Cache-Control"] = "no-store"
