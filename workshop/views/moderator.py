@@ -11,6 +11,7 @@ from markupsafe import Markup
 from .. import accounts, areas, audit, events, i18n, seats, suggestions, validation, voting
 from ..auth import login_throttle
 from ..errors import WorkshopError
+from ..extensions import socketio
 from ..models import MODERATION_MODES, PHASES
 from .board import join_url
 
@@ -299,6 +300,9 @@ def generate_seats(code: str):
     for seat in codes:
         url = f"{base}?seat={seat}"
         cards.append({"code": seats.display(seat), "url": url, "qr": _qr_svg(url)})
+        # A QR code takes a few milliseconds of CPU; under eventlet, let the live connections
+        # run in between instead of stalling them for the whole sheet.
+        socketio.sleep(0)
     response = make_response(
         render_template(
             "moderator/seats.html",
