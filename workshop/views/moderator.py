@@ -299,7 +299,7 @@ def generate_seats(code: str):
     cards = []
     for seat in codes:
         url = f"{base}?seat={seat}"
-        cards.append({"code": seats.display(seat), "url": url, "qr": _qr_svg(url)})
+        cards.append({"code": seats.display(seat), "qr": _qr_svg(url)})
         # A QR code takes a few milliseconds of CPU; under eventlet, let the live connections
         # run in between instead of stalling them for the whole sheet.
         socketio.sleep(0)
