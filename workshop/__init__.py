@@ -32,6 +32,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         realtime,
     )
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    )
     db.init_app(app)
     with app.app_context():
         database.configure_engine(db.engine)

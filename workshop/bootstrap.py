@@ -9,6 +9,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from . import accounts, events
+from .database import startup_lock
 from .extensions import db
 from .models import Event, User
 
@@ -21,7 +22,8 @@ class Prepared:
 
 def prepare(app: Flask, demo: bool = True) -> Prepared:
     """Upgrade the schema, create the admin account and, on an empty database, a demo event."""
-    with app.app_context():
+    # Several processes starting together on one PostgreSQL database take turns here.
+    with app.app_context(), startup_lock():
         upgrade()
         password = accounts.ensure_admin(app.config.get("WORKSHOP_ADMIN_PASSWORD"))
         demo_code = None

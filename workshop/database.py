@@ -1,22 +1,67 @@
-"""Engine settings and the one way to run a write: a short transaction that takes the lock first."""
+"""Engine settings and the one way to run a write: a short transaction that takes the lock first.
+
+SQLite (one process) and PostgreSQL (several processes, see docs/deployment.md) get the same
+guarantee: write transactions run one at a time, and each sees every write committed before it.
+Reads never wait for writers.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine, make_url
 
 from .extensions import db
 
 WRITE_OPTION = "workshop_write"
+#: Key of the PostgreSQL advisory lock that serialises writers (any fixed 64-bit number).
+WRITE_LOCK = 0x776F726B73686F70  # "workshop"
+#: Key of the lock that lets one process at a time upgrade the schema and create the first data.
+STARTUP_LOCK = WRITE_LOCK + 1
+#: How long a writer waits for the lock before its request fails (SQLite: busy_timeout).
+LOCK_TIMEOUT_MS = 10_000
+
+#: PostgreSQL engine options. Under eventlet every request is a green thread and holds a
+#: connection only while it runs; 10 (+10 in bursts) per process keeps four processes below
+#: PostgreSQL's default of 100 connections.
+POSTGRES_ENGINE_OPTIONS = {
+    "pool_size": 10,
+    "max_overflow": 10,
+    "pool_timeout": 30,
+    # A connection PostgreSQL or a firewall closed while idle is replaced, not handed out.
+    "pool_pre_ping": True,
+    "pool_recycle": 1800,
+    # Each statement sees what committed before it; the write lock relies on that (a snapshot
+    # taken before waiting for the lock would miss the previous writer's commit).
+    "isolation_level": "READ COMMITTED",
+}
+
+
+def is_postgres(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def engine_options(url: str | URL, options: dict) -> dict:
+    """The engine options for this database: PostgreSQL's defaults under the configured ones."""
+    if is_postgres(url):
+        return {**POSTGRES_ENGINE_OPTIONS, **options}
+    return options
 
 
 def configure_engine(engine: Engine) -> None:
+    """Set up the connections of the engine's database (SQLite or PostgreSQL)."""
+    if engine.dialect.name == "postgresql":
+        _configure_postgres(engine)
+    elif engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
     """Make SQLite durable and serialise writers explicitly (no lock upgrades)."""
-    if engine.dialect.name != "sqlite":
-        return
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -27,7 +72,7 @@ def configure_engine(engine: Engine) -> None:
         # FULL: a commit that returned is on disk, even after a power cut (NORMAL is not).
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -37,6 +82,57 @@ def configure_engine(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def _configure_postgres(engine: Engine) -> None:
+    """Refuse a driver that would stall the server, and bound how long writers wait."""
+    check_green_driver(engine.dialect.driver)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+        cursor.close()
+        dbapi_connection.commit()
+
+
+def check_green_driver(driver: str) -> None:
+    """Under eventlet, refuse psycopg 3 with its C wait loop: every query would stop the server.
+
+    eventlet's monkey-patching makes pg8000 (pure Python over sockets) and psycopg2 (eventlet
+    installs its wait callback) cooperative; psycopg 3 waits in C unless it runs as pure Python.
+    """
+    if driver != "psycopg" or not _eventlet_patched():
+        return
+    import psycopg.waiting
+
+    if psycopg.waiting.wait.__name__ == "wait_c":
+        raise RuntimeError(
+            "psycopg 3 with its C speed-ups blocks every client under eventlet: use "
+            "WORKSHOP_DATABASE_URL=postgresql+pg8000://… (pip install -e '.[scale]')"
+        )
+
+
+def _eventlet_patched() -> bool:
+    patcher = sys.modules.get("eventlet.patcher")
+    return patcher is not None and patcher.is_monkey_patched("socket")
+
+
+@contextmanager
+def startup_lock() -> Iterator[None]:
+    """Let one process at a time prepare the database (several start together on PostgreSQL)."""
+    if not is_postgres(db.engine.url):
+        yield
+        return
+    with db.engine.connect() as connection:
+        # A session lock, not a transaction's: it must outlive the migrations' own commits.
+        connection.execute(sa.select(sa.func.pg_advisory_lock(STARTUP_LOCK)))
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(sa.select(sa.func.pg_advisory_unlock(STARTUP_LOCK)))
+            connection.commit()
 
 
 class WriteTransaction:
@@ -54,12 +150,18 @@ def write_transaction() -> Iterator[WriteTransaction]:
     """Run the block in one short write transaction; commit, then run the publish callbacks.
 
     Reads made earlier in the request are discarded, so the block sees the state under the lock.
-    Never do network I/O inside the block: under eventlet it would hold the lock across a yield.
+    Talk to nothing but the database inside the block (no Redis, no HTTP): under eventlet every
+    wait for I/O lets other green threads run while this one holds the lock.
     """
     session = db.session()
     if session.in_transaction():
         session.rollback()
-    session.connection(execution_options={WRITE_OPTION: True})
+    connection = session.connection(execution_options={WRITE_OPTION: True})
+    if connection.dialect.name == "postgresql":
+        # PostgreSQL's equivalent of SQLite's BEGIN IMMEDIATE: one writer at a time across all
+        # processes, released by commit or rollback. The domain's checks (budget, caps, phase,
+        # merges) read and then write; run one at a time they need no locks of their own.
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK)))
     tx = WriteTransaction()
     try:
         yield tx

@@ -3,13 +3,19 @@
 Each event has two rooms: `staff` (moderators: every card with its status) and `public` (board
 and participants: visible cards only). Every message to a room carries the room's next `seq`, so a
 client that sees a gap knows it lost one and asks to `resync`.
+
+One process keeps the numbers in memory. Several processes (WORKSHOP_MESSAGE_QUEUE=redis://…)
+number and fan out through Redis, see `RedisBus`.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 
 from flask import Flask, current_app
 
@@ -20,29 +26,21 @@ from .models import Event
 EXTENSION = "workshop.publisher"
 AUDIENCES = ("staff", "public")
 
+log = logging.getLogger(__name__)
+
 
 def room(event_id: int, audience: str) -> str:
     return f"event-{event_id}-{audience}"
 
 
-class Publisher:
-    """Per-app state: the rooms' sequence numbers and the tallies waiting to go out."""
+class LocalBus:
+    """One process: sequence numbers in memory, messages straight to this server's clients."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        #: This app's Socket.IO server (`socketio.init_app` has just made it): a flush that runs
-        #: late must not reach the clients of another app in the same process.
-        self.server = socketio.server
-        self.interval = app.config["WORKSHOP_DOTS_INTERVAL"]
+    def __init__(self, server) -> None:
+        self.server = server
         self._lock = threading.Lock()
-        #: One flush at a time, so totals read later are never sent before totals read earlier.
         self._flush_lock = threading.Lock()
         self._seq: dict[str, int] = {}
-        #: Per event: the cards whose totals changed, and whether the figures changed.
-        self._pending: dict[int, set[int]] = {}
-        self._counts_due: set[int] = set()
-        self._last_flush: dict[int, float] = {}
-        self._scheduled: set[int] = set()
 
     def current_seq(self, name: str) -> int:
         with self._lock:
@@ -54,6 +52,196 @@ class Publisher:
             seq = self._seq.get(name, 0) + 1
             self._seq[name] = seq
             self.server.emit("change", {"seq": seq, "type": kind, "data": data}, to=name)
+
+    @contextmanager
+    def flush_lock(self, _event_id: int) -> Iterator[None]:
+        with self._flush_lock:
+            yield
+
+    def close(self) -> None:
+        pass
+
+
+#: Seeds a room's counter from Redis's clock in milliseconds, so that a counter Redis lost (a
+#: restart without persistence) starts again above every number a connected client holds: its
+#: next message then shows as a gap and the client resyncs. (Holds while a room averages fewer
+#: than 1,000 messages a second over its life; the dots are coalesced to 10 a second.)
+_SEED = """
+local function seed(key)
+  if redis.call('EXISTS', key) == 0 then
+    local now = redis.call('TIME')
+    redis.call('SET', key, now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000)))
+  end
+end
+"""
+
+#: The room's current number (seeded if new).
+_CURRENT = _SEED + "seed(KEYS[1]) return redis.call('GET', KEYS[1])"
+
+#: Number and publish in one atomic step: Redis runs one script at a time and delivers a channel's
+#: messages in the order they were published, so every process sees every room in seq order.
+#: ARGV: channel, payload, step (2 skips a number: the client sees a gap and resyncs).
+_EMIT = (
+    _SEED
+    + """
+seed(KEYS[1])
+local seq = redis.call('INCRBY', KEYS[1], tonumber(ARGV[3]))
+redis.call('PUBLISH', ARGV[1], string.format('%d', seq) .. ' ' .. ARGV[2])
+return seq
+"""
+)
+
+
+class RedisBus:
+    """Several processes: Redis numbers each room's messages and carries them to every process.
+
+    A message goes out as `<seq> <json>` on one channel; each process's listener hands it to its
+    own clients in that room (`ignore_queue`: Flask-SocketIO's own queue would send it again).
+    A message lost on the way (Redis unreachable, a listener reconnecting) shows up as a gap in
+    the numbering of the next one, and the client resyncs.
+    """
+
+    KEY = "workshop:seq:"
+    CHANNEL = "workshop:changes"
+    FLUSH_LOCK = "workshop:flush:"
+
+    def __init__(self, server, url: str) -> None:
+        import redis
+
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise RuntimeError("WORKSHOP_MESSAGE_QUEUE must be a Redis URL (redis://host:6379/0)")
+        self.server = server
+        self.redis = redis.Redis.from_url(url, health_check_interval=30)
+        self._current = self.redis.register_script(_CURRENT)
+        self._emit = self.redis.register_script(_EMIT)
+        self._lock = threading.Lock()
+        self._pubsub = None
+        self._closed = False
+        #: Rooms whose last message could not be sent: the next one skips a number.
+        self._lost: set[str] = set()
+
+    def current_seq(self, name: str) -> int:
+        # Listen first: a message published after this read must reach this process.
+        self._ensure_listening()
+        return int(self._current(keys=[self.KEY + name]))
+
+    def emit(self, name: str, kind: str, data: dict) -> None:
+        import redis
+
+        payload = json.dumps({"room": name, "type": kind, "data": data}, separators=(",", ":"))
+        step = 2 if name in self._lost else 1
+        try:
+            self._emit(keys=[self.KEY + name], args=[self.CHANNEL, payload, step])
+        except redis.RedisError:
+            # The write has committed; failing the request would only make the client retry it.
+            log.exception("could not publish a change to %s", name)
+            self._lost.add(name)
+        else:
+            self._lost.discard(name)
+
+    @contextmanager
+    def flush_lock(self, event_id: int) -> Iterator[None]:
+        """One flush per event at a time across all processes, so that figures read later are
+        never published before figures read earlier."""
+        import redis
+
+        lock = self.redis.lock(
+            self.FLUSH_LOCK + str(event_id), timeout=10, sleep=0.005, blocking_timeout=10
+        )
+        try:
+            acquired = lock.acquire()
+        except redis.RedisError:
+            acquired = False
+        try:
+            yield
+        finally:
+            if acquired:
+                # It may have expired meanwhile: then another flush may already have run.
+                with suppress(redis.RedisError):
+                    lock.release()
+
+    def _ensure_listening(self) -> None:
+        with self._lock:
+            if self._pubsub is None and not self._closed:
+                self._pubsub = self._subscribe()
+                self.server.start_background_task(self._listen)
+
+    def _subscribe(self):
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
+        pubsub.subscribe(self.CHANNEL)
+        # Wait for Redis to confirm: from then on no message to this channel passes us by.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=1)
+            if message and message["type"] == "subscribe":
+                return pubsub
+        pubsub.close()
+        raise ConnectionError("Redis did not confirm the subscription")
+
+    def _listen(self) -> None:
+        wait = 0.1
+        while not self._closed:
+            try:
+                for message in self._pubsub.listen():
+                    if message["type"] == "message":
+                        self._deliver(message["data"])
+                    wait = 0.1
+            except Exception:
+                if self._closed:
+                    return
+                # Messages published meanwhile are lost here: the clients see a gap and resync.
+                log.warning("lost the Redis channel; listening again in %.1f s", wait)
+                self.server.sleep(wait)
+                wait = min(wait * 2, 5.0)
+                try:
+                    self._pubsub.close()
+                    self._pubsub = self._subscribe()
+                except Exception:
+                    continue
+
+    def _deliver(self, raw: bytes) -> None:
+        try:
+            seq, _, payload = raw.partition(b" ")
+            message = json.loads(payload)
+            change = {"seq": int(seq), "type": message["type"], "data": message["data"]}
+        except ValueError:
+            log.exception("a message on %s that is not ours", self.CHANNEL)
+            return
+        self.server.emit("change", change, to=message["room"], ignore_queue=True)
+
+    def close(self) -> None:
+        """Stop listening and release the connections (tests make many apps in one process)."""
+        self._closed = True
+        with self._lock:
+            if self._pubsub is not None:
+                self._pubsub.close()
+        self.redis.close()
+
+
+class Publisher:
+    """Per-app state: where the rooms' numbers come from, and the tallies waiting to go out."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        #: This app's Socket.IO server (`socketio.init_app` has just made it): a flush that runs
+        #: late must not reach the clients of another app in the same process.
+        self.server = socketio.server
+        queue = app.config.get("WORKSHOP_MESSAGE_QUEUE")
+        self.bus = RedisBus(self.server, queue) if queue else LocalBus(self.server)
+        self.interval = app.config["WORKSHOP_DOTS_INTERVAL"]
+        self._lock = threading.Lock()
+        #: Per event: the cards whose totals changed, and whether the figures changed.
+        self._pending: dict[int, set[int]] = {}
+        self._counts_due: set[int] = set()
+        self._last_flush: dict[int, float] = {}
+        self._scheduled: set[int] = set()
+
+    def current_seq(self, name: str) -> int:
+        """The room's last number: every change numbered up to it has committed."""
+        return self.bus.current_seq(name)
+
+    def emit(self, name: str, kind: str, data: dict) -> None:
+        self.bus.emit(name, kind, data)
 
     def publish(self, event_id: int, messages: list[tuple[str, str, dict]]) -> None:
         for audience, kind, data in messages:
@@ -81,8 +269,10 @@ class Publisher:
         self.flush(event_id)
 
     def flush(self, event_id: int) -> None:
-        # One flush at a time: figures read later are never sent before figures read earlier.
-        with self._flush_lock:
+        # One flush at a time (per event across processes with Redis): figures read later are
+        # never sent before figures read earlier. Each process flushes the cards its own
+        # requests touched; every flush reads the totals as they are when it runs.
+        with self.bus.flush_lock(event_id):
             with self._lock:
                 self._scheduled.discard(event_id)
                 card_ids = self._pending.pop(event_id, set())

@@ -1,0 +1,220 @@
+"""The app on PostgreSQL: migrations, the write lock, and a driver that cooperates with eventlet.
+
+Each test gets its own database, copied from one the real migrations built. The `app` fixture
+here replaces conftest's SQLite one, so conftest's factories (staff, events, participants) work
+unchanged on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from backing_services import new_database
+from flask_migrate import downgrade, upgrade
+from sqlalchemy.engine import make_url
+
+from workshop import create_app
+from workshop.database import WRITE_LOCK, write_transaction
+from workshop.extensions import db
+from workshop.models import Event
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WORKSHOP_ASYNC_MODE": "threading",
+        "WORKSHOP_ADMIN_PASSWORD": "admin-password-1",
+        "WORKSHOP_PUBLIC_URL": "http://workshop.test",
+    }
+
+
+@pytest.fixture(scope="module")
+def migrated_template():
+    """One database upgraded by the real migrations; each test gets a copy."""
+    with new_database() as url:
+        app = create_app(_config(url))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield make_url(url).database
+
+
+@pytest.fixture
+def app(migrated_template):
+    with new_database(template=migrated_template) as url:
+        app = create_app(_config(url))
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_migrations_build_the_models_tables_and_go_back_down(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+        downgrade(revision="base")
+        assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
+        upgrade()
+        assert "votes" in sa.inspect(db.engine).get_table_names()
+
+
+def test_the_engine_is_set_up_for_many_green_threads(app):
+    with app.app_context():
+        pool = db.engine.pool
+        assert (pool.size(), pool._max_overflow, pool._pre_ping) == (10, 10, True)
+        with db.engine.connect() as connection:
+            level = connection.exec_driver_sql("SHOW transaction_isolation").scalar()
+            timeout = connection.exec_driver_sql("SHOW lock_timeout").scalar()
+        assert (level, timeout) == ("read committed", "10s")
+
+
+def test_database_checks_hold(app, make_event, join):
+    code = make_event()["code"]
+    join(code)
+    with app.app_context():
+        # pg8000 reports a failed CHECK as ProgrammingError (only unique keys as IntegrityError).
+        with pytest.raises(sa.exc.DBAPIError, match="ck_participants_budget"):
+            db.session.execute(sa.text("UPDATE participants SET dots_used = dots_budget + 1"))
+        db.session.rollback()
+        with pytest.raises(sa.exc.DBAPIError, match="ck_events_phase"):
+            db.session.execute(sa.update(Event).where(Event.code == code).values(phase="party"))
+
+
+def test_budget_holds_under_concurrent_votes(app, make_event, staff, join, submit):
+    event = make_event(areas=0)
+    code = event["code"]
+    cards = [submit(staff, code, f"Card {i}") for i in range(50)]
+    staff.patch(f"/events/{code}", json={"phase": "vote"})
+    token = join(code).token
+    barrier, statuses = threading.Barrier(50), []
+
+    def vote(card):
+        client = app.test_client()
+        barrier.wait()
+        response = client.put(
+            f"/api/v1/events/{code}/suggestions/{card['id']}/dots",
+            json={"dots": 1},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=vote, args=(card,)) for card in cards]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 5 + [409] * 45
+    with app.app_context():
+        used, votes, dots = db.session.execute(
+            sa.text(
+                "SELECT dots_used, (SELECT SUM(dots) FROM votes), "
+                "(SELECT SUM(dots) FROM suggestions) FROM participants"
+            )
+        ).one()
+    assert used == votes == dots == 5
+
+
+def test_a_writer_waits_for_the_one_before_and_sees_its_commit(app, make_event):
+    code = make_event()["code"]
+    first_in, release, seen = threading.Event(), threading.Event(), []
+
+    def first():
+        with app.app_context(), write_transaction():
+            db.session.execute(sa.update(Event).where(Event.code == code).values(title="First"))
+            first_in.set()
+            release.wait(30)
+
+    def second():
+        with app.app_context(), write_transaction():
+            seen.append(db.session.scalar(sa.select(Event.title).where(Event.code == code)))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert first_in.wait(30)
+    threads[1].start()
+    with app.app_context():
+        # The second writer is queued on the advisory lock, not running beside the first.
+        waiting = sa.text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND (classid::bigint << 32) | objid::bigint = :key"
+        )
+        wait_until(lambda: db.session.scalar(waiting, {"key": WRITE_LOCK}) == 1)
+        db.session.rollback()
+    assert seen == []
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert seen == ["First"]
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met"
+        time.sleep(0.02)
+
+
+GREEN_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time, warnings
+    warnings.filterwarnings("ignore", message=r"\\s*Eventlet is deprecated")
+    import eventlet
+    eventlet.monkey_patch()
+    import sqlalchemy as sa
+    from workshop import create_app
+    from workshop.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SECRET_KEY": "x",
+                      "WORKSHOP_ASYNC_MODE": "eventlet"})
+    done = {}
+
+    def query(name, sql):
+        with app.app_context():
+            db.session.execute(sa.text(sql)).all()
+            done[name] = time.monotonic()
+            db.session.remove()
+
+    start = time.monotonic()
+    slow = eventlet.spawn(query, "slow", "SELECT pg_sleep(1)")
+    eventlet.sleep(0)  # the slow query is on its way
+    quick = [eventlet.spawn(query, f"quick{i}", "SELECT 1") for i in range(5)]
+    for thread in [slow, *quick]:
+        thread.wait()
+    print(json.dumps({name: at - start for name, at in done.items()}))
+    """
+)
+
+
+def test_a_slow_query_does_not_stall_other_green_threads(app):
+    """Under eventlet the driver must wait through the monkey-patched sockets."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    result = subprocess.run(
+        [sys.executable, "-c", GREEN_SCRIPT, url],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    finished = json.loads(result.stdout.strip().splitlines()[-1])
+    assert finished["slow"] >= 1.0
+    # Every quick query finished while the slow one was still sleeping in PostgreSQL.
+    assert all(finished[f"quick{i}"] < finished["slow"] for i in range(5)), finished
