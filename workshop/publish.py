@@ -14,10 +14,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 from . import tallies
 from .extensions import db, socketio
@@ -57,6 +58,9 @@ class LocalBus:
     def flush_lock(self, _event_id: int) -> Iterator[None]:
         with self._flush_lock:
             yield
+
+    def share(self, kind: str, item_id: int) -> None:
+        """Nothing to do: this process's own signal handlers have seen it."""
 
     def close(self) -> None:
         pass
@@ -103,6 +107,8 @@ class RedisBus:
 
     KEY = "workshop:seq:"
     CHANNEL = "workshop:changes"
+    #: Access that ended (`user`) and events deleted (`event`): every process closes its sockets.
+    CONTROL = "workshop:control"
     FLUSH_LOCK = "workshop:flush:"
 
     def __init__(self, server, url: str) -> None:
@@ -119,6 +125,9 @@ class RedisBus:
         self._closed = False
         #: Rooms whose last message could not be sent: the next one skips a number.
         self._lost: set[str] = set()
+        self.host = uuid.uuid4().hex
+        #: Called with (kind, id) for what another process `share`d.
+        self.on_shared: Callable[[str, int], None] = lambda _kind, _id: None
 
     def current_seq(self, name: str) -> int:
         # Listen first: a message published after this read must reach this process.
@@ -138,6 +147,16 @@ class RedisBus:
             self._lost.add(name)
         else:
             self._lost.discard(name)
+
+    def share(self, kind: str, item_id: int) -> None:
+        """Tell the other processes, e.g. that a user's access ended."""
+        import redis
+
+        message = json.dumps({"host": self.host, "kind": kind, "id": item_id})
+        try:
+            self.redis.publish(self.CONTROL, message)
+        except redis.RedisError:
+            log.exception("could not tell the other processes about %s %s", kind, item_id)
 
     @contextmanager
     def flush_lock(self, event_id: int) -> Iterator[None]:
@@ -168,13 +187,16 @@ class RedisBus:
 
     def _subscribe(self):
         pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
-        pubsub.subscribe(self.CHANNEL)
-        # Wait for Redis to confirm: from then on no message to this channel passes us by.
+        pubsub.subscribe(self.CHANNEL, self.CONTROL)
+        # Wait for Redis to confirm: from then on no message to these channels passes us by.
+        confirmed = 0
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             message = pubsub.get_message(timeout=1)
             if message and message["type"] == "subscribe":
-                return pubsub
+                confirmed += 1
+                if confirmed == 2:
+                    return pubsub
         pubsub.close()
         raise ConnectionError("Redis did not confirm the subscription")
 
@@ -183,7 +205,11 @@ class RedisBus:
         while not self._closed:
             try:
                 for message in self._pubsub.listen():
-                    if message["type"] == "message":
+                    if message["type"] != "message":
+                        continue
+                    if message["channel"] == self.CONTROL.encode():
+                        self._control(message["data"])
+                    else:
                         self._deliver(message["data"])
                     wait = 0.1
             except Exception:
@@ -209,6 +235,14 @@ class RedisBus:
             return
         self.server.emit("change", change, to=message["room"], ignore_queue=True)
 
+    def _control(self, raw: bytes) -> None:
+        try:
+            message = json.loads(raw)
+            if message["host"] != self.host:
+                self.on_shared(message["kind"], message["id"])
+        except Exception:
+            log.exception("could not act on %r", raw)
+
     def close(self) -> None:
         """Stop listening and release the connections (tests make many apps in one process)."""
         self._closed = True
@@ -228,6 +262,7 @@ class Publisher:
         self.server = socketio.server
         queue = app.config.get("WORKSHOP_MESSAGE_QUEUE")
         self.bus = RedisBus(self.server, queue) if queue else LocalBus(self.server)
+        self.bus.on_shared = self._shared
         self.interval = app.config["WORKSHOP_DOTS_INTERVAL"]
         self._lock = threading.Lock()
         #: Per event: the cards whose totals changed, and whether the figures changed.
@@ -242,6 +277,17 @@ class Publisher:
 
     def emit(self, name: str, kind: str, data: dict) -> None:
         self.bus.emit(name, kind, data)
+
+    def _shared(self, kind: str, item_id: int) -> None:
+        """Another process's account change or event deletion: send the signal here too, marked
+        `remote` (so it is not shared back), and this process's handlers close its sockets."""
+        from . import accounts, events
+
+        with self.app.app_context():
+            if kind == "user":
+                accounts.access_changed.send(None, user_id=item_id, remote=True)
+            elif kind == "event":
+                events.event_deleted.send(None, event_id=item_id, remote=True)
 
     def publish(self, event_id: int, messages: list[tuple[str, str, dict]]) -> None:
         for audience, kind, data in messages:
@@ -308,6 +354,38 @@ class Publisher:
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = Publisher(app)
+    from flask_login import user_logged_out
+
+    from . import accounts, events
+
+    # Connected once (blinker keeps one entry per receiver), here to avoid an import cycle.
+    user_logged_out.connect(_on_logged_out)
+    accounts.access_changed.connect(_on_access_changed)
+    events.event_deleted.connect(_on_event_deleted)
+
+
+# Live connections of an account whose access ended, or of a deleted event, are closed by
+# realtime.py's handlers in the process that made the change; with several processes the others
+# must hear of it too.
+
+
+def _share(kind: str, item_id: int | None) -> None:
+    if item_id is not None and has_app_context() and EXTENSION in current_app.extensions:
+        publisher().bus.share(kind, item_id)
+
+
+def _on_logged_out(_app, user=None, **_extra) -> None:
+    _share("user", getattr(user, "id", None))
+
+
+def _on_access_changed(_sender, user_id: int, remote: bool = False, **_extra) -> None:
+    if not remote:
+        _share("user", user_id)
+
+
+def _on_event_deleted(_sender, event_id: int, remote: bool = False, **_extra) -> None:
+    if not remote:
+        _share("event", event_id)
 
 
 def publisher() -> Publisher:

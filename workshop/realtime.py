@@ -123,7 +123,9 @@ def on_connect(auth=None):
     listener = _identify(auth)
     listeners[request.sid] = listener
     join_room(room(listener.event_id, listener.audience))
-    emit("snapshot", snapshot(listener))
+    # Straight to this connection, never through the message queue: a snapshot is large, and
+    # only this process holds the connection.
+    emit("snapshot", snapshot(listener), ignore_queue=True)
 
 
 @socketio.on("resync")
@@ -135,7 +137,7 @@ def on_resync(_data=None):
         # Deleted meanwhile: nothing left to show.
         _disconnect([request.sid])
         return
-    emit("snapshot", snapshot(listener))
+    emit("snapshot", snapshot(listener), ignore_queue=True)
 
 
 @socketio.on("disconnect")
