@@ -25,6 +25,7 @@ from workshop import create_app
 from workshop.database import WRITE_LOCK, write_transaction
 from workshop.extensions import db
 from workshop.models import Event
+from workshop.publish import EXTENSION
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,6 +57,11 @@ def app(migrated_template):
     with new_database(template=migrated_template) as url:
         app = create_app(_config(url))
         yield app
+        # A coalesced flush still waiting or under way would read the dropped database.
+        publisher = app.extensions[EXTENSION]
+        wait_until(lambda: not publisher._scheduled)
+        with publisher.bus.flush_lock(0):
+            pass
         with app.app_context():
             db.engine.dispose()
 

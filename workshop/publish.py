@@ -114,7 +114,7 @@ class RedisBus:
     def __init__(self, server, url: str) -> None:
         import redis
 
-        if not url.startswith(("redis://", "rediss://", "unix://")):
+        if not url.startswith(("redis://", "rediss://")):
             raise RuntimeError("WORKSHOP_MESSAGE_QUEUE must be a Redis URL (redis://host:6379/0)")
         self.server = server
         self.redis = redis.Redis.from_url(url, health_check_interval=30)
