@@ -30,7 +30,7 @@ from workshop.publish import EXTENSION
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _config(url: str) -> dict:
+def _config(url: str, instance: Path) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -38,14 +38,16 @@ def _config(url: str) -> dict:
         "WORKSHOP_ASYNC_MODE": "threading",
         "WORKSHOP_ADMIN_PASSWORD": "admin-password-1",
         "WORKSHOP_PUBLIC_URL": "http://workshop.test",
+        "WORKSHOP_REPORT_CACHE": str(instance / "reports"),
+        "WORKSHOP_PREPARE_REPORTS": False,
     }
 
 
 @pytest.fixture(scope="module")
-def migrated_template():
+def migrated_template(tmp_path_factory):
     """One database upgraded by the real migrations; each test gets a copy."""
     with new_database() as url:
-        app = create_app(_config(url))
+        app = create_app(_config(url, tmp_path_factory.mktemp("template")))
         with app.app_context():
             upgrade()
             db.engine.dispose()
@@ -53,9 +55,9 @@ def migrated_template():
 
 
 @pytest.fixture
-def app(migrated_template):
+def app(migrated_template, tmp_path):
     with new_database(template=migrated_template) as url:
-        app = create_app(_config(url))
+        app = create_app(_config(url, tmp_path))
         yield app
         # A coalesced flush still waiting or under way would read the dropped database.
         publisher = app.extensions[EXTENSION]
