@@ -103,7 +103,7 @@ def test_token_requests_are_throttled_with_json(client, language, message):
         assert client.post("/api/v1/auth/token", json=body).status_code == 401
     response = client.post("/api/v1/auth/token", json=body, headers={"Accept-Language": language})
     assert response.status_code == 429
-    assert response.json["error"]["code"] == "too_many_requests"
+    assert response.json["error"]["code"] == "rate_limited"
     assert response.json["error"]["message"].startswith(message)
     assert "Retry-After" in response.headers
 

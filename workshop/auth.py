@@ -6,16 +6,28 @@ on cookies need, and get, the CSRF check.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import accounts, participants
+from . import accounts, participants, throttle
 from .errors import Unauthorized, WorkshopError
 from .extensions import csrf, db, limiter, login
 from .models import Event, Participant, User
@@ -66,23 +78,53 @@ def require_participant(event: Event) -> Participant:
     return participant
 
 
-def _login_key() -> str:
-    """Client address and the user name tried, so that guessing one account's password is slow
-    while colleagues behind the same address can still log in."""
-    data = request.get_json(silent=True) if request.is_json else request.form
-    username = data.get("username") if hasattr(data, "get") else None
-    username = username.strip().lower()[:64] if isinstance(username, str) else ""
-    return f"{get_remote_address()}|{username}"
-
-
 def login_throttle(view: Callable) -> Callable:
     """Limit login attempts (POST only): per address and user name, and per address alone."""
     view = limiter.limit(
-        lambda: current_app.config["WORKSHOP_LOGIN_LIMIT"], key_func=_login_key, methods=["POST"]
+        lambda: current_app.config["WORKSHOP_RATELIMIT_LOGIN"],
+        key_func=throttle.login_key,
+        methods=["POST"],
     )(view)
     return limiter.limit(
-        lambda: current_app.config["WORKSHOP_LOGIN_ADDRESS_LIMIT"], methods=["POST"]
+        lambda: current_app.config["WORKSHOP_RATELIMIT_LOGIN_ADDRESS"],
+        key_func=throttle.address_key,
+        methods=["POST"],
     )(view)
+
+
+def retry_after() -> int:
+    """Whole seconds until the limit this request broke lets it through again."""
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    reset_time = limit.window[0]
+    return max(1, math.ceil(reset_time - time.time()))
+
+
+def _rate_limited():
+    seconds = retry_after()
+    error = WorkshopError(
+        "rate_limited",
+        _l("Too many requests. Please wait a moment."),
+        status=429,
+        retry_after=seconds,
+    )
+    if wants_json():
+        response = make_response(jsonify(error.to_json()), 429)
+    else:
+        # Forms: a page that says how long to wait and leads back to where the form was.
+        page = render_template("rate_limited.html", error=error, seconds=seconds, back=_back())
+        response = make_response(page, 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _back() -> str:
+    """The page the refused form was on (same site only), else the start page."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("participant.enter_code")
 
 
 def wants_json() -> bool:
@@ -98,6 +140,14 @@ def _error_response(error: WorkshopError):
 def init_app(app: Flask) -> None:
     login.login_view = "moderator.login"
     login.login_message = _l("Please log in as staff.")
+    # Flask-Login's "basic" protection only marks a session not fresh (nothing here asks for a
+    # fresh login), and would put a hash of the client's IP address into every session cookie.
+    login.session_protection = None
+    throttle.check_settings(app)
+    if proxies := app.config.get("WORKSHOP_TRUSTED_PROXIES", 0):
+        # Behind reverse proxies every request comes from the proxy: take the client's address
+        # from X-Forwarded-For instead, as far as these proxies vouch for it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
 
     @login.user_loader
     def load_user(user_id: str) -> User | None:
@@ -128,6 +178,11 @@ def init_app(app: Flask) -> None:
             )
         )
 
+    @app.errorhandler(RateLimitExceeded)
+    def on_rate_limited(_error: RateLimitExceeded):
+        db.session.rollback()
+        return _rate_limited()
+
     @app.errorhandler(HTTPException)
     def on_http_error(error: HTTPException):
         messages = {
@@ -135,13 +190,11 @@ def init_app(app: Flask) -> None:
             404: _l("This page does not exist."),
             405: _l("This method is not allowed here."),
             413: _l("The request is too large."),
-            429: _l("Too many requests. Please wait a moment."),
         }
         code = {
             404: "not_found",
             405: "method_not_allowed",
             413: "too_large",
-            429: "too_many_requests",
         }.get(error.code, "bad_request")
         message = messages.get(error.code, _l("The request could not be handled."))
         return _error_response(WorkshopError(code, message, status=error.code or 400))

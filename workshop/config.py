@@ -7,6 +7,11 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: A staff login (session cookie) lasts 12 hours, a long workshop day.
+SESSION_LIFETIME = 12 * 3600
+#: An event's results stay a year after it ended: long enough for the report and the next
+#: annual plenum to copy it, short enough that nothing is kept for good by default.
+RETENTION_DAYS = 365
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -14,6 +19,11 @@ def _env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value is None or not value.strip() else int(value)
 
 
 def load_secret_key(instance_path: Path) -> str:
@@ -37,18 +47,33 @@ def from_environment(instance_path: Path) -> dict:
     database_url = os.environ.get(
         "WORKSHOP_DATABASE_URL", f"sqlite:///{instance_path / 'workshop.sqlite3'}"
     )
+    public_url = os.environ.get("WORKSHOP_PUBLIC_URL", "").rstrip("/")
+    secure = _env_bool("WORKSHOP_SECURE_COOKIES", public_url.startswith("https://"))
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": load_secret_key(instance_path),
         "WORKSHOP_ASYNC_MODE": os.environ.get("WORKSHOP_ASYNC_MODE", "threading"),
-        "WORKSHOP_PUBLIC_URL": os.environ.get("WORKSHOP_PUBLIC_URL", "").rstrip("/"),
+        "WORKSHOP_PUBLIC_URL": public_url,
         "WORKSHOP_ADMIN_PASSWORD": os.environ.get("WORKSHOP_ADMIN_PASSWORD"),
         "WORKSHOP_MESSAGE_QUEUE": os.environ.get("WORKSHOP_MESSAGE_QUEUE") or None,
         "WORKSHOP_TOKEN_MAX_AGE": int(os.environ.get("WORKSHOP_TOKEN_MAX_AGE", 12 * 3600)),
-        "SESSION_COOKIE_SECURE": _env_bool("WORKSHOP_SECURE_COOKIES", False),
+        # Cookies only over TLS when asked to, or when the public address is https anyway.
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        "PERMANENT_SESSION_LIFETIME": _env_int("WORKSHOP_SESSION_LIFETIME", SESSION_LIFETIME),
         # memory:// counts per process; several workers need a shared store (redis://…).
         "RATELIMIT_STORAGE_URI": os.environ.get("WORKSHOP_RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_ENABLED": _env_bool("WORKSHOP_RATELIMIT_ENABLED", True),
+        # Limit strings ("10 per minute", several joined by ";") and numbers, by their names.
+        **{
+            name: _env_int(name, default)
+            if isinstance(default, int)
+            else os.environ.get(name) or default
+            for name, default in DEFAULTS.items()
+            if name.startswith("WORKSHOP_RATELIMIT_")
+        },
+        "WORKSHOP_TRUSTED_PROXIES": _env_int("WORKSHOP_TRUSTED_PROXIES", 0),
+        "WORKSHOP_RETENTION_DAYS": _env_int("WORKSHOP_RETENTION_DAYS", RETENTION_DAYS),
         "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
     }
 
@@ -60,7 +85,10 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    #: Seconds a staff login lasts: the signed session cookie is refused after that.
+    "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME,
+    "REMEMBER_COOKIE_DURATION": SESSION_LIFETIME,
+    "REMEMBER_COOKIE_SECURE": False,
     "WTF_CSRF_CHECK_DEFAULT": False,
     "WTF_CSRF_TIME_LIMIT": None,
     "BABEL_DEFAULT_LOCALE": "de",
@@ -80,8 +108,39 @@ DEFAULTS = {
     # Set here, not left to Flask-Limiter: its defaults stick to the shared Limiter object.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # No X-RateLimit-* headers on every response; a 429 carries its own Retry-After (auth.py).
+    "RATELIMIT_HEADERS_ENABLED": False,
+    # Request limits (workshop/throttle.py). The design case: 150 phones in one hall reach us
+    # through ONE venue NAT address, so an address stands for a whole room, and only a device
+    # (its participant token or cookie, or a staff login) stands for one person. Device limits
+    # are therefore tight and sized for one person working fast; address limits are sized for
+    # 200 devices doing that at once and only stop a single host that floods without keeping
+    # an identity. Counters live in memory for one window, keyed by a keyed hash, never by the
+    # address or token itself.
+    #: Every request of one device: a page with its API calls, a busy moderator (5 a second).
+    "WORKSHOP_RATELIMIT_DEVICE": "300 per minute",
+    #: Every request from one address: 200 devices × 60 (voting at full speed), page loads
+    #: and reloads of the whole room on top (a reload storm of 150 phones is ~1,500 requests).
+    "WORKSHOP_RATELIMIT_ADDRESS": "12000 per minute",
+    #: Cards filed or edited by one participant (the default cap is 10 cards in total).
+    "WORKSHOP_RATELIMIT_SUBMIT": "10 per minute",
+    #: Dot changes by one participant: one click a second on average, in bursts.
+    "WORKSHOP_RATELIMIT_DOTS": "60 per minute",
+    #: New participants from one address: a hall of 150-600 people scanning the QR code at once.
+    #: Each join is a database row, so this also bounds how fast one host can fill the disk.
+    "WORKSHOP_RATELIMIT_JOIN": "600 per minute",
     #: Login attempts per client address and user name, and per client address alone.
-    "WORKSHOP_LOGIN_LIMIT": "10 per minute",
-    "WORKSHOP_LOGIN_ADDRESS_LIMIT": "60 per minute",
+    "WORKSHOP_RATELIMIT_LOGIN": "10 per minute",
+    "WORKSHOP_RATELIMIT_LOGIN_ADDRESS": "60 per minute",
+    #: Socket.IO events (e.g. `resync`) one connection may send at once, and refilled per
+    #: minute; a device (all its connections, and its reconnects) gets three times as much.
+    "WORKSHOP_RATELIMIT_SOCKET_BURST": 10,
+    "WORKSHOP_RATELIMIT_SOCKET_PER_MINUTE": 30,
+    #: Refused socket events in a row after which the connection is closed.
+    "WORKSHOP_RATELIMIT_SOCKET_FLOOD": 20,
+    #: Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
+    "WORKSHOP_TRUSTED_PROXIES": 0,
+    #: Days an event is kept after it ended (archived, or in the results phase, and unchanged);
+    #: 0 keeps events until staff delete them.
+    "WORKSHOP_RETENTION_DAYS": RETENTION_DAYS,
 }

@@ -2,7 +2,6 @@
 
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -10,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from . import throttle
 
 
 class Base(DeclarativeBase):
@@ -31,5 +32,6 @@ socketio = SocketIO()
 login = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
-#: Throttles logins; storage from RATELIMIT_STORAGE_URI (WORKSHOP_RATELIMIT_STORAGE_URL).
-limiter = Limiter(key_func=get_remote_address)
+#: Request limits per device and per address (workshop/throttle.py), and login throttling;
+#: storage from RATELIMIT_STORAGE_URI (WORKSHOP_RATELIMIT_STORAGE_URL).
+limiter = Limiter(key_func=throttle.address_key, application_limits=throttle.APPLICATION_LIMITS)

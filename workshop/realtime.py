@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_out
 
 # python-socketio's exception, not the builtin one: only it takes its data to the client.
@@ -16,6 +17,7 @@ from .extensions import db, socketio
 from .models import Event, Participant
 from .publish import publisher, room
 from .suggestions import list_json
+from .throttle import SocketLimits
 
 
 @dataclass
@@ -25,6 +27,17 @@ class Listener:
     participant_id: int | None = None
     #: The staff account a moderator connection was opened with.
     user_id: int | None = None
+    #: Events refused in a row for going too fast; a flood closes the connection.
+    refused: int = 0
+
+    @property
+    def device(self) -> tuple[str, int] | None:
+        """Whom this connection's events count against besides itself (boards: nobody)."""
+        if self.participant_id is not None:
+            return ("participant", self.participant_id)
+        if self.user_id is not None:
+            return ("user", self.user_id)
+        return None
 
 
 listeners: dict[str, Listener] = {}
@@ -118,9 +131,36 @@ def _identify(auth: dict) -> Listener:
         raise _refuse(error) from error
 
 
+def _rate_limited() -> WorkshopError:
+    return WorkshopError("rate_limited", _l("Too many requests. Please wait a moment."), status=429)
+
+
+def _throttled(listener: Listener) -> dict | None:
+    """Spend a token for this event; when the connection or its device has none left, tell the
+    client (an `error` message, and the ack if it asked for one) and return that error. A client
+    that goes on sending regardless is disconnected."""
+    limits = SocketLimits.for_app(current_app)
+    if limits is None:
+        return None
+    device = listener.device
+    if limits.connections.take(request.sid) and (device is None or limits.devices.take(device)):
+        listener.refused = 0
+        return None
+    listener.refused += 1
+    error = _rate_limited().to_json()["error"]
+    emit("error", error)
+    if listener.refused >= limits.flood:
+        _disconnect([request.sid])
+    return {"error": error}
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
     listener = _identify(auth)
+    limits = SocketLimits.for_app(current_app)
+    # Every connection starts with a full snapshot: a device that reconnects in a loop pays.
+    if limits is not None and listener.device and not limits.devices.take(listener.device):
+        raise _refuse(_rate_limited())
     listeners[request.sid] = listener
     join_room(room(listener.event_id, listener.audience))
     # Straight to this connection, never through the message queue: a snapshot is large, and
@@ -132,14 +172,32 @@ def on_connect(auth=None):
 def on_resync(_data=None):
     listener = listeners.get(request.sid)
     if listener is None:
-        return
+        return None
+    if refused := _throttled(listener):
+        return refused
     if db.session.get(Event, listener.event_id) is None:
         # Deleted meanwhile: nothing left to show.
         _disconnect([request.sid])
-        return
+        return None
     emit("snapshot", snapshot(listener), ignore_queue=True)
+    return None
+
+
+@socketio.on("*")
+def on_unknown(_name=None, *_args):
+    """An event nobody handles: refused, and counted like any other so that it cannot flood."""
+    listener = listeners.get(request.sid)
+    if listener is None:
+        return None
+    if refused := _throttled(listener):
+        return refused
+    error = WorkshopError("unknown_event", _l("The request could not be understood."))
+    return {"error": error.to_json()["error"]}
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_args):
     listeners.pop(request.sid, None)
+    limits = SocketLimits.for_app(current_app)
+    if limits is not None:
+        limits.connections.forget(request.sid)
