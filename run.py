@@ -14,7 +14,9 @@ import argparse
 import socket
 import sys
 
-from workshop import create_app
+from werkzeug.serving import WSGIRequestHandler
+
+from workshop import create_app, retention
 from workshop.bootstrap import prepare
 from workshop.extensions import socketio
 
@@ -42,6 +44,13 @@ def lan_address() -> str:
             return probe.getsockname()[0]
     except OSError:
         return "127.0.0.1"
+
+
+class AnonymousRequestHandler(WSGIRequestHandler):
+    """The development server's request log, with "-" where it would print the client's IP."""
+
+    def address_string(self) -> str:
+        return "-"
 
 
 def without_websocket_compression(app):
@@ -75,7 +84,10 @@ def main() -> None:
     print(f"  Moderator: {public_url}/login  (user: admin)")
     if prepared.admin_password:
         print(f"  Admin password (shown only now): {prepared.admin_password}")
+    if prepared.purged:
+        print(f"  Deleted {prepared.purged} ended event(s) past WORKSHOP_RETENTION_DAYS.")
     sys.stdout.flush()
+    retention.start(app)
 
     if app.config["WORKSHOP_ASYNC_MODE"] == "eventlet":
         import eventlet.wsgi
@@ -89,7 +101,13 @@ def main() -> None:
             log_x_forwarded_for=False,
         )
     else:
-        socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True)
+        socketio.run(
+            app,
+            host=args.host,
+            port=args.port,
+            allow_unsafe_werkzeug=True,
+            request_handler=AnonymousRequestHandler,
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""flask commands: staff users, demo events, exports and imports (`flask --app workshop ...`)."""
+"""flask commands: staff users, demo events, exports, imports and the retention purge
+(`flask --app workshop ...`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from . import accounts, events, exports, importer
+from . import accounts, events, exports, importer, retention
 from .errors import WorkshopError
 from .extensions import db
 from .models import User
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(purge_command)
 
 
 def _message(exc: WorkshopError) -> str:
@@ -103,3 +105,21 @@ def import_command(file: Path, owner: str | None):
     except WorkshopError as exc:
         raise click.ClickException(_message(exc)) from exc
     click.echo(f"Imported {file} as event {event.code}.")
+
+
+@click.command("purge")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Only list the events that would be deleted.")
+def purge_command(dry_run: bool):
+    """Delete ended events older than WORKSHOP_RETENTION_DAYS, with all they hold."""
+    result = retention.purge_expired(dry_run=dry_run)
+    if result.cutoff is None:
+        click.echo("Retention is off (WORKSHOP_RETENTION_DAYS=0); nothing deleted.")
+        return
+    for code, changed in result.events:
+        click.echo(f"{code}  last changed {changed:%Y-%m-%d}")
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(
+        f"{verb} {len(result.events)} event(s) that ended and have not changed since "
+        f"{result.cutoff:%Y-%m-%d}."
+    )
