@@ -16,7 +16,7 @@ import sys
 
 from werkzeug.serving import WSGIRequestHandler
 
-from workshop import create_app, retention
+from workshop import create_app, realtime, retention
 from workshop.bootstrap import prepare
 from workshop.extensions import socketio
 
@@ -88,6 +88,7 @@ def main() -> None:
         print(f"  Deleted {prepared.purged} ended event(s) past WORKSHOP_RETENTION_DAYS.")
     sys.stdout.flush()
     retention.start(app)
+    realtime.start(app)
 
     if app.config["WORKSHOP_ASYNC_MODE"] == "eventlet":
         import eventlet.wsgi

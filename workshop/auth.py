@@ -18,11 +18,12 @@ from flask import (
     make_response,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
-from flask_login import current_user
+from flask_login import current_user, user_logged_in
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -79,14 +80,23 @@ def require_participant(event: Event) -> Participant:
 
 
 def login_throttle(view: Callable) -> Callable:
-    """Limit login attempts (POST only): per address and user name, and per address alone."""
-    view = limiter.limit(
+    """Limit login attempts (POST only): failed ones per address and user name, and all per
+    address.
+
+    The counters are shared by every login route (form and API token), so that alternating
+    between them gains a password guesser nothing. Counting only failures per user name lets
+    a colleague log in twice; the address limit, counted before the password is checked, caps
+    how many guesses can run at once."""
+    view = limiter.shared_limit(
         lambda: current_app.config["WORKSHOP_RATELIMIT_LOGIN"],
+        scope="login",
         key_func=throttle.login_key,
         methods=["POST"],
+        deduct_when=lambda response: response.status_code == 401,
     )(view)
-    return limiter.limit(
+    return limiter.shared_limit(
         lambda: current_app.config["WORKSHOP_RATELIMIT_LOGIN_ADDRESS"],
+        scope="login-address",
         key_func=throttle.address_key,
         methods=["POST"],
     )(view)
@@ -127,6 +137,12 @@ def _back() -> str:
     return url_for("participant.enter_code")
 
 
+@user_logged_in.connect
+def _forget_address(_app, **_extra) -> None:
+    """Drop the hash of the client's address Flask-Login puts into the session at login."""
+    session.pop("_id", None)
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
@@ -141,7 +157,8 @@ def init_app(app: Flask) -> None:
     login.login_view = "moderator.login"
     login.login_message = _l("Please log in as staff.")
     # Flask-Login's "basic" protection only marks a session not fresh (nothing here asks for a
-    # fresh login), and would put a hash of the client's IP address into every session cookie.
+    # fresh login), and it keeps a hash of the client's IP address in the session cookie; we
+    # switch it off and drop that hash, which Flask-Login still writes at every login (below).
     login.session_protection = None
     throttle.check_settings(app)
     if proxies := app.config.get("WORKSHOP_TRUSTED_PROXIES", 0):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_out
 
 # python-socketio's exception, not the builtin one: only it takes its data to the client.
 from flask_socketio import ConnectionRefusedError, emit, join_room
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from . import accounts, events, participants
 from .errors import WorkshopError
@@ -29,6 +31,9 @@ class Listener:
     user_id: int | None = None
     #: Events refused in a row for going too fast; a flood closes the connection.
     refused: int = 0
+    #: Staff only: when the login or token the connection was opened with runs out (epoch
+    #: seconds); the connection is closed then, like the HTTP session it came from.
+    expires_at: float | None = None
 
     @property
     def device(self) -> tuple[str, int] | None:
@@ -126,9 +131,49 @@ def _identify(auth: dict) -> Listener:
         else:
             user = current_user if current_user.is_authenticated else None
         events.require_manager(user, event)
-        return Listener(event.id, "staff", user_id=user.id)
+        return Listener(event.id, "staff", user_id=user.id, expires_at=_expires(token))
     except WorkshopError as error:
         raise _refuse(error) from error
+
+
+def _expires(token: str | None) -> float:
+    """When the staff token, else the login session, of this connection runs out."""
+    config = current_app.config
+    if token:
+        serializer = URLSafeTimedSerializer(config["SECRET_KEY"], salt=accounts.TOKEN_SALT)
+        value = token.removeprefix(accounts.TOKEN_PREFIX)
+        lifetime = config["WORKSHOP_TOKEN_MAX_AGE"]
+    else:
+        serializer = current_app.session_interface.get_signing_serializer(current_app)
+        value = request.cookies.get(config["SESSION_COOKIE_NAME"], "")
+        lifetime = current_app.permanent_session_lifetime.total_seconds()
+    try:
+        _data, issued = serializer.loads(value, return_timestamp=True)
+    except BadSignature:
+        # Not signed by us after all (it was accepted a moment ago): allow no time.
+        return time.time()
+    return issued.timestamp() + lifetime
+
+
+def close_expired(now: float | None = None) -> None:
+    """Close the staff connections whose login or token has run out."""
+    now = time.time() if now is None else now
+    _disconnect(
+        [sid for sid, item in list(listeners.items()) if item.expires_at and item.expires_at <= now]
+    )
+
+
+def run_sweeps(app: Flask, interval: float = 60) -> None:
+    """Close expired staff connections every minute, for as long as the server runs."""
+    while True:
+        socketio.sleep(interval)
+        with app.app_context():
+            close_expired()
+
+
+def start(app: Flask) -> None:
+    """Start the running server's background sweeps of live connections."""
+    socketio.start_background_task(run_sweeps, app)
 
 
 def _rate_limited() -> WorkshopError:
@@ -168,10 +213,18 @@ def on_connect(auth=None):
     emit("snapshot", snapshot(listener), ignore_queue=True)
 
 
+def _expired(listener: Listener) -> bool:
+    """Close a staff connection whose login ran out, before it gets anything else."""
+    if listener.expires_at is not None and listener.expires_at <= time.time():
+        _disconnect([request.sid])
+        return True
+    return False
+
+
 @socketio.on("resync")
 def on_resync(_data=None):
     listener = listeners.get(request.sid)
-    if listener is None:
+    if listener is None or _expired(listener):
         return None
     if refused := _throttled(listener):
         return refused
@@ -187,7 +240,7 @@ def on_resync(_data=None):
 def on_unknown(_name=None, *_args):
     """An event nobody handles: refused, and counted like any other so that it cannot flood."""
     listener = listeners.get(request.sid)
-    if listener is None:
+    if listener is None or _expired(listener):
         return None
     if refused := _throttled(listener):
         return refused
