@@ -53,6 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         ping_timeout=20,
         # The engine's own HTTP compression; websocket compression is switched off in run.py.
         http_compression=True,
+        # Clients send only small events (`resync`, the auth at connect): no 1 MB messages.
+        max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
     )
 
     from . import assets, auth, cli, i18n, publish, security

@@ -28,7 +28,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import accounts, participants, throttle
+from . import accounts, participants, throttle, validation
 from .errors import Unauthorized, WorkshopError
 from .extensions import csrf, db, limiter, login
 from .models import Event, Participant, User
@@ -41,8 +41,8 @@ CSRF_EXEMPT_ENDPOINTS = {"api.create_token"}
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+    if scheme.lower() == "bearer" and (token := validation.token(token.strip())):
+        return token
     if header:
         raise Unauthorized("invalid_token", _l("The access token is not valid."))
     return None
@@ -67,7 +67,8 @@ def current_participant(event: Event) -> Participant | None:
     token = bearer_token()
     if token is not None:
         return None if accounts.is_staff_token(token) else participants.by_token(event, token)
-    return participants.by_token(event, request.cookies.get(participants.cookie_name(event.code)))
+    cookie = request.cookies.get(participants.cookie_name(event.code))
+    return participants.by_token(event, validation.token(cookie))
 
 
 def require_participant(event: Event) -> Participant:

@@ -13,7 +13,7 @@ from flask_login import current_user, user_logged_out
 from flask_socketio import ConnectionRefusedError, emit, join_room
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from . import accounts, events, participants
+from . import accounts, events, participants, validation
 from .errors import WorkshopError
 from .extensions import db, socketio
 from .models import Event, Participant
@@ -112,10 +112,8 @@ def _identify(auth: dict) -> Listener:
         auth = {}
     code = auth.get("event") or request.args.get("event")
     role = auth.get("role") or request.args.get("role") or "board"
-    token = auth.get("token")
-    # Real tokens are ASCII; anything else (even text UTF-8 cannot encode) matches nobody.
-    if not isinstance(token, str) or not token.isascii():
-        token = None
+    # Real tokens are short ASCII; anything else (even text UTF-8 cannot encode) matches nobody.
+    token = validation.token(auth.get("token"))
     if not isinstance(code, str) or role not in ("participant", "board", "moderator"):
         raise _refuse(WorkshopError("bad_request", "event and role needed"))
     try:
@@ -123,7 +121,8 @@ def _identify(auth: dict) -> Listener:
         if role == "board":
             return Listener(event.id, "public")
         if role == "participant":
-            token = token or request.cookies.get(participants.cookie_name(event.code))
+            cookie = request.cookies.get(participants.cookie_name(event.code))
+            token = token or validation.token(cookie)
             participant = participants.require(event, token)
             return Listener(event.id, "public", participant.id)
         if token:

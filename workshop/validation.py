@@ -13,6 +13,9 @@ from .errors import WorkshopError
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: Largest id accepted from outside; SQLite integers are 64-bit.
 MAX_ID = 2**62
+#: Longest bearer token or token cookie looked at: ours are 43 (participant) and about 80
+#: (staff) characters; anything much longer is refused before it is hashed or parsed.
+MAX_TOKEN_LENGTH = 512
 
 
 def invalid(field: str, message: Any) -> WorkshopError:
@@ -89,6 +92,14 @@ def choice(value: Any, field: str, options: tuple[str, ...]) -> str:
             _l("%(field)s must be one of: %(options)s", field=field, options=", ".join(options)),
         )
     return value
+
+
+def token(value: Any) -> str | None:
+    """A token from a header, cookie or socket: ASCII and of a sane length, else None (it then
+    matches nobody)."""
+    if isinstance(value, str) and value.isascii() and 0 < len(value) <= MAX_TOKEN_LENGTH:
+        return value
+    return None
 
 
 def client_id(value: Any) -> str:
