@@ -18,7 +18,8 @@ from . import events
 from .extensions import db, socketio
 from .models import Event, utcnow
 
-#: Logged at INFO even where the app's logger is left at WARNING: a purge must leave a record.
+#: A child of the app's logger ("workshop"), at INFO even where that one is left at WARNING:
+#: a purge must leave a record.
 logger = logging.getLogger("workshop.retention")
 logger.setLevel(logging.INFO)
 
@@ -68,6 +69,8 @@ def purge_expired(now: datetime | None = None, dry_run: bool = False) -> Purge:
         if event is not None:
             events.delete_event(event)
     db.session.remove()
+    # Flask gives the app's logger a handler (stderr) on first use, unless one is configured.
+    _ = current_app.logger
     # Codes and a count only: no title, no text anyone wrote, nothing about people.
     logger.info(
         "retention: purged %d event(s) unchanged since before %s%s%s",
