@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -200,3 +201,18 @@ def test_operation_keeps_to_the_description(world_app, method, path, role):
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     check()
+
+
+def test_throttled_login_keeps_to_the_description(app):
+    """The 429 of the login throttle, with its Retry-After header, is what the description says."""
+    operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONFIG)[
+        "/auth/token"
+    ]["POST"]
+    case = operation.Case(body={"username": "someone", "password": "wrong-password"})
+    client = app.test_client()
+    for _ in range(100):
+        response = client.post("/api/v1/auth/token", json=case.body)
+        if response.status_code == 429:
+            break
+    assert response.status_code == 429
+    case.validate_response(response, checks=[*CHECKS, response_headers_conformance])
