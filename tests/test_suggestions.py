@@ -68,6 +68,15 @@ def test_client_id_belongs_to_its_participant(make_event, join):
     assert responses[0].json["id"] != responses[1].json["id"]
 
 
+def test_staff_client_id_is_not_answered_with_another_events_card(make_event, staff):
+    first, second = make_event()["code"], make_event()["code"]
+    body = {"client_id": "flipchart-1", "title": "From the flipchart"}
+    assert staff.post(f"/events/{first}/suggestions", json=body).status_code == 201
+    response = staff.post(f"/events/{second}/suggestions", json=body)
+    assert (response.status_code, response.json["error"]["code"]) == (409, "client_id_taken")
+    assert staff.get(f"/events/{second}/suggestions").json["suggestions"] == []
+
+
 def test_concurrent_resends_store_one_card(app, make_event, join):
     code = make_event()["code"]
     me, barrier, statuses = join(code), threading.Barrier(10), []

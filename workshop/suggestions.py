@@ -161,6 +161,13 @@ def submit(
         existing = db.session.scalar(
             sa.select(Suggestion).where(author, Suggestion.client_id == client_id)
         )
+        if existing is not None and existing.event_id != event.id:
+            # A staff account's client ids are unique across events (the table's constraint);
+            # answering with the other event's card would say this one was filed when it was not.
+            raise Conflict(
+                "client_id_taken",
+                _l("This client_id is already used for a card in another event."),
+            )
         if existing is not None:
             return existing, False
         if participant:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from .. import (
@@ -30,6 +32,15 @@ from ..models import Event, Participant, Suggestion, User
 from .board import join_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: The OpenAPI 3.1 description of this blueprint's routes (and the staff export route).
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
+
+
+@cache
+def openapi_document() -> bytes:
+    """The description as served: read once per process."""
+    return OPENAPI_PATH.read_bytes()
 
 
 def json_body() -> Any:
@@ -74,6 +85,11 @@ def personal(cards: list[dict], participant: Participant) -> list[dict]:
         card["mine"] = card["id"] in mine
         card["my_dots"] = me["dots"].get(str(card["id"]), 0)
     return cards
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return Response(openapi_document(), mimetype="application/json")
 
 
 @bp.post("/auth/token")
