@@ -49,8 +49,9 @@ def text(
         category = unicodedata.category(char)
         if category == "Cc" and char not in allowed_controls:
             raise invalid(field, _l("%(field)s contains a control character.", field=field))
-        # A lone surrogate (possible in JSON) cannot be stored as UTF-8.
-        if category == "Cs":
+        # A lone surrogate (possible in JSON) cannot be stored as UTF-8; U+FFFE and U+FFFF are
+        # not allowed in XML, and one of them would make the XLSX export a corrupt file.
+        if category == "Cs" or char in "\ufffe\uffff":
             raise invalid(field, _l("%(field)s is not valid text.", field=field))
     if required and not value:
         raise invalid(field, _l("%(field)s must not be empty.", field=field))

@@ -50,11 +50,21 @@ def free_port() -> int:
 
 
 class Server:
-    """A `python run.py` process on a free loopback port with its own database file."""
+    """A `python run.py` process on a loopback port with the database file in `directory`.
 
-    def __init__(self, directory: Path, extra_env: dict | None = None, args: list | None = None):
+    Pass the `port` and `directory` of a stopped server to start it again as it was: same
+    database, same address, so that clients that were connected can find it again.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        extra_env: dict | None = None,
+        args: list | None = None,
+        port: int | None = None,
+    ):
         self.directory = directory
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.output: list[str] = []
         self.demo_code: str | None = None
