@@ -38,7 +38,9 @@ const cfg = {
   drainSeconds: 15, // wait at most this long for every screen to show every change
   lateMs: 1000, // a delivery slower than this counts as late
   connectTimeoutSeconds: 60,
-  httpConcurrency: 64, // keep-alive connections for the HTTP API
+  // Keep-alive connections for the HTTP API (phones would each have their own; a pool this
+  // large leaves the queueing to the server, where it would be).
+  httpConcurrency: 256,
   budget: 5,
   cap: 2,
   maxSuggestions: 10,
@@ -392,7 +394,7 @@ async function main() {
     Math.ceil((votes * 1.25) / cfg.budget) + 5,
   );
   const participants = new Array(participantCount);
-  await pool(participantCount, cfg.httpConcurrency, async (index) => {
+  await pool(participantCount, 32, async (index) => {
     const response = await call("POST", api("/participants"), {});
     if (response.status !== 201) throw new Error(`joining failed: ${response.status}`);
     joinHist.add(response.ms);
@@ -483,7 +485,11 @@ async function main() {
   let votesSkipped = 0;
   let votesAcked = 0;
   if (votes) {
-    const opened = await call("PATCH", api(""), { phase: "vote" }, staff);
+    // An overloaded server may time out: try again (setting the phase twice is harmless).
+    let opened = null;
+    for (let attempt = 0; attempt < 5 && opened?.status !== 200; attempt += 1) {
+      opened = await call("PATCH", api(""), { phase: "vote" }, staff);
+    }
     if (opened.status !== 200) throw new Error(`opening the vote failed: ${opened.status}`);
     const votable = cards.filter((card) => card.id !== undefined);
     if (!votable.length) throw new Error("no cards to vote on");
@@ -595,6 +601,8 @@ async function main() {
     const used = cpu[to].user - cpu[from].user + (cpu[to].system - cpu[from].system);
     return Math.round((used / 1000 / (stages[to] - stages[from])) * 1000) / 10;
   };
+  const messagesBetween = (from, to) =>
+    received[from] === undefined ? null : received[to] - received[from];
   const perSecond = (from, to) =>
     received[from] === undefined
       ? null
@@ -620,6 +628,7 @@ async function main() {
       ack: suggestAckHist.summary(),
       screen: suggestionScreenHist.summary(),
       undelivered: undeliveredSuggestions,
+      messages: messagesBetween("collectStart", "collectEnd"),
       messagesPerSecond: perSecond("collectStart", "collectEnd"),
       generatorCpu: cpuPercent("collectStart", "collectEnd"),
       seconds: stages.collectEnd ? (stages.collectEnd - stages.collectStart) / 1000 : null,
@@ -636,6 +645,7 @@ async function main() {
       screen: voteScreenHist.summary(),
       allScreens: voteAllScreensHist.summary(),
       undelivered: undeliveredVotes,
+      messages: messagesBetween("voteStart", "voteEnd"),
       messagesPerSecond: perSecond("voteStart", "voteEnd"),
       generatorCpu: cpuPercent("voteStart", "voteEnd"),
       seconds: stages.voteEnd ? (stages.voteEnd - stages.voteStart) / 1000 : null,

@@ -107,6 +107,23 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def fsync_ms(directory: Path, count: int = 20) -> float:
+    """Median time of writing 4 KiB and fsync-ing it: what one durable SQLite commit waits for."""
+    path = directory / "fsync-probe"
+    times = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for _ in range(count):
+            os.write(fd, b"x" * 4096)
+            started = time.perf_counter()
+            os.fsync(fd)
+            times.append(1000 * (time.perf_counter() - started))
+    finally:
+        os.close(fd)
+        path.unlink()
+    return round(statistics.median(times), 2)
+
+
 def pinned(cpus: str | None, command: list[str]) -> list[str]:
     if cpus and shutil.which("taskset"):
         return ["taskset", "-c", cpus, *command]
@@ -388,6 +405,7 @@ def run_once(point: Point, args: argparse.Namespace) -> dict:
     """Start a server (unless --url), run the generator, and add the server's figures."""
     started_load = load_average()
     with tempfile.TemporaryDirectory(prefix="workshop-loadgen-") as directory:
+        fsync = fsync_ms(Path(directory))
         server = None
         if args.url:
             url, pid, password = args.url.rstrip("/"), args.server_pid, args.admin_password
@@ -412,6 +430,7 @@ def run_once(point: Point, args: argparse.Namespace) -> dict:
                 server.stop()
     report["point"] = point.name
     report["load_average"] = started_load
+    report["fsync_ms"] = fsync
     report["server"] = server_figures(report, sampler, peak)
     return report
 
@@ -434,6 +453,21 @@ def server_figures(report: dict, sampler: Sampler | None, peak: int | None) -> d
         start, end = stages.get(f"{stage}Start"), stages.get(f"{stage}End")
         figures[f"cpu_{stage}"] = sampler.percent(sampler.cpu, start, end)
         figures[f"waited_{stage}"] = sampler.percent(sampler.wait, start, end)
+    # CPU cost per unit of work: steadier than latencies when other processes take the core.
+    for stage, work in (("collect", report["suggestions"]), ("vote", report["votes"])):
+        start, end = stages.get(f"{stage}Start"), stages.get(f"{stage}End")
+        used = None
+        if start is not None and end is not None:
+            values = (sampler.at(sampler.cpu, end), sampler.at(sampler.cpu, start))
+            used = None if None in values else values[0] - values[1]
+        requests_ = work["acked"]
+        messages = work.get("messages")
+        figures[f"cpu_ms_per_request_{stage}"] = (
+            round(1000 * used / requests_, 2) if used is not None and requests_ else None
+        )
+        figures[f"cpu_us_per_message_{stage}"] = (
+            round(1e6 * used / messages, 1) if used is not None and messages else None
+        )
     return {
         **figures,
         "rss_before_mib": round(before / MIB, 1) if before else None,
@@ -469,12 +503,14 @@ def run_line(report: dict) -> str:
     server = report["server"]
     drops = dropped(report)
     return (
-        f"  run: load {report['load_average']} | {connect['connected']}/{connect['screens']}"
+        f"  run: load {report['load_average']}, fsync {report['fsync_ms']} ms"
+        f" | {connect['connected']}/{connect['screens']}"
         f" sockets, connect p50 {connect['p50']} p95 {connect['p95']} ms,"
         f" burst {fmt_seconds(connect['burstMs'])}"
         f" | cards {suggestions['acked']}/{suggestions['stored']} acked/stored,"
         f" card->screen p95 {suggestions['screen']['p95']} ms"
-        f" | votes {votes['acked']}/{votes['stored']} acked/stored,"
+        f" | votes {votes['acked']}/{votes['stored']} acked/stored"
+        f" ({votes['skipped']} of {votes['planned']} not sent),"
         f" vote->screen p50 {votes['screen']['p50']} p95 {votes['screen']['p95']}"
         f" p99 {votes['screen']['p99']} ms, to all screens p95 {votes['allScreens']['p95']} ms,"
         f" ack p95 {votes['ack']['p95']} ms"
@@ -485,7 +521,9 @@ def run_line(report: dict) -> str:
         f" | server CPU connect {server.get('cpu_connect')}% collect"
         f" {server.get('cpu_collect')}% vote {server.get('cpu_vote')}% (waited for a core"
         f" {server.get('waited_connect')}/{server.get('waited_collect')}/"
-        f"{server.get('waited_vote')}%),"
+        f"{server.get('waited_vote')}%; per message delivered"
+        f" {server.get('cpu_us_per_message_collect')}/{server.get('cpu_us_per_message_vote')}"
+        f" µs),"
         f" RSS {server.get('rss_before_mib')}->{server.get('rss_connected_mib')} MiB"
         f" ({server.get('rss_per_socket_kib')} KiB/socket, peak {server.get('rss_peak_mib')})"
         f" | generator CPU collect {suggestions['generatorCpu']}% vote"
@@ -511,13 +549,14 @@ def fmt(value, digits: int = 0) -> str:
 
 
 TABLE_HEADER = (
-    "| point | date | load avg at start | sockets | rate /s | vote→screen p50 / p95 / p99 ms"
-    " | vote→all screens p95 ms | card→screen p95 ms | undelivered / gaps / resyncs / late"
+    "| point | date | load avg at start | fsync ms | sockets | rate /s"
+    " | vote→screen p50 / p95 / p99 ms | vote→all screens p95 ms | card→screen p95 ms"
+    " | undelivered / gaps / resyncs / late"
     " | votes acked / stored | cards acked / stored | connect p50 / p95 ms, burst"
     " | server CPU % (collect / vote), waited % | server RSS MiB, per socket KiB | HTTP errors"
     " | generator CPU % (collect / vote) |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-    " --- |"
+    " --- | --- |"
 )
 
 
@@ -536,6 +575,8 @@ def markdown_row(point: Point, reports: list[dict]) -> str:
     drops = [dropped(report) for report in reports]
     total = {key: sum(d[key] for d in drops) for key in drops[0]}
     votes_acked = sum(report["votes"]["acked"] for report in reports)
+    unsent = sum(report[kind]["skipped"] for report in reports for kind in ("votes", "suggestions"))
+    unsent_note = f" ({unsent:,} not sent: generator found no free voter or card)" if unsent else ""
     votes_stored = sum(report["votes"]["stored"] for report in reports)
     cards_acked = sum(report["suggestions"]["acked"] for report in reports)
     cards_stored = sum(report["suggestions"]["stored"] for report in reports)
@@ -544,11 +585,11 @@ def markdown_row(point: Point, reports: list[dict]) -> str:
     not_connected = f" ({total['not_connected']} not connected)" if total["not_connected"] else ""
     return (
         f"| ({point.name}) {point.title} | {datetime.date.today().isoformat()} | {loads}"
-        f" | {point.viewers:,}{not_connected} | {fmt(point.rate)}"
+        f" | {med('fsync_ms', 1)} | {point.viewers:,}{not_connected} | {fmt(point.rate)}"
         f" | {med('votes.screen.p50')} / {med('votes.screen.p95')} / {med('votes.screen.p99')}"
         f" | {med('votes.allScreens.p95')} | {med('suggestions.screen.p95')}"
         f" | {total['undelivered']} / {total['gaps']} / {total['resyncs']} / {total['late']}"
-        f" | {votes_acked:,} / {votes_stored:,} | {cards_acked:,} / {cards_stored:,}"
+        f" | {votes_acked:,} / {votes_stored:,}{unsent_note} | {cards_acked:,} / {cards_stored:,}"
         f" | {med('connect.p50')} / {med('connect.p95')}, {fmt_seconds(burst)}"
         f" | {med('server.cpu_collect')} / {med('server.cpu_vote')},"
         f" {med('server.waited_collect')} / {med('server.waited_vote')}"
