@@ -561,7 +561,12 @@ async function main() {
   }
 
   // What the server stored, against what it acknowledged.
-  const results = (await call("GET", api("/results"), undefined, staff)).data;
+  let answer = null;
+  for (let attempt = 0; attempt < 5 && answer?.status !== 200; attempt += 1) {
+    answer = await call("GET", api("/results"), undefined, staff);
+  }
+  if (answer.status !== 200) throw new Error(`reading the results failed: ${answer.status}`);
+  const results = answer.data;
   const stored = new Map();
   for (const area of results.areas) {
     for (const card of area.suggestions) stored.set(card.id, card.dots);

@@ -492,6 +492,7 @@ def dropped(report: dict) -> dict:
         "undelivered": report["votes"]["undelivered"] + report["suggestions"]["undelivered"],
         "gaps": counters["gaps"],
         "resyncs": counters["resyncs"],
+        "disconnects": counters["disconnects"],
         "late": counters["late"],
         "not_connected": report["connect"]["notConnected"],
     }
@@ -551,7 +552,7 @@ def fmt(value, digits: int = 0) -> str:
 TABLE_HEADER = (
     "| point | date | load avg at start | fsync ms | sockets | rate /s"
     " | vote→screen p50 / p95 / p99 ms | vote→all screens p95 ms | card→screen p95 ms"
-    " | undelivered / gaps / resyncs / late"
+    " | undelivered / gaps / resyncs / disconnects / late"
     " | votes acked / stored | cards acked / stored | connect p50 / p95 ms, burst"
     " | server CPU % (collect / vote), waited % | server RSS MiB, per socket KiB | HTTP errors"
     " | generator CPU % (collect / vote) |\n"
@@ -560,7 +561,7 @@ TABLE_HEADER = (
 )
 
 
-def markdown_row(point: Point, reports: list[dict]) -> str:
+def markdown_row(point: Point, reports: list[dict], failed: int = 0) -> str:
     """The point over its runs: medians of the figures, sums of everything lost or failed."""
 
     def med(path: str, digits: int = 0) -> str:
@@ -583,12 +584,15 @@ def markdown_row(point: Point, reports: list[dict]) -> str:
     loads = ", ".join(report["load_average"].split()[0] for report in reports)
     burst = median([report["connect"]["burstMs"] for report in reports])
     not_connected = f" ({total['not_connected']} not connected)" if total["not_connected"] else ""
+    if failed:
+        not_connected += f" ({failed} of {failed + len(reports)} runs failed)"
     return (
         f"| ({point.name}) {point.title} | {datetime.date.today().isoformat()} | {loads}"
         f" | {med('fsync_ms', 1)} | {point.viewers:,}{not_connected} | {fmt(point.rate)}"
         f" | {med('votes.screen.p50')} / {med('votes.screen.p95')} / {med('votes.screen.p99')}"
         f" | {med('votes.allScreens.p95')} | {med('suggestions.screen.p95')}"
-        f" | {total['undelivered']} / {total['gaps']} / {total['resyncs']} / {total['late']}"
+        f" | {total['undelivered']} / {total['gaps']} / {total['resyncs']}"
+        f" / {total['disconnects']} / {total['late']:,}"
         f" | {votes_acked:,} / {votes_stored:,}{unsent_note} | {cards_acked:,} / {cards_stored:,}"
         f" | {med('connect.p50')} / {med('connect.p95')}, {fmt_seconds(burst)}"
         f" | {med('server.cpu_collect')} / {med('server.cpu_vote')},"
@@ -651,18 +655,26 @@ def main(argv: list[str] | None = None) -> int:
         target = f"  [target: {point.target}]" if point.target else ""
         print(f"({point.name}) {point.title}{target}")
         reports = []
+        failed = 0
         for _ in range(args.repeat):
-            report = run_once(point, args)
+            try:
+                report = run_once(point, args)
+            except (RuntimeError, OSError, requests.RequestException) as error:
+                # An overloaded server can time out the setup or the results: say so, go on.
+                failed += 1
+                print(f"  run failed: {error}", flush=True)
+                continue
             print(run_line(report), flush=True)
             reports.append(report)
-        everything.extend(reports)
-        rows.append(markdown_row(point, reports))
+            everything.append(report)
+            if args.json:
+                Path(args.json).write_text(json.dumps(everything, indent=1))
+        if reports:
+            rows.append(markdown_row(point, reports, failed))
 
     print("\nMarkdown rows (medians over the runs; losses and errors summed):\n")
     print(TABLE_HEADER)
     print("\n".join(rows))
-    if args.json:
-        Path(args.json).write_text(json.dumps(everything, indent=1))
     return 0
 
 
