@@ -33,6 +33,7 @@ const cfg = {
   boardShare: 0.05, // the share of them that are boards; the rest are phones (participants)
   rate: 5, // suggestions per second while collecting, then votes per second while voting
   collectSeconds: 2,
+  collectRate: null, // suggestions per second, when not `rate`
   voteSeconds: 3,
   idleSeconds: 0, // hold the connections this long after connecting (memory per socket)
   drainSeconds: 15, // wait at most this long for every screen to show every change
@@ -386,7 +387,8 @@ async function main() {
   const boards = cfg.viewers ? Math.max(1, Math.round(cfg.viewers * cfg.boardShare)) : 0;
   const phones = cfg.viewers - boards;
   // Enough participants to file the suggestions and spend the votes within their limits.
-  const suggestions = Math.round(cfg.rate * cfg.collectSeconds);
+  const collectRate = cfg.collectRate ?? cfg.rate;
+  const suggestions = Math.round(collectRate * cfg.collectSeconds);
   const votes = Math.round(cfg.rate * cfg.voteSeconds);
   const participantCount = Math.max(
     phones,
@@ -439,7 +441,7 @@ async function main() {
     receivedMark("collectStart");
     let filer = 0;
     const inFlight = new Set();
-    await paced(suggestions, cfg.rate, (number) => {
+    await paced(suggestions, collectRate, (number) => {
       let participant = null;
       for (let tries = 0; tries < 50; tries += 1) {
         const candidate = participants[filer % participants.length];
