@@ -1,0 +1,698 @@
+"""Load benchmark: many live screens against a real `python run.py`, votes and cards at a rate.
+
+For each run it starts the server (eventlet, its own SQLite file in a temporary folder) pinned to
+one core, creates an event over the API, and starts the Node load generator (`loadgen.mjs`) pinned
+to the other core. The generator joins participants, opens every socket at once, files
+suggestions at the point's rate (collect phase), switches the event to voting and spends dots at
+the same rate, waits for every screen to show every change, then compares what the server
+acknowledged with what it stored. Meanwhile this script samples the server's CPU time and RSS
+from /proc. It prints a line per run and a ready-to-paste Markdown row per point.
+
+    python benchmarks/loadgen.py                      # every point (a)-(f), three runs each
+    python benchmarks/loadgen.py --point c --repeat 1
+    python benchmarks/loadgen.py --viewers 50 --rate 10 --vote-seconds 5   # a point of your own
+
+Needs Node.js 20 and `npm ci --prefix benchmarks` once (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import datetime
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+GENERATOR = HERE / "loadgen.mjs"
+ADMIN_PASSWORD = "loadgen-admin-password"
+MIB = 1024 * 1024
+
+
+@dataclass
+class Point:
+    """One load to measure: sockets, rate, how long; and what it is meant to show."""
+
+    name: str
+    title: str
+    viewers: int
+    rate: float
+    board_share: float = 0.05
+    collect_seconds: float = 2.0
+    vote_seconds: float = 10.0
+    idle_seconds: float = 0.0
+    target: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+POINTS = {
+    "a": Point("a", "500 viewers @ 20 votes/s", 500, 20),
+    "b": Point("b", "1,000 viewers @ 100 votes/s", 1000, 100),
+    "c": Point(
+        "c",
+        "2,000 live sockets @ 100 votes/s",
+        2000,
+        100,
+        target="p95 vote-to-screen <= 150 ms, nothing dropped",
+    ),
+    # The cards come in at 100/s, so that the vote stage starts on a server that kept up.
+    "d": Point(
+        "d",
+        "1,000 votes/s ingested",
+        100,
+        1000,
+        target="nothing lost",
+        extra={"collectRate": 100},
+    ),
+    "e": Point(
+        "e",
+        "burst of 1,000 phones connecting",
+        1000,
+        0,
+        board_share=0,
+        collect_seconds=0,
+        vote_seconds=0,
+        target="all connected within 3 s",
+    ),
+    "f": Point(
+        "f",
+        "memory per socket (2,000 idle sockets)",
+        2000,
+        0,
+        collect_seconds=0,
+        vote_seconds=0,
+        idle_seconds=5,
+        target="<= 0.1 MiB per socket",
+    ),
+}
+
+
+# -- the server and /proc -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as `uptime` shows them."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def fsync_ms(directory: Path, count: int = 20) -> float:
+    """Median time of writing 4 KiB and fsync-ing it: what one durable SQLite commit waits for."""
+    path = directory / "fsync-probe"
+    times = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for _ in range(count):
+            os.write(fd, b"x" * 4096)
+            started = time.perf_counter()
+            os.fsync(fd)
+            times.append(1000 * (time.perf_counter() - started))
+    finally:
+        os.close(fd)
+        path.unlink()
+    return round(statistics.median(times), 2)
+
+
+def pinned(cpus: str | None, command: list[str]) -> list[str]:
+    if cpus and shutil.which("taskset"):
+        return ["taskset", "-c", cpus, *command]
+    return command
+
+
+class Sampler:
+    """Samples a process's CPU seconds and RSS from /proc every `interval` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        self.pid = pid
+        self.interval = interval
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.times: list[float] = []
+        self.cpu: list[float] = []
+        self.rss: list[int] = []
+        #: Seconds the main thread spent runnable but waiting for a core (other processes).
+        self.wait: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def read(self) -> tuple[float, int]:
+        stat = Path(f"/proc/{self.pid}/stat").read_text()
+        # Fields after the command name (which may hold spaces), from field 3 on.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        cpu = (int(fields[11]) + int(fields[12])) / self.ticks
+        rss = int(Path(f"/proc/{self.pid}/statm").read_text().split()[1]) * self.page
+        return cpu, rss
+
+    def read_wait(self) -> float:
+        return int(Path(f"/proc/{self.pid}/schedstat").read_text().split()[1]) / 1e9
+
+    def peak_rss(self) -> int | None:
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                cpu, rss = self.read()
+                wait = self.read_wait()
+            except (OSError, ValueError, IndexError):
+                return
+            self.times.append(time.monotonic())
+            self.cpu.append(cpu)
+            self.rss.append(rss)
+            self.wait.append(wait)
+            self._stop.wait(self.interval)
+
+    def at(self, series: list[float], moment: float) -> float | None:
+        """A cumulative series' value at `moment` (monotonic seconds), between two samples."""
+        if not self.times or moment < self.times[0] or moment > self.times[-1]:
+            return None
+        right = bisect.bisect_left(self.times, moment)
+        if self.times[right] == moment or right == 0:
+            return series[right]
+        t0, t1 = self.times[right - 1], self.times[right]
+        v0, v1 = series[right - 1], series[right]
+        return v0 + (v1 - v0) * (moment - t0) / (t1 - t0)
+
+    def percent(self, series: list[float], start: float | None, end: float | None):
+        """How much of the wall time from `start` to `end` the series grew by, in percent."""
+        if start is None or end is None or end <= start:
+            return None
+        values = (self.at(series, end), self.at(series, start))
+        if None in values:
+            return None
+        return round(100 * (values[0] - values[1]) / (end - start), 1)
+
+    def rss_before(self, moment: float | None) -> int | None:
+        """RSS of the last sample taken before `moment`."""
+        if moment is None or not self.times:
+            return None
+        index = bisect.bisect_left(self.times, moment) - 1
+        return self.rss[index] if index >= 0 else None
+
+
+class Server:
+    """`python run.py` (eventlet) on a free loopback port, with a database of its own."""
+
+    def __init__(self, directory: Path, cpus: str | None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(directory / "server.log", "w")  # noqa: SIM115 (closed in stop)
+        env = {
+            **os.environ,
+            "WORKSHOP_DATABASE_URL": f"sqlite:///{directory / 'loadgen.sqlite3'}",
+            "WORKSHOP_SECRET_KEY": "loadgen-secret",
+            "WORKSHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "WORKSHOP_PUBLIC_URL": self.url,
+            "WORKSHOP_ASYNC_MODE": "eventlet",
+            "PYTHONUNBUFFERED": "1",
+        }
+        command = [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            pinned(cpus, [*command, "--no-demo"]),
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.pid = self.process.pid  # taskset execs the command: same pid
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited; see {directory / 'server.log'}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start within 60 s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+#: The generator's stage marks that start a profile, and the marks that end it.
+PROFILED_STAGES = {"connectStart": "connect", "collectStart": "collect", "voteStart": "vote"}
+PROFILE_ENDS = {"idleEnd", "collectStart", "collectEnd", "voteStart", "voteEnd"}
+
+
+class Profiler:
+    """py-spy sampling the server during each stage (connect, collect, vote); prints a summary
+    of where the time went in each."""
+
+    def __init__(self, pid: int, directory: str, name: str, cpus: str | None):
+        self.pid = pid
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.prefix = f"{name}-{datetime.datetime.now().strftime('%H%M%S')}"
+        self.cpus = cpus
+        self.process: subprocess.Popen | None = None
+        self.path: Path | None = None
+
+    def on_stage(self, mark: str) -> None:
+        if mark in PROFILE_ENDS:
+            self.stop()
+        if stage := PROFILED_STAGES.get(mark):
+            self.path = self.directory / f"{self.prefix}-{stage}.txt"
+            command = ["py-spy", "record", "--pid", str(self.pid), "--rate", "200"]
+            command += ["--nonblocking", "--format", "raw", "--output", str(self.path)]
+            self.process = subprocess.Popen(
+                pinned(self.cpus, command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=60)
+        self.process = None
+        if self.path and self.path.exists():
+            print(profile_summary(self.path), flush=True)
+
+
+def profile_summary(path: Path, top: int = 25) -> str:
+    """The functions with the most samples, inclusive and self, from py-spy's raw output."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        samples = int(count)
+        total += samples
+        frames = [frame for frame in stack.split(";") if not frame.startswith("process ")]
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + samples
+        if frames:
+            own[frames[-1]] = own.get(frames[-1], 0) + samples
+    lines = [f"  profile {path} ({total} samples while not idle)"]
+    for title, table in (("inclusive", inclusive), ("self", own)):
+        lines.append(f"  {title}:")
+        for frame, samples in sorted(table.items(), key=lambda item: -item[1])[:top]:
+            lines.append(f"    {100 * samples / max(total, 1):5.1f}%  {frame}")
+    return "\n".join(lines)
+
+
+# -- one run ----------------------------------------------------------------------------------
+
+
+def create_event(url: str, password: str) -> tuple[str, str]:
+    """A fresh event in the collect phase whose totals the public sees while voting."""
+    response = requests.post(
+        f"{url}/api/v1/auth/token",
+        json={"username": "admin", "password": password},
+        timeout=30,
+    )
+    response.raise_for_status()
+    token = response.json()["token"]
+    response = requests.post(
+        f"{url}/api/v1/events",
+        json={
+            "title": "Load test",
+            "question": "What matters most?",
+            "template": "integration-2014",
+            "phase": "collect",
+            "settings": {"hide_counts_while_voting": False},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.json()["code"], token
+
+
+def generate(
+    point: Point, url: str, code: str, token: str, cpus: str | None, on_stage=None
+) -> dict:
+    """Run the Node generator once and return its report; `on_stage(mark)` hears its stages."""
+    settings = {
+        "url": url,
+        "code": code,
+        "staffToken": token,
+        "viewers": point.viewers,
+        "boardShare": point.board_share,
+        "rate": point.rate,
+        "collectSeconds": point.collect_seconds if point.rate else 0,
+        "voteSeconds": point.vote_seconds if point.rate else 0,
+        "idleSeconds": point.idle_seconds,
+        **point.extra,
+    }
+    process = subprocess.Popen(
+        pinned(cpus, ["node", str(GENERATOR)]),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    output: list[str] = []
+
+    def read_stdout() -> None:
+        output.append(process.stdout.read())
+
+    reader = threading.Thread(target=read_stdout, daemon=True)
+    reader.start()
+    process.stdin.write(json.dumps(settings))
+    process.stdin.close()
+    progress = []
+    for line in process.stderr:
+        progress.append(line)
+        mark = line.removeprefix("loadgen: ").strip()
+        if on_stage and line.startswith("loadgen: "):
+            on_stage(mark)
+    process.wait()
+    reader.join()
+    stdout = "".join(output).strip()
+    if process.returncode != 0 or not stdout:
+        raise RuntimeError("generator failed:\n" + "".join(progress))
+    return json.loads(stdout.splitlines()[-1])
+
+
+def run_once(point: Point, args: argparse.Namespace) -> dict:
+    """Start a server (unless --url), run the generator, and add the server's figures."""
+    started_load = load_average()
+    with tempfile.TemporaryDirectory(prefix="workshop-loadgen-") as directory:
+        fsync = fsync_ms(Path(directory))
+        server = None
+        if args.url:
+            url, pid, password = args.url.rstrip("/"), args.server_pid, args.admin_password
+        else:
+            server = Server(Path(directory), args.server_cpus)
+            url, pid, password = server.url, server.pid, ADMIN_PASSWORD
+        sampler = Sampler(pid).start() if pid else None
+        profiler = None
+        try:
+            code, token = create_event(url, password)
+            if args.profile and pid:
+                profiler = Profiler(pid, args.profile, point.name, args.client_cpus)
+            on_stage = profiler.on_stage if profiler else None
+            report = generate(point, url, code, token, args.client_cpus, on_stage)
+        finally:
+            peak = sampler.peak_rss() if sampler else None
+            if sampler:
+                sampler.stop()
+            if profiler:
+                profiler.stop()
+            if server:
+                server.stop()
+    report["point"] = point.name
+    report["load_average"] = started_load
+    report["fsync_ms"] = fsync
+    report["server"] = server_figures(report, sampler, peak)
+    return report
+
+
+def server_figures(report: dict, sampler: Sampler | None, peak: int | None) -> dict:
+    if sampler is None:
+        return {}
+    stages = {name: value / 1000 for name, value in report["stages"].items()}
+    sockets = report["connect"]["connected"]
+    before = sampler.rss_before(stages.get("connectStart"))
+    # Settled: just before the next stage starts (or after the idle time).
+    after_moment = next(
+        (stages[name] for name in ("idleEnd", "collectStart", "voteStart") if name in stages),
+        sampler.times[-1] if sampler.times else None,
+    )
+    after = sampler.rss_before(after_moment)
+    per_socket = (after - before) / sockets if before and after and sockets else None
+    figures = {}
+    for stage in ("connect", "collect", "vote"):
+        start, end = stages.get(f"{stage}Start"), stages.get(f"{stage}End")
+        figures[f"cpu_{stage}"] = sampler.percent(sampler.cpu, start, end)
+        figures[f"waited_{stage}"] = sampler.percent(sampler.wait, start, end)
+    connect = (stages.get("connectStart"), stages.get("connectEnd"))
+    if None not in connect and sockets:
+        values = (sampler.at(sampler.cpu, connect[1]), sampler.at(sampler.cpu, connect[0]))
+        if None not in values:
+            figures["cpu_ms_per_connection"] = round(1000 * (values[0] - values[1]) / sockets, 2)
+    # CPU cost per unit of work: steadier than latencies when other processes take the core.
+    for stage, work in (("collect", report["suggestions"]), ("vote", report["votes"])):
+        start, end = stages.get(f"{stage}Start"), stages.get(f"{stage}End")
+        used = None
+        if start is not None and end is not None:
+            values = (sampler.at(sampler.cpu, end), sampler.at(sampler.cpu, start))
+            used = None if None in values else values[0] - values[1]
+        requests_ = work["acked"]
+        messages = work.get("messages")
+        figures[f"cpu_ms_per_request_{stage}"] = (
+            round(1000 * used / requests_, 2) if used is not None and requests_ else None
+        )
+        figures[f"cpu_us_per_message_{stage}"] = (
+            round(1e6 * used / messages, 1) if used is not None and messages else None
+        )
+    return {
+        **figures,
+        "rss_before_mib": round(before / MIB, 1) if before else None,
+        "rss_connected_mib": round(after / MIB, 1) if after else None,
+        "rss_peak_mib": round(peak / MIB, 1) if peak else None,
+        "rss_per_socket_kib": round(per_socket / 1024, 1) if per_socket else None,
+    }
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+
+def http_errors(report: dict) -> int:
+    statuses = report["http"]["statuses"]
+    bad = sum(count for status, count in statuses.items() if int(status) >= 400)
+    return bad + sum(report["http"]["networkErrors"].values())
+
+
+def dropped(report: dict) -> dict:
+    counters = report["counters"]
+    return {
+        "undelivered": report["votes"]["undelivered"] + report["suggestions"]["undelivered"],
+        "gaps": counters["gaps"],
+        "resyncs": counters["resyncs"],
+        "disconnects": counters["disconnects"],
+        "late": counters["late"],
+        "not_connected": report["connect"]["notConnected"],
+    }
+
+
+def run_line(report: dict) -> str:
+    """One run, in one line, for the console."""
+    votes, suggestions, connect = report["votes"], report["suggestions"], report["connect"]
+    server = report["server"]
+    drops = dropped(report)
+    return (
+        f"  run: load {report['load_average']}, fsync {report['fsync_ms']} ms"
+        f" | {connect['connected']}/{connect['screens']}"
+        f" sockets, connect p50 {connect['p50']} p95 {connect['p95']} ms,"
+        f" burst {fmt_seconds(connect['burstMs'])}"
+        f" | cards {suggestions['acked']}/{suggestions['stored']} acked/stored,"
+        f" card->screen p95 {suggestions['screen']['p95']} ms"
+        f" | votes {votes['acked']}/{votes['stored']} acked/stored"
+        f" ({votes['skipped']} of {votes['planned']} not sent),"
+        f" vote->screen p50 {votes['screen']['p50']} p95 {votes['screen']['p95']}"
+        f" p99 {votes['screen']['p99']} ms, to all screens p95 {votes['allScreens']['p95']} ms,"
+        f" ack p95 {votes['ack']['p95']} ms"
+        f" | undelivered {drops['undelivered']} gaps {drops['gaps']} resyncs"
+        f" {drops['resyncs']} late {drops['late']} disconnects"
+        f" {report['counters']['disconnects']} connect errors"
+        f" {report['counters']['connectErrors']} | HTTP errors {http_errors(report)}"
+        f" | server CPU connect {server.get('cpu_connect')}%"
+        f" ({server.get('cpu_ms_per_connection')} ms per socket) collect"
+        f" {server.get('cpu_collect')}% vote {server.get('cpu_vote')}% (waited for a core"
+        f" {server.get('waited_connect')}/{server.get('waited_collect')}/"
+        f"{server.get('waited_vote')}%; per message delivered"
+        f" {server.get('cpu_us_per_message_collect')}/{server.get('cpu_us_per_message_vote')}"
+        f" µs),"
+        f" RSS {server.get('rss_before_mib')}->{server.get('rss_connected_mib')} MiB"
+        f" ({server.get('rss_per_socket_kib')} KiB/socket, peak {server.get('rss_peak_mib')})"
+        f" | generator CPU collect {suggestions['generatorCpu']}% vote"
+        f" {votes['generatorCpu']}%, {suggestions['messagesPerSecond']} and"
+        f" {votes['messagesPerSecond']} msgs/s, loop delay p99"
+        f" {report['generator']['loopDelayP99Ms']} ms"
+    )
+
+
+def fmt_seconds(ms: float | None) -> str:
+    return "–" if ms is None else f"{ms / 1000:.2f} s"
+
+
+def median(values: list) -> float | None:
+    values = [value for value in values if value is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+TABLE_HEADER = (
+    "| point | date | load avg at start | fsync ms | sockets | rate /s"
+    " | vote→screen p50 / p95 / p99 ms | vote→all screens p95 ms | card→screen p95 ms"
+    " | undelivered / gaps / resyncs / disconnects / late"
+    " | votes acked / stored | cards acked / stored | connect p50 / p95 ms, burst"
+    " | server CPU ms per connection | server CPU % (collect / vote), waited %"
+    " | server RSS MiB, per socket KiB | HTTP errors"
+    " | generator CPU % (collect / vote) |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    " --- | --- | --- |"
+)
+
+
+def markdown_row(point: Point, reports: list[dict], failed: int = 0) -> str:
+    """The point over its runs: medians of the figures, sums of everything lost or failed."""
+
+    def med(path: str, digits: int = 0) -> str:
+        values = []
+        for report in reports:
+            value = report
+            for key in path.split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+            values.append(value)
+        return fmt(median(values), digits)
+
+    drops = [dropped(report) for report in reports]
+    total = {key: sum(d[key] for d in drops) for key in drops[0]}
+    votes_acked = sum(report["votes"]["acked"] for report in reports)
+    unsent = sum(report[kind]["skipped"] for report in reports for kind in ("votes", "suggestions"))
+    unsent_note = f" ({unsent:,} not sent: generator found no free voter or card)" if unsent else ""
+    votes_stored = sum(report["votes"]["stored"] for report in reports)
+    cards_acked = sum(report["suggestions"]["acked"] for report in reports)
+    cards_stored = sum(report["suggestions"]["stored"] for report in reports)
+    loads = ", ".join(report["load_average"].split()[0] for report in reports)
+    burst = median([report["connect"]["burstMs"] for report in reports])
+    not_connected = f" ({total['not_connected']} not connected)" if total["not_connected"] else ""
+    if failed:
+        not_connected += f" ({failed} of {failed + len(reports)} runs failed)"
+    return (
+        f"| ({point.name}) {point.title} | {datetime.date.today().isoformat()} | {loads}"
+        f" | {med('fsync_ms', 1)} | {point.viewers:,}{not_connected} | {fmt(point.rate)}"
+        f" | {med('votes.screen.p50')} / {med('votes.screen.p95')} / {med('votes.screen.p99')}"
+        f" | {med('votes.allScreens.p95')} | {med('suggestions.screen.p95')}"
+        f" | {total['undelivered']} / {total['gaps']} / {total['resyncs']}"
+        f" / {total['disconnects']} / {total['late']:,}"
+        f" | {votes_acked:,} / {votes_stored:,}{unsent_note} | {cards_acked:,} / {cards_stored:,}"
+        f" | {med('connect.p50')} / {med('connect.p95')}, {fmt_seconds(burst)}"
+        f" | {med('server.cpu_ms_per_connection', 1)}"
+        f" | {med('server.cpu_collect')} / {med('server.cpu_vote')},"
+        f" {med('server.waited_collect')} / {med('server.waited_vote')}"
+        f" | {med('server.rss_connected_mib')}, {med('server.rss_per_socket_kib', 1)}"
+        f" | {sum(http_errors(report) for report in reports)}"
+        f" | {med('suggestions.generatorCpu')} / {med('votes.generatorCpu')} |"
+    )
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--point", action="append", choices=sorted(POINTS), help="repeatable")
+    parser.add_argument("--viewers", type=int, help="a point of your own: live sockets")
+    parser.add_argument("--rate", type=float, default=5, help="its cards and votes per second")
+    parser.add_argument("--collect-seconds", type=float, default=2)
+    parser.add_argument("--vote-seconds", type=float, default=10)
+    parser.add_argument("--board-share", type=float, default=0.05)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per point (default 3)")
+    parser.add_argument("--server-cpus", default="0", help="taskset list for the server")
+    parser.add_argument("--client-cpus", default="1", help="taskset list for the generator")
+    parser.add_argument("--no-pin", action="store_true", help="do not use taskset")
+    parser.add_argument("--url", help="use this running server instead of starting one")
+    parser.add_argument("--admin-password", default=ADMIN_PASSWORD, help="with --url")
+    parser.add_argument("--server-pid", type=int, help="with --url: sample this process")
+    parser.add_argument("--json", help="also write every run's full report to this file")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="sample the server with py-spy into DIR, print a summary"
+    )
+    args = parser.parse_args(argv)
+    if args.no_pin:
+        args.server_cpus = args.client_cpus = None
+
+    if args.viewers is not None:
+        points = [
+            Point(
+                "custom",
+                f"{args.viewers:,} viewers @ {args.rate:g}/s",
+                args.viewers,
+                args.rate,
+                board_share=args.board_share,
+                collect_seconds=args.collect_seconds,
+                vote_seconds=args.vote_seconds,
+            )
+        ]
+    else:
+        points = [POINTS[name] for name in (args.point or sorted(POINTS))]
+
+    if not (HERE / "node_modules" / "socket.io-client").exists():
+        print("run `npm ci --prefix benchmarks` first (see benchmarks/README.md)", file=sys.stderr)
+        return 2
+
+    print(f"machine: {os.cpu_count()} cores; load average at start {load_average()}")
+    everything: list[dict] = []
+    rows: list[str] = []
+    for point in points:
+        target = f"  [target: {point.target}]" if point.target else ""
+        print(f"({point.name}) {point.title}{target}")
+        reports = []
+        failed = 0
+        for _ in range(args.repeat):
+            try:
+                report = run_once(point, args)
+            except (RuntimeError, OSError, requests.RequestException) as error:
+                # An overloaded server can time out the setup or the results: say so, go on.
+                failed += 1
+                print(f"  run failed: {error}", flush=True)
+                continue
+            print(run_line(report), flush=True)
+            reports.append(report)
+            everything.append(report)
+            if args.json:
+                Path(args.json).write_text(json.dumps(everything, indent=1))
+        if reports:
+            rows.append(markdown_row(point, reports, failed))
+
+    print("\nMarkdown rows (medians over the runs; losses and errors summed):\n")
+    print(TABLE_HEADER)
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
