@@ -45,10 +45,12 @@ def migrated_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def app(migrated_db, tmp_path):
+def app(request, migrated_db, tmp_path):
     path = tmp_path / "workshop.sqlite3"
     shutil.copy(migrated_db, path)
-    app = create_app(_config(path, tmp_path))
+    # `@pytest.mark.app_config(NAME=value)` changes settings that are read when the app is made.
+    marker = request.node.get_closest_marker("app_config")
+    app = create_app({**_config(path, tmp_path), **(marker.kwargs if marker else {})})
     yield app
     with app.app_context():
         db.engine.dispose()

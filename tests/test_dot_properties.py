@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -38,6 +39,10 @@ person = st.integers(0, PEOPLE - 1)
 card = st.integers(0, CARDS - 1)
 Refusal = tuple[int, str] | None
 NO_FSYNC = "PRAGMA synchronous=OFF"
+
+
+# Hundreds of requests a minute from one staff token are the point here, not the rate limits.
+pytestmark = pytest.mark.app_config(RATELIMIT_ENABLED=False)
 
 
 def bounded(max_examples: int, **kwargs) -> settings:
