@@ -31,6 +31,8 @@ PUBLIC = {
     "pages.privacy",
     "pages.accessibility",
     "api.create_token",
+    # The description of the API itself, for anyone who writes a client.
+    "api.openapi",
     "api.get_event",
     "api.join",
     "api.me",
