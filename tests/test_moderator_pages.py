@@ -118,6 +118,15 @@ def test_event_page_lists_cards_and_results(page):
     assert "Card 0" in results and "Card 1" in results
 
 
+def test_one_merge_form_whatever_the_number_of_cards(page, anna, submit):
+    event, cards, browser, _ = page
+    cards += [submit(anna, event["code"], f"More {i}")["id"] for i in range(8)]
+    html = browser.get(f"/moderate/{event['code']}/plain").get_data(as_text=True)
+    # Each card once in "which" and once in "into" (plus the prompt): the page grows linearly.
+    assert html.count('name="into"') == 1
+    assert html.count('<option value="' + str(cards[-1]) + '">') == 2
+
+
 def test_phase_action(page, anna):
     event, _, _, act = page
     response = act("phase", phase="vote")

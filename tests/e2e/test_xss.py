@@ -18,7 +18,7 @@ import math
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -606,11 +606,10 @@ def visit(
     participant: str | None = None,
     code: str | None = None,
     size: tuple[int, int] = (1280, 900),
-    rewrite: Callable[[str], str] | None = None,
     status: int | None = 200,
 ) -> Iterator[Visit]:
     """Open `path` in a fresh context (as the payload admin, or as a participant's phone);
-    `rewrite` edits the page's HTML on its way to the browser; `status` None: a refusal (4xx)."""
+    `status` None: a refusal (4xx)."""
     context = browser.new_context(
         locale="de-DE",
         viewport={"width": size[0], "height": size[1]},
@@ -631,13 +630,6 @@ def visit(
     page = context.new_page()
     seen = Visit(page, csp, world.server.url)
     seen.watch()
-    if rewrite:
-
-        def edit(route) -> None:
-            original = route.fetch(timeout=180_000)
-            route.fulfill(response=original, body=rewrite(original.text()))
-
-        page.route(world.server.url + path, edit)
     try:
         response = page.goto(world.server.url + path, timeout=180_000)
         if status is None:
@@ -794,28 +786,6 @@ STAFF_PAGES = {
 }
 
 
-def one_merge_menu(html: str) -> str:
-    """Keep the first card's "merge into" menu of the plain page and empty the others.
-
-    Each card's menu lists every other card, so the page grows with the square of the cards:
-    with the whole corpus it is 30 MB (275,000 options) and takes Chromium minutes to lay out.
-    The menus differ only by the card they leave out; the first one shows every title but one.
-    """
-    menus = re.compile(
-        r'(<select id="into-\d+" name="into">\s*<option value="">[^<]*</option>)'
-        r".*?(</select>)",
-        re.DOTALL,
-    )
-    kept = 0
-
-    def keep_first(match: re.Match) -> str:
-        nonlocal kept
-        kept += 1
-        return match.group(0) if kept == 1 else match.group(1) + match.group(2)
-
-    return menus.sub(keep_first, html)
-
-
 @pytest.mark.parametrize("name", STAFF_PAGES)
 def test_server_rendered_staff_pages(world, browser, csp, name):
     world.set(phase="results")
@@ -838,8 +808,7 @@ def test_server_rendered_staff_pages(world, browser, csp, name):
         "users": world.usernames,
     }[name]
     path = STAFF_PAGES[name].format(code=world.code)
-    rewrite = one_merge_menu if name == "plain" else None
-    with visit(browser, world, path, csp=csp, staff=True, rewrite=rewrite) as seen:
+    with visit(browser, world, path, csp=csp, staff=True) as seen:
         if name == "plain":
             menu = seen.page.locator("select[name=into]").first.locator("option")
             assert menu.count() >= len(world.public_cards())
