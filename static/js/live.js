@@ -5,6 +5,8 @@ import { io } from "../vendor/socket.io/socket.io.esm.min.js";
 
 /** How long a resync may take after the network came back before the connection is renewed. */
 const RESYNC_TIMEOUT = 5000;
+/** How long to wait before asking again when the server refused a resync (too many at once). */
+const RESYNC_RETRY = 3000;
 
 /**
  * Follow one event's live state as `role` ("participant", "board" or "moderator").
@@ -66,6 +68,17 @@ export function follow(options) {
   }
   window.addEventListener("online", onOnline);
 
+  // Changes wait until a snapshot comes; if the server refuses the request (the client asked too
+  // often), ask again a little later rather than wait for a reconnect.
+  function askForSnapshot() {
+    socket.emit("resync", (answer) => {
+      if (!answer?.error) return;
+      setTimeout(() => {
+        if (seq === null && socket.connected) askForSnapshot();
+      }, RESYNC_RETRY);
+    });
+  }
+
   function receive(change) {
     if (seq === null) {
       waiting.push(change);
@@ -76,7 +89,7 @@ export function follow(options) {
       // A message was lost: start again from a snapshot, keeping what came meanwhile.
       seq = null;
       waiting = [change];
-      socket.emit("resync");
+      askForSnapshot();
       return;
     }
     seq = change.seq;
@@ -91,7 +104,7 @@ export function follow(options) {
     resync() {
       if (seq === null) return;
       seq = null;
-      socket.emit("resync");
+      askForSnapshot();
     },
     close() {
       window.removeEventListener("online", onOnline);

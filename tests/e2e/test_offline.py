@@ -507,3 +507,34 @@ def test_waiting_and_refused_entries_pass_axe(server, phone, staff, axe_source):
     phone.context.set_offline(False)
     expect(phone.locator("#outbox-problems li")).to_have_count(2)
     assert axe_violations(phone, axe_source) == []
+
+
+LIVE_REFUSED_RESYNC_SCRIPT = """
+async () => {
+  const { follow } = await import("/static/js/live.js");
+  const handlers = {};
+  window.__emitted = [];
+  const socket = {
+    on: (name, fn) => (handlers[name] = fn),
+    emit: (name, callback) => window.__emitted.push([name, callback]),
+    connected: true, id: "one", active: true, close() {},
+  };
+  const live = follow({ code: "X", role: "board", connect: () => socket, onUpdate: () => {} });
+  window.__live = { live, handlers };
+  handlers.snapshot({ seq: 1, event: {}, suggestions: [] });
+  handlers.change({ seq: 3, type: "removed", data: { id: 9 } });  // seq 2 was lost
+  const [name, answer] = window.__emitted[0];
+  answer({ error: { code: "rate_limited", message: "Too many requests." } });
+  return name;
+}
+"""
+
+
+def test_live_asks_again_when_a_resync_was_refused(server, page):
+    """A refused resync (rate limit) is asked again later, not left waiting (fake socket)."""
+    page.goto(f"{server.url}/login")
+    assert page.evaluate(LIVE_REFUSED_RESYNC_SCRIPT) == "resync"
+    page.wait_for_function("() => window.__emitted.length === 2", timeout=10_000)
+    # Answered this time (a snapshot follows): no third request.
+    page.evaluate("window.__emitted[1][1](undefined); window.__live.live.close()")
+    assert page.evaluate("window.__emitted.map(([name]) => name)") == ["resync", "resync"]
