@@ -379,8 +379,42 @@ const receivedMark = (name) => {
   received[name] = counters.messages;
 };
 
+/** Capacity mode: only listen (to fake_server.mjs) and count what arrives, and at what CPU. */
+async function listen() {
+  const screens = [];
+  for (let index = 0; index < cfg.viewers; index += 1) {
+    screens.push(new Screen(index, "board", null));
+  }
+  mark("connectStart");
+  for (const screen of screens) screen.open();
+  while (screens.some((screen) => screen.readyAt === null)) await sleep(5);
+  mark("connectEnd");
+  await sleep(1000);
+  mark("listenStart");
+  cpuMark("listenStart");
+  receivedMark("listenStart");
+  await sleep(cfg.voteSeconds * 1000);
+  mark("listenEnd");
+  cpuMark("listenEnd");
+  receivedMark("listenEnd");
+  closing = true;
+  for (const screen of screens) screen.socket.disconnect();
+  const seconds = (stages.listenEnd - stages.listenStart) / 1000;
+  const used = cpu.listenEnd.user - cpu.listenStart.user + cpu.listenEnd.system - cpu.listenStart.system;
+  const messages = received.listenEnd - received.listenStart;
+  return {
+    screens: screens.length,
+    messagesPerSecond: Math.round(messages / seconds),
+    cpuPercent: Math.round((used / 1e6 / seconds) * 1000) / 10,
+    microsecondsPerMessage: Math.round((used / messages) * 10) / 10,
+    gaps: counters.gaps,
+    loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+  };
+}
+
 async function main() {
   loopDelay.enable();
+  if (cfg.listenOnly) return listen();
   mark("setup");
   const event = (await call("GET", api(""))).data;
   const areaIds = event.areas.map((area) => area.id);

@@ -441,6 +441,7 @@ def run_once(point: Point, args: argparse.Namespace) -> dict:
                 server.stop()
     report["point"] = point.name
     report["load_average"] = started_load
+    report["date"] = datetime.date.today().isoformat()
     report["fsync_ms"] = fsync
     report["server"] = server_figures(report, sampler, peak)
     return report
@@ -567,7 +568,7 @@ def fmt(value, digits: int = 0) -> str:
 
 
 TABLE_HEADER = (
-    "| point | date | load avg at start | fsync ms | sockets | rate /s"
+    "| point | date | load avg at start | fsync ms | sockets | rate /s (votes acked /s)"
     " | vote→screen p50 / p95 / p99 ms | vote→all screens p95 ms | card→screen p95 ms"
     " | undelivered / gaps / resyncs / disconnects / late"
     " | votes acked / stored | cards acked / stored | connect p50 / p95 ms, burst"
@@ -595,18 +596,26 @@ def markdown_row(point: Point, reports: list[dict], failed: int = 0) -> str:
     total = {key: sum(d[key] for d in drops) for key in drops[0]}
     votes_acked = sum(report["votes"]["acked"] for report in reports)
     unsent = sum(report[kind]["skipped"] for report in reports for kind in ("votes", "suggestions"))
-    unsent_note = f" ({unsent:,} not sent: generator found no free voter or card)" if unsent else ""
+    unsent_note = f" ({unsent:,} not sent)" if unsent else ""
     votes_stored = sum(report["votes"]["stored"] for report in reports)
     cards_acked = sum(report["suggestions"]["acked"] for report in reports)
     cards_stored = sum(report["suggestions"]["stored"] for report in reports)
     loads = ", ".join(report["load_average"].split()[0] for report in reports)
     burst = median([report["connect"]["burstMs"] for report in reports])
+    acked_rate = median(
+        [
+            report["votes"]["acked"] / report["votes"]["seconds"]
+            for report in reports
+            if report["votes"]["seconds"]
+        ]
+    )
+    rate = fmt(point.rate) + (f" ({fmt(acked_rate)})" if acked_rate is not None else "")
     not_connected = f" ({total['not_connected']} not connected)" if total["not_connected"] else ""
     if failed:
         not_connected += f" ({failed} of {failed + len(reports)} runs failed)"
     return (
-        f"| ({point.name}) {point.title} | {datetime.date.today().isoformat()} | {loads}"
-        f" | {med('fsync_ms', 1)} | {point.viewers:,}{not_connected} | {fmt(point.rate)}"
+        f"| ({point.name}) {point.title} | {reports[0].get('date', '–')} | {loads}"
+        f" | {med('fsync_ms', 1)} | {point.viewers:,}{not_connected} | {rate}"
         f" | {med('votes.screen.p50')} / {med('votes.screen.p95')} / {med('votes.screen.p99')}"
         f" | {med('votes.allScreens.p95')} | {med('suggestions.screen.p95')}"
         f" | {total['undelivered']} / {total['gaps']} / {total['resyncs']}"
@@ -620,6 +629,42 @@ def markdown_row(point: Point, reports: list[dict], failed: int = 0) -> str:
         f" | {sum(http_errors(report) for report in reports)}"
         f" | {med('suggestions.generatorCpu')} / {med('votes.generatorCpu')} |"
     )
+
+
+def capacity(args: argparse.Namespace) -> int:
+    """How many messages a second the generator takes: fake_server.mjs broadcasts at a rate."""
+    port = free_port()
+    command = ["node", str(HERE / "fake_server.mjs"), str(port), str(args.capacity)]
+    server = subprocess.Popen(pinned(args.server_cpus, command))
+    try:
+        time.sleep(0.5)
+        settings = {
+            "url": f"http://127.0.0.1:{port}",
+            "code": "FAKE",
+            "listenOnly": True,
+            "viewers": args.viewers or 1000,
+            "voteSeconds": args.vote_seconds,
+        }
+        completed = subprocess.run(
+            pinned(args.client_cpus, ["node", str(GENERATOR)]),
+            input=json.dumps(settings),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+    finally:
+        server.terminate()
+        server.wait()
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    print(
+        f"generator, load average {load_average()}: {report['screens']} sockets took"
+        f" {report['messagesPerSecond']:,} messages/s at {report['cpuPercent']}% of a core"
+        f" ({report['microsecondsPerMessage']} µs each: about"
+        f" {1e6 / report['microsecondsPerMessage']:,.0f} a second on a whole core),"
+        f" {report['gaps']} gaps, event-loop delay p99 {report['loopDelayP99Ms']} ms"
+    )
+    return 0
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -644,7 +689,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", metavar="DIR", help="sample the server with py-spy into DIR, print a summary"
     )
+    parser.add_argument(
+        "--capacity",
+        type=float,
+        metavar="RATE",
+        help="measure the generator alone: a fake server sends RATE messages a second in all",
+    )
+    parser.add_argument("--from-json", metavar="FILE", help="print the table of a saved --json")
     args = parser.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        print(TABLE_HEADER)
+        for name in dict.fromkeys(report["point"] for report in saved):
+            reports = [report for report in saved if report["point"] == name]
+            point = POINTS.get(name) or Point(name, name, reports[0]["config"]["viewers"], 0)
+            print(markdown_row(point, reports))
+        return 0
     if args.no_pin:
         args.server_cpus = args.client_cpus = None
 
@@ -667,6 +727,8 @@ def main(argv: list[str] | None = None) -> int:
         print("run `npm ci --prefix benchmarks` first (see benchmarks/README.md)", file=sys.stderr)
         return 2
 
+    if args.capacity:
+        return capacity(args)
     print(f"machine: {os.cpu_count()} cores; load average at start {load_average()}")
     everything: list[dict] = []
     rows: list[str] = []
