@@ -180,3 +180,15 @@ def test_the_pdf_is_made_outside_the_server_process(app, staff, ranked_event, mo
     monkeypatch.delitem(sys.modules, "weasyprint", raising=False)
     assert staff.get(f"/events/{ranked_event}/export?format=pdf").data.startswith(b"%PDF-")
     assert "weasyprint" not in sys.modules
+
+
+def test_the_results_phase_prepares_the_pdf(app, staff, make_event, join, submit):
+    app.config["WORKSHOP_PREPARE_REPORTS"] = True
+    code = make_event(areas=1)["code"]
+    submit(join(code), code, "Mehr Kita-Plätze")
+    assert staff.patch(f"/events/{code}", json={"phase": "vote"}).status_code == 200
+    assert kept_reports(app) == []  # only the results phase prepares the report
+    assert staff.patch(f"/events/{code}", json={"phase": "results"}).status_code == 200
+    kept = wait_for(lambda: kept_reports(app), timeout=60)
+    assert "-de-" in kept[0].name  # in the event's default language
+    assert staff.get(f"/events/{code}/export?format=pdf").data == kept[0].read_bytes()

@@ -75,6 +75,8 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_TRUSTED_PROXIES": _env_int("WORKSHOP_TRUSTED_PROXIES", 0),
         "WORKSHOP_RETENTION_DAYS": _env_int("WORKSHOP_RETENTION_DAYS", RETENTION_DAYS),
         "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
+        "WORKSHOP_REPORT_CACHE": os.environ.get("WORKSHOP_REPORT_CACHE") or None,
+        "WORKSHOP_PREPARE_REPORTS": _env_bool("WORKSHOP_PREPARE_REPORTS", True),
     }
 
 

@@ -54,6 +54,8 @@ TEMPLATES = {"integration-2014": TEMPLATE_INTEGRATION_2014, "empty": ()}
 #: Sent after an event was deleted, with `event_id`: live screens of it are disconnected.
 signals = Namespace()
 event_deleted = signals.signal("event-deleted")
+#: Sent after an event entered the results phase (exports prepare the report then).
+results_opened = signals.signal("results-opened")
 
 #: Colours that keep white text above 4.5:1 contrast.
 PALETTE = (
@@ -390,11 +392,15 @@ def update_event(event: Event, data: Any, user: User | None = None) -> Event:
         if archive is not None and archive != (event.archived_at is not None):
             event.archived_at = utcnow() if archive else None
             audit.record(tx, event_id, user, "event_archived" if archive else "event_unarchived")
+        results_now = changed.get("phase", (None, None))[1] == "results"
         _audit_changes(tx, event_id, user, changed)
         db.session.flush()
         reveal = counts_visible(event, staff=False) and not public_counts_before
         messages = event_messages(event, reveal_totals=reveal)
         tx.on_commit(lambda: publish.publish(event_id, messages))
+        if results_now:
+            language = event.default_language
+            tx.on_commit(lambda: results_opened.send(None, event_id=event_id, language=language))
     return event
 
 

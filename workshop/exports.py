@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -17,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import render_template
-from flask_babel import format_date, format_datetime, get_locale
+from flask import current_app, render_template
+from flask_babel import force_locale, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
@@ -29,10 +30,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import pdf, validation, voting
 from .audit import action_label
-from .events import SETTINGS
-from .extensions import db
+from .events import SETTINGS, results_opened
+from .extensions import db, socketio
 from .i18n import phase_label, status_label
 from .models import AuditEntry, Event, MergedVote, Participant, Suggestion, Vote, utcnow
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "xlsx", "json", "pdf")
 MEDIA_TYPES = {
@@ -721,6 +724,27 @@ def _pdf_job(snap: Snapshot) -> tuple[int, str, str, str]:
 def to_pdf(snap: Snapshot) -> bytes:
     """The report as an A4 PDF (WeasyPrint, in a child process; kept while it does not change)."""
     return pdf.report(*_pdf_job(snap))
+
+
+@results_opened.connect
+def _prepare_report(_sender, event_id: int, language: str, **_extra) -> None:
+    """The results are out: staff will soon want the report, so its PDF is made now."""
+    if not current_app.config.get("WORKSHOP_PREPARE_REPORTS", True):
+        return
+    app = current_app._get_current_object()
+
+    def work() -> None:
+        with app.app_context(), force_locale(language):
+            try:
+                event = db.session.get(Event, event_id)
+                if event is not None:
+                    pdf.report(*_pdf_job(snapshot(event)))
+            except pdf.RenderError:
+                log.exception("Preparing the PDF report of event %s failed", event_id)
+            finally:
+                db.session.remove()
+
+    socketio.start_background_task(work)
 
 
 def prepare_pdf(snap: Snapshot) -> None:

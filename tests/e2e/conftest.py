@@ -75,6 +75,9 @@ class Server:
             "WORKSHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "WORKSHOP_PUBLIC_URL": self.url,
             "WORKSHOP_ASYNC_MODE": "eventlet",
+            # No PDF made in the background whenever a test opens the results: it only adds load.
+            "WORKSHOP_PREPARE_REPORTS": "0",
+            "WORKSHOP_REPORT_CACHE": str(directory / "reports"),
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }
