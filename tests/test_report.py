@@ -8,10 +8,10 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from helpers import wait_for
 
 from workshop.config import ROOT
 
@@ -29,15 +29,6 @@ def pdf_text(pdf: bytes, tmp_path) -> str:
     ).stdout
     # pdftotext marks runs of right-to-left text with Unicode direction controls.
     return re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
-
-
-def wait_for(condition, timeout: float):
-    """Poll until `condition()` is truthy and return its value; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"not met within {timeout} s"
-        time.sleep(0.05)
-    return value
 
 
 def page(api, path: str):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
+from helpers import vote_at_once
 from sqlalchemy.exc import IntegrityError
 
 from workshop.extensions import db
@@ -207,23 +206,7 @@ def test_budget_holds_under_concurrent_votes(app, make_event, staff, join, submi
     cards = [submit(staff, code, f"Card {i}") for i in range(50)]
     staff.patch(f"/events/{code}", json={"phase": "vote"})
     token = join(code).token
-    barrier, statuses = threading.Barrier(50), []
-
-    def vote(card):
-        client = app.test_client()
-        barrier.wait()
-        response = client.put(
-            f"/api/v1/events/{code}/suggestions/{card['id']}/dots",
-            json={"dots": 1},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        statuses.append(response.status_code)
-
-    threads = [threading.Thread(target=vote, args=(card,)) for card in cards]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = vote_at_once(app, code, token, cards)
     assert sorted(statuses) == [200] * 5 + [409] * 45
     with app.app_context():
         used, votes = db.session.execute(
