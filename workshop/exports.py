@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -18,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
-from flask_babel import force_locale, format_date, format_datetime, get_locale
+from flask import render_template
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
@@ -31,11 +30,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import pdf, validation, voting
 from .audit import action_label
 from .events import SETTINGS, results_opened
-from .extensions import db, socketio
+from .extensions import db
 from .i18n import phase_label, status_label
 from .models import AuditEntry, Event, MergedVote, Participant, Suggestion, Vote, utcnow
-
-log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "xlsx", "json", "pdf")
 MEDIA_TYPES = {
@@ -729,27 +726,18 @@ def to_pdf(snap: Snapshot) -> bytes:
 @results_opened.connect
 def _prepare_report(_sender, event_id: int, language: str, **_extra) -> None:
     """The results are out: staff will soon want the report, so its PDF is made now."""
-    if not current_app.config.get("WORKSHOP_PREPARE_REPORTS", True):
-        return
-    app = current_app._get_current_object()
 
-    def work() -> None:
-        with app.app_context(), force_locale(language):
-            try:
-                event = db.session.get(Event, event_id)
-                if event is not None:
-                    pdf.report(*_pdf_job(snapshot(event)))
-            except pdf.RenderError:
-                log.exception("Preparing the PDF report of event %s failed", event_id)
-            finally:
-                db.session.remove()
+    def job() -> tuple | None:
+        event = db.session.get(Event, event_id)
+        return _pdf_job(snapshot(event)) if event is not None else None
 
-    socketio.start_background_task(work)
+    pdf.prepare(job, language)
 
 
 def prepare_pdf(snap: Snapshot) -> None:
     """Start making the PDF in the background: the report page is open, a download may follow."""
-    pdf.prepare(*_pdf_job(snap))
+    job = _pdf_job(snap)
+    pdf.prepare(lambda: job, job[1])
 
 
 # -- one entry point -------------------------------------------------------------------------

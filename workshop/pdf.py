@@ -16,13 +16,15 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 
 from .events import event_deleted
-from .extensions import socketio
+from .extensions import db, socketio
 
 log = logging.getLogger(__name__)
 
@@ -104,18 +106,22 @@ def report(event_id: int, locale: str, marked_html: str, export_time: str) -> by
     return content
 
 
-def prepare(event_id: int, locale: str, marked_html: str, export_time: str) -> None:
-    """Make the report's PDF in the background, so that a download soon after is quick."""
+def prepare(job: Callable[[], tuple | None], locale: str) -> None:
+    """Make a report's PDF in the background, so that a download soon after is quick; `job`
+    runs there (in `locale`) and gives `report`'s arguments, or None when there is nothing."""
     if not current_app.config.get("WORKSHOP_PREPARE_REPORTS", True):
         return
     app = current_app._get_current_object()
 
     def work() -> None:
-        with app.app_context():
+        with app.app_context(), force_locale(locale):
             try:
-                report(event_id, locale, marked_html, export_time)
+                if (arguments := job()) is not None:
+                    report(*arguments)
             except RenderError:
-                log.exception("Preparing the PDF report of event %s failed", event_id)
+                log.exception("Preparing a PDF report failed")
+            finally:
+                db.session.remove()
 
     socketio.start_background_task(work)
 
