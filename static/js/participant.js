@@ -191,15 +191,7 @@ function buildCard(card, areas) {
   });
   if (area) item.style.setProperty("--area-color", area.color);
 
-  // The area's name is always written out: colour is never the only signal.
-  item.append(
-    h(
-      "p",
-      { class: "card-area" },
-      area && h("span", { class: "swatch", "aria-hidden": "true" }),
-      h("span", { dir: "auto" }, area ? area.name : t.no_area),
-    ),
-  );
+  item.append(cardArea(area));
   if (editing) {
     const onSaved = (saved) => {
       remember(saved);
@@ -550,17 +542,22 @@ function drawOutbox(areas = null) {
   });
 }
 
+/** The card's area, always written out: colour is never the only signal. */
+function cardArea(area) {
+  return h(
+    "p",
+    { class: "card-area" },
+    area && h("span", { class: "swatch", "aria-hidden": "true" }),
+    h("span", { dir: "auto" }, area ? area.name : t.no_area),
+  );
+}
+
 function buildWaiting(body, area) {
   const titleId = `waiting-${body.client_id}`;
   const item = h("li", { class: "card mine waiting", "aria-labelledby": titleId });
   if (area) item.style.setProperty("--area-color", area.color);
   item.append(
-    h(
-      "p",
-      { class: "card-area" },
-      area && h("span", { class: "swatch", "aria-hidden": "true" }),
-      h("span", { dir: "auto" }, area ? area.name : t.no_area),
-    ),
+    cardArea(area),
     h("h3", { class: "card-title", id: titleId, dir: "auto" }, body.title),
   );
   if (body.body) item.append(h("p", { class: "card-body", dir: "auto" }, body.body));
