@@ -4,13 +4,12 @@ the 429 answers (JSON and page), and the token buckets for socket events."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
 from tests.conftest import Api, new_client_id
 from workshop import create_app
-from workshop.extensions import db, socketio
+from workshop.extensions import socketio
 from workshop.throttle import Buckets
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -218,28 +217,14 @@ def test_the_way_back_never_leaves_the_site(app):
     assert "evil.example" not in response.get_data(as_text=True)
 
 
-def test_trusted_proxies_tell_clients_apart(migrated_db, tmp_path):
-    path = tmp_path / "proxy.sqlite3"
-    shutil.copy(migrated_db, path)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "WORKSHOP_TRUSTED_PROXIES": 1,
-            "WORKSHOP_RATELIMIT_ADDRESS": "2 per minute",
-        }
-    )
-    client = app.test_client()
-
+@pytest.mark.app_config(WORKSHOP_TRUSTED_PROXIES=1, WORKSHOP_RATELIMIT_ADDRESS="2 per minute")
+def test_trusted_proxies_tell_clients_apart(app, client):
     def status(client_address):
         headers = {"X-Forwarded-For": client_address}
         return client.get("/healthz", headers=headers).status_code
 
     assert [status("192.0.2.1"), status("192.0.2.1"), status("192.0.2.1")] == [200, 200, 429]
     assert status("192.0.2.2") == 200
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_a_limit_that_cannot_be_read_stops_the_start(migrated_db, tmp_path):
@@ -254,22 +239,9 @@ def test_a_limit_that_cannot_be_read_stops_the_start(migrated_db, tmp_path):
         )
 
 
-def test_limits_can_be_switched_off(migrated_db, tmp_path):
-    path = tmp_path / "off.sqlite3"
-    shutil.copy(migrated_db, path)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "RATELIMIT_ENABLED": False,
-            "WORKSHOP_RATELIMIT_ADDRESS": "1 per minute",
-        }
-    )
-    client = app.test_client()
+@pytest.mark.app_config(RATELIMIT_ENABLED=False, WORKSHOP_RATELIMIT_ADDRESS="1 per minute")
+def test_limits_can_be_switched_off(client):
     assert {client.get("/healthz").status_code for _ in range(5)} == {200}
-    with app.app_context():
-        db.engine.dispose()
 
 
 # -- Socket events -----------------------------------------------------------------------------

@@ -4,14 +4,13 @@ connections), login throttling, and what the session cookie holds."""
 from __future__ import annotations
 
 import re
-import shutil
 import time
 
 import itsdangerous
 import pytest
 
-from workshop import config, create_app, realtime
-from workshop.extensions import db, socketio
+from workshop import config, realtime
+from workshop.extensions import socketio
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 HOUR = 3600
@@ -83,18 +82,8 @@ def test_cookies_are_secure_behind_https(monkeypatch, tmp_path, environment, sec
     )
 
 
-def test_every_cookie_is_secure_when_configured(migrated_db, tmp_path):
-    path = tmp_path / "secure.sqlite3"
-    shutil.copy(migrated_db, path)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "SESSION_COOKIE_SECURE": True,
-        }
-    )
-    client = app.test_client()
+@pytest.mark.app_config(SESSION_COOKIE_SECURE=True)
+def test_every_cookie_is_secure_when_configured(app, client):
     with app.app_context():
         from workshop.accounts import create_user
         from workshop.events import create_demo_event
@@ -109,8 +98,6 @@ def test_every_cookie_is_secure_when_configured(migrated_db, tmp_path):
     assert set(headers) == {"session", f"workshop_{code}", "workshop_lang"}
     for name, header in headers.items():
         assert {"secure", "httponly", "samesite"} <= flags(header), name
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_the_session_holds_no_address_fingerprint(app, client, anna):
