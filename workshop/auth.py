@@ -63,20 +63,23 @@ def require_staff() -> User:
     return user
 
 
-def current_participant(event: Event) -> Participant | None:
+def participant_token(code: str) -> str | None:
+    """The participant token this request carries for the event with this code (None for a
+    staff token)."""
     token = bearer_token()
     if token is not None:
-        return None if accounts.is_staff_token(token) else participants.by_token(event, token)
-    cookie = request.cookies.get(participants.cookie_name(event.code))
-    return participants.by_token(event, validation.token(cookie))
+        return None if accounts.is_staff_token(token) else token
+    return validation.token(request.cookies.get(participants.cookie_name(code)))
+
+
+def current_participant(event: Event) -> Participant | None:
+    return participants.by_token(event, participant_token(event.code))
 
 
 def require_participant(event: Event) -> Participant:
     participant = current_participant(event)
     if participant is None:
-        raise Unauthorized(
-            "not_joined", _l("Please join the event first (scan the QR code or enter the code).")
-        )
+        raise participants.not_joined()
     return participant
 
 

@@ -98,17 +98,24 @@ def normalise_code(code: str) -> str:
     return str(code).strip().upper()
 
 
-def get_event(code: str) -> Event:
-    """The event with this join code, or a 404 error."""
+def event_not_found() -> NotFound:
+    return NotFound("event_not_found", _l("There is no event with this code."))
+
+
+def checked_code(code: str) -> str:
+    """The code as stored, or a 404 error for text that cannot be one."""
     code = normalise_code(code)
     # Checked first: a socket's auth data may hold any text, even what SQLite cannot encode.
-    event = (
-        db.session.scalar(sa.select(Event).where(Event.code == code))
-        if CODE_FORMAT.fullmatch(code)
-        else None
-    )
+    if not CODE_FORMAT.fullmatch(code):
+        raise event_not_found()
+    return code
+
+
+def get_event(code: str) -> Event:
+    """The event with this join code, or a 404 error."""
+    event = db.session.scalar(sa.select(Event).where(Event.code == checked_code(code)))
     if event is None:
-        raise NotFound("event_not_found", _l("There is no event with this code."))
+        raise event_not_found()
     return event
 
 
@@ -124,7 +131,11 @@ def require_manager(user: User | None, event: Event) -> None:
 def require_open(event: Event) -> None:
     """Refuse a participant's write to an archived event."""
     if event.archived_at is not None:
-        raise Conflict("archived", _l("This event is archived; nothing can be changed any more."))
+        raise archived()
+
+
+def archived() -> Conflict:
+    return Conflict("archived", _l("This event is archived; nothing can be changed any more."))
 
 
 def settings_json(event: Event) -> dict:

@@ -51,12 +51,16 @@ def by_token(event: Event, token: str | None) -> Participant | None:
     )
 
 
+def not_joined() -> Unauthorized:
+    return Unauthorized(
+        "not_joined", _l("Please join the event first (scan the QR code or enter the code).")
+    )
+
+
 def require(event: Event, token: str | None) -> Participant:
     participant = by_token(event, token)
     if participant is None:
-        raise Unauthorized(
-            "not_joined", _l("Please join the event first (scan the QR code or enter the code).")
-        )
+        raise not_joined()
     return participant
 
 

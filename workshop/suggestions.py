@@ -91,8 +91,12 @@ def get_in_event(event: Event, suggestion_id: Any) -> Suggestion:
     known = isinstance(suggestion_id, int) and 0 < suggestion_id <= validation.MAX_ID
     suggestion = db.session.get(Suggestion, suggestion_id) if known else None
     if suggestion is None or suggestion.event_id != event.id:
-        raise NotFound("suggestion_not_found", _l("This suggestion does not exist in this event."))
+        raise not_found()
     return suggestion
+
+
+def not_found() -> NotFound:
+    return NotFound("suggestion_not_found", _l("This suggestion does not exist in this event."))
 
 
 def _publish_cards(tx: WriteTransaction, event: Event, *cards: Suggestion) -> None:

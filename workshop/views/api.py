@@ -24,6 +24,7 @@ from ..auth import (
     current_participant,
     current_staff,
     login_throttle,
+    participant_token,
     require_participant,
     require_staff,
 )
@@ -250,10 +251,9 @@ def unmerge(code: str, suggestion_id: int):
 
 @bp.put("/events/<code>/suggestions/<int:suggestion_id>/dots")
 def set_dots(code: str, suggestion_id: int):
-    event = events.get_event(code)
-    participant = require_participant(event)
-    events.require_open(event)
-    return voting.set_dots(event, participant, suggestion_id, json_body())
+    # The event's stored code names the cookie; a code that is no code gets its 404 there.
+    token = participant_token(events.normalise_code(code))
+    return voting.set_dots(code, token, suggestion_id, json_body())
 
 
 @bp.get("/events/<code>/results")
