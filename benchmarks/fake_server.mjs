@@ -53,8 +53,9 @@ function message() {
     };
     return ["change", { seq, type: "suggestion", data: card }];
   }
-  if (kind === 1) return ["change", { seq, type: "dots", data: { totals: { [number]: 1 } } }];
-  return ["change", { seq, type: "counts", data: { participants: 950, suggestions: number, dots: 7 } }];
+  const counts = { participants: 950, suggestions: number, dots: 7 };
+  if (kind === 1) return ["change", { seq, type: "dots", data: { totals: { [number]: 1 }, counts } }];
+  return ["change", { seq, type: "dots", data: { counts } }];
 }
 
 /** One unmasked websocket text frame, built once and written as it is to every client. */

@@ -316,7 +316,7 @@ class Screen {
     this.seq = message.seq;
     const kind = message.type;
     counters.changes[kind in counters.changes ? kind : "other"] += 1;
-    if (kind === "dots") this.onDots(message.data.totals, at);
+    if (kind === "dots") this.onDots(message.data.totals ?? {}, at);
     else if (kind === "suggestion") this.onSuggestion(message.data, at);
     return true;
   }

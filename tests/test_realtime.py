@@ -36,12 +36,27 @@ def received(sio, name):
 
 
 def changes(sio, kind=None):
-    """The changes of one kind, or all but the live figures and the audit log (tested on their
-    own, in test_audit.py)."""
+    """The changes of one kind, or all but the audit log (tested on its own, in test_audit.py).
+    The live figures are left out of `dots` messages (see `figures`), and a `dots` message that
+    carried nothing else is left out."""
+    found = []
+    for change in received(sio, "change"):
+        if change["type"] == "dots":
+            data = {key: value for key, value in change["data"].items() if key != "counts"}
+            if not data:
+                continue
+            change = {**change, "data": data}
+        if change["type"] == kind or (kind is None and change["type"] != "audit"):
+            found.append(change)
+    return found
+
+
+def figures(sio):
+    """The live figures, in the order they came (they travel in `dots` messages)."""
     return [
-        c
+        c["data"]["counts"]
         for c in received(sio, "change")
-        if c["type"] == kind or (kind is None and c["type"] not in ("counts", "audit"))
+        if c["type"] == "dots" and "counts" in c["data"]
     ]
 
 
@@ -274,7 +289,7 @@ def test_hidden_totals_go_to_staff_only_until_results(voting, staff, listen):
     vote(me, code, ids[1], 2)
     wait_for(lambda: changes(moderator))
     assert [change["data"] for change in changes(moderator)] == [{"totals": {str(ids[1]): 2}}]
-    wait_for(lambda: changes(board, "counts"))  # flushed together with the staff totals
+    wait_for(lambda: figures(board))  # flushed together with the staff totals
     assert changes(board) == []
     staff.patch(f"/events/{code}", json={"phase": "results"})
     assert [change["type"] for change in changes(board)] == ["event", "dots"]
@@ -360,14 +375,14 @@ def test_screens_get_the_live_figures(make_event, join, submit, listen):
     board = listen(code)
     submit(join(code), code)
     expected = {"participants": 1, "suggestions": 1, "dots": 0}
-    wait_for(lambda: [c["data"] for c in changes(board, "counts")][-1:] == [expected])
+    wait_for(lambda: figures(board)[-1:] == [expected])
 
 
 def test_staff_figures_say_who_has_not_voted_yet(voting, staff, listen):
     code, ids, me = voting
     moderator, board = listen(code, "moderator", staff.token), listen(code)
     vote(me, code, ids[0], 1)
-    wait_for(lambda: [c["data"].get("voted") for c in changes(moderator, "counts")][-1:] == [1])
-    assert changes(moderator, "counts")[-1]["data"]["not_voted"] == 0
-    wait_for(lambda: changes(board, "counts"))
-    assert "not_voted" not in changes(board, "counts")[-1]["data"]
+    wait_for(lambda: [c.get("voted") for c in figures(moderator)][-1:] == [1])
+    assert figures(moderator)[-1]["not_voted"] == 0
+    wait_for(lambda: figures(board))
+    assert "not_voted" not in figures(board)[-1]

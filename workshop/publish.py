@@ -333,23 +333,23 @@ class Publisher:
                     return
                 public_visible = tallies.counts_visible(event, staff=False)
                 rows = tallies.totals(card_ids) if card_ids else []
-                figures = (
-                    {
-                        audience: tallies.counts(event_id, audience == "staff")
-                        for audience in AUDIENCES
-                    }
-                    if counts_due
-                    else None
-                )
+                staff_figures = tallies.counts(event_id, staff=True) if counts_due else None
             staff_totals = {str(card_id): dots for card_id, dots, _ in rows}
             public_totals = {
                 str(card_id): dots for card_id, dots, public in rows if public and public_visible
             }
+            # Totals and figures travel together: one message per screen and flush, the cost
+            # that grows with the room.
             for audience, totals in (("staff", staff_totals), ("public", public_totals)):
-                if totals:
-                    self.emit(room(event_id, audience), "dots", {"totals": totals})
-                if figures is not None:
-                    self.emit(room(event_id, audience), "counts", figures[audience])
+                data: dict = {"totals": totals} if totals else {}
+                if staff_figures is not None:
+                    data["counts"] = (
+                        staff_figures
+                        if audience == "staff"
+                        else tallies.public_counts(staff_figures)
+                    )
+                if data:
+                    self.emit(room(event_id, audience), "dots", data)
 
 
 def init_app(app: Flask) -> None:

@@ -36,6 +36,11 @@ def counts(event_id: int, staff: bool = False) -> dict:
     return figures
 
 
+def public_counts(staff_counts: dict) -> dict:
+    """The public's part of the staff's figures."""
+    return {key: staff_counts[key] for key in ("participants", "suggestions", "dots")}
+
+
 def totals(card_ids: set[int]) -> list[tuple[int, int, bool]]:
     """(id, dots, public) of these cards, as they are now."""
     rows = db.session.execute(

@@ -49,11 +49,12 @@ const live = follow({
   code: data.code,
   role: "board",
   onUpdate: (state, update) => {
-    // The countdown restarts only from fresh figures: a `counts` change copies the old event.
+    // The countdown restarts only from fresh event data: new figures copy the old event.
     if (update.type === "snapshot" || update.type === "event") {
       timer.set(state.event?.display?.timer ?? null);
     }
-    if (update.type !== "counts" || screen === "results") results.changed();
+    const figuresOnly = update.type === "dots" && !update.data.totals;
+    if (!figuresOnly || screen === "results") results.changed();
     render();
   },
   onConnection: (connected) => showConnection(connected ? null : t.reconnecting),

@@ -126,20 +126,19 @@ export function apply(state, { type, data }) {
     return previous;
   }
   if (type === "dots") {
-    for (const [id, dots] of Object.entries(data.totals)) {
+    // Totals, the live figures, or both: one message per flush.
+    for (const [id, dots] of Object.entries(data.totals ?? {})) {
       const card = state.cards.get(Number(id));
       if (card) state.cards.set(card.id, { ...card, dots });
     }
-    return null;
+    if (!data.counts) return null;
+    const previous = state.event;
+    state.event = { ...state.event, counts: data.counts };
+    return previous;
   }
   if (type === "event") {
     const previous = state.event;
     state.event = data;
-    return previous;
-  }
-  if (type === "counts") {
-    const previous = state.event;
-    state.event = { ...state.event, counts: data };
     return previous;
   }
   return null;

@@ -202,15 +202,15 @@ class LiveClient:
             self.cards.pop(data["id"], None)
             self.totals.pop(data["id"], None)
         elif kind == "dots":
-            for key, value in data["totals"].items():
+            for key, value in data.get("totals", {}).items():
                 self.totals[int(key)] = value
                 # The card shows its latest total, as a board would draw it.
                 if int(key) in self.cards:
                     self.cards[int(key)]["dots"] = value
+            if "counts" in data:
+                self.event = {**self.event, "counts": data["counts"]}
         elif kind == "event":
             self.event = data
-        elif kind == "counts":
-            self.event = {**self.event, "counts": data}
         elif kind == "audit":
             self.audit.append(data)
         else:

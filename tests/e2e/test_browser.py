@@ -288,8 +288,11 @@ async () => {
   handlers.change({ seq: 6, type: "suggestion", data: card(6) });  // kept while waiting
   handlers.snapshot({ seq: 5, event: {}, suggestions: [card(3)] });  // includes 5; 6 applies
   handlers.change({ seq: 7, type: "dots", data: { totals: { 6: 4 } } });
+  const counts = { participants: 3, suggestions: 2, dots: 4 };
+  handlers.change({ seq: 8, type: "dots", data: { counts } });  // figures only
   const ids = [...live.state.cards.keys()];
-  return { updates, emitted, ids, dots: live.state.cards.get(6).dots };
+  return { updates, emitted, ids, dots: live.state.cards.get(6).dots,
+           counts: live.state.event.counts };
 }
 """
 
@@ -304,10 +307,12 @@ def test_live_protocol_buffers_and_resyncs(server, page):
         ["snapshot", 1],
         ["suggestion", 2],
         ["dots", 2],
+        ["dots", 2],
     ]
     assert result["emitted"] == ["resync"]
     assert result["ids"] == [3, 6]
     assert result["dots"] == 4
+    assert result["counts"] == {"participants": 3, "suggestions": 2, "dots": 4}
 
 
 def test_new_cards_are_announced_together_to_screen_readers(server, page, staff):
