@@ -386,3 +386,90 @@ def test_staff_figures_say_who_has_not_voted_yet(voting, staff, listen):
     assert figures(moderator)[-1]["not_voted"] == 0
     wait_for(lambda: figures(board))
     assert "not_voted" not in figures(board)[-1]
+
+
+@pytest.fixture
+def statements(app):
+    """Counts the SQL statements sent to the database while the block runs."""
+    from contextlib import contextmanager
+
+    import sqlalchemy as sa
+
+    from workshop.extensions import db
+
+    @contextmanager
+    def counting():
+        sent = []
+
+        def on_execute(_conn, _cursor, statement, *_args):
+            sent.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", on_execute)
+        try:
+            yield sent
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", on_execute)
+
+    return counting
+
+
+def test_boards_joining_together_share_one_reading_of_the_event(
+    make_event, join, submit, listen, statements
+):
+    code = make_event()["code"]
+    submit(join(code), code, "Sprachcafé")
+    first = received(listen(code), "snapshot")[0]
+    with statements() as sent:
+        second = received(listen(code), "snapshot")[0]
+    assert second == first
+    # Only the event's code is looked up; its cards and figures are not read again.
+    assert not [s for s in sent if "FROM suggestions" in s or "FROM areas" in s], sent
+
+
+def test_a_change_makes_the_next_snapshot_read_again(make_event, join, submit, listen):
+    code = make_event()["code"]
+    me = join(code)
+    submit(me, code, "Sprachcafé")
+    listen(code)
+    submit(me, code, "Dolmetscher")
+    later = received(listen(code), "snapshot")[0]
+    assert [card["title"] for card in later["suggestions"]] == ["Sprachcafé", "Dolmetscher"]
+    assert later["event"]["counts"]["suggestions"] == 2
+
+
+def test_a_shared_reading_is_kept_only_briefly(app, make_event, listen, monkeypatch):
+    """A write that published nothing (none should) shows after MAX_AGE at the latest."""
+    import sqlalchemy as sa
+
+    from workshop.extensions import db
+    from workshop.models import Event
+
+    code = make_event()["code"]
+    listen(code)
+    with app.app_context():
+        db.session.execute(sa.update(Event).where(Event.code == code).values(title="Neu"))
+        db.session.commit()
+    assert received(listen(code), "snapshot")[0]["event"]["title"] == "Plenum"
+    later = time.monotonic() + realtime.PublicStates.MAX_AGE + 0.1
+    monkeypatch.setattr(realtime.time, "monotonic", lambda: later)
+    assert received(listen(code), "snapshot")[0]["event"]["title"] == "Neu"
+
+
+def test_a_shared_reading_counts_the_timer_down(make_event, staff, listen, monkeypatch):
+    from datetime import timedelta
+
+    from workshop import events
+
+    code = make_event()["code"]
+    assert (
+        staff.patch(f"/events/{code}", json={"display": {"timer_seconds": 300}}).status_code == 200
+    )
+    first = received(listen(code), "snapshot")[0]
+    assert 298 <= first["event"]["display"]["timer"]["seconds_left"] <= 300
+    now = events.utcnow() + timedelta(seconds=100)
+    monkeypatch.setattr(events, "utcnow", lambda: now)
+    second = received(listen(code), "snapshot")[0]
+    assert second["seq"] == first["seq"]
+    assert 198 <= second["event"]["display"]["timer"]["seconds_left"] <= 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -218,19 +218,23 @@ def figures(event: Event) -> dict:
 
 def display_json(event: Event) -> dict:
     """What the projected board shows; the timer as seconds left, so clocks need not agree."""
-    timer = None
-    if event.timer_ends_at is not None:
-        left = (event.timer_ends_at - utcnow()).total_seconds()
-        timer = {
-            "ends_at": event.timer_ends_at.isoformat(timespec="seconds") + "Z",
-            "seconds_left": max(0, round(left)),
-        }
     return {
         "screen": event.screen,
         "spotlight": event.spotlight_id,
-        "timer": timer,
+        "timer": timer_json(event.timer_ends_at),
         "layout": event.board_layout,
         "theme": event.board_theme,
+    }
+
+
+def timer_json(ends_at: datetime | None) -> dict | None:
+    """A running countdown as of now (None when none runs)."""
+    if ends_at is None:
+        return None
+    left = (ends_at - utcnow()).total_seconds()
+    return {
+        "ends_at": ends_at.isoformat(timespec="seconds") + "Z",
+        "seconds_left": max(0, round(left)),
     }
 
 

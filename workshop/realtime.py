@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_app_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_out
 
@@ -79,7 +80,52 @@ def _on_access_changed(_sender, user_id: int, **_extra) -> None:
 
 @events.event_deleted.connect
 def _on_event_deleted(_sender, event_id: int, **_extra) -> None:
+    if has_app_context():
+        PublicStates.of(current_app).forget(event_id)
     disconnect_event(event_id)
+
+
+@dataclass
+class PublicState:
+    """The public part of an event's snapshot as it was at `seq`."""
+
+    seq: int
+    made: float
+    event: dict
+    suggestions: list[dict]
+    timer_ends_at: datetime | None
+
+
+class PublicStates:
+    """The last public state of each event, handed to every board and phone that connects while
+    the public room's seq stands (at most `MAX_AGE` seconds): a thousand phones joining at once
+    read the event once, not a thousand times.
+
+    Every change the public may see is published to the public room, so an unchanged seq means an
+    unchanged state; the age bounds what a write that publishes nothing (none should) could leave.
+    """
+
+    MAX_AGE = 1.0
+    EXTENSION = "workshop.public_states"
+
+    def __init__(self) -> None:
+        self._states: dict[int, PublicState] = {}
+
+    @classmethod
+    def of(cls, app: Flask) -> PublicStates:
+        return app.extensions.setdefault(cls.EXTENSION, cls())
+
+    def get(self, event_id: int, seq: int) -> PublicState | None:
+        state = self._states.get(event_id)
+        if state is None or state.seq != seq or time.monotonic() - state.made > self.MAX_AGE:
+            return None
+        return state
+
+    def put(self, event_id: int, state: PublicState) -> None:
+        self._states[event_id] = state
+
+    def forget(self, event_id: int) -> None:
+        self._states.pop(event_id, None)
 
 
 def snapshot(listener: Listener) -> dict:
@@ -87,17 +133,38 @@ def snapshot(listener: Listener) -> dict:
     # Read seq before the state: a change committed in between arrives again, harmlessly.
     seq = publisher().current_seq(room(listener.event_id, listener.audience))
     db.session.rollback()
-    event = db.session.get(Event, listener.event_id)
-    staff = listener.audience == "staff"
-    data = {
-        "seq": seq,
-        "event": events.event_json(event, staff=staff),
-        "suggestions": list_json(event, staff=staff),
-    }
+    if listener.audience == "public":
+        data = _public_snapshot(listener.event_id, seq)
+    else:
+        event = db.session.get(Event, listener.event_id)
+        data = {
+            "seq": seq,
+            "event": events.event_json(event, staff=True),
+            "suggestions": list_json(event, staff=True),
+        }
     if listener.participant_id:
         participant = db.session.get(Participant, listener.participant_id)
         data["me"] = participants.me_json(participant)
     return data
+
+
+def _public_snapshot(event_id: int, seq: int) -> dict:
+    states = PublicStates.of(current_app)
+    state = states.get(event_id, seq)
+    if state is None:
+        event = db.session.get(Event, event_id)
+        state = PublicState(
+            seq=seq,
+            made=time.monotonic(),
+            event=events.event_json(event),
+            suggestions=list_json(event),
+            timer_ends_at=event.timer_ends_at,
+        )
+        states.put(event_id, state)
+    # The countdown as of now, not as of when the state was read.
+    display = {**state.event["display"], "timer": events.timer_json(state.timer_ends_at)}
+    event = {**state.event, "display": display}
+    return {"seq": seq, "event": event, "suggestions": state.suggestions}
 
 
 def _refuse(error: WorkshopError) -> ConnectionRefusedError:
