@@ -11,6 +11,7 @@ if os.environ.setdefault("WORKSHOP_ASYNC_MODE", "eventlet") == "eventlet":
     eventlet.monkey_patch()
 
 import argparse
+import gc
 import socket
 import sys
 
@@ -63,6 +64,24 @@ def without_websocket_compression(app):
     return middleware
 
 
+#: Young objects allowed before the garbage collector runs (Python's default is 700).
+GC_THRESHOLD = (50_000, 20, 20)
+
+
+def tune_garbage_collector() -> None:
+    """Keep the collector from stopping the server for a quarter of a second at a time.
+
+    With thousands of live sockets the heap holds millions of objects, and each full collection
+    walks all of them while no socket is served (measured: 9 collections of up to 270 ms in ten
+    seconds of voting, at the default thresholds). What exists after start-up (modules, the app)
+    lives as long as the process and is frozen out of the collector's view; collections run less
+    often, on more objects at a time.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the workshop server.")
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
@@ -89,6 +108,7 @@ def main() -> None:
     sys.stdout.flush()
     retention.start(app)
     realtime.start(app)
+    tune_garbage_collector()
 
     if app.config["WORKSHOP_ASYNC_MODE"] == "eventlet":
         import eventlet.wsgi
