@@ -47,7 +47,11 @@ const cfg = {
   maxSuggestions: 10,
   ...(await readStdin()),
 };
-const base = new URL(cfg.url);
+// Several server processes (`urls`): screens are spread over them in turn, as a load balancer
+// with sticky sessions would, and HTTP requests go to each in turn (they need no stickiness).
+const urls = cfg.urls ?? [cfg.url];
+const bases = urls.map((url) => new URL(url));
+let nextBase = 0;
 const code = cfg.code;
 const agent = new http.Agent({ keepAlive: true, maxSockets: cfg.httpConcurrency });
 
@@ -146,6 +150,8 @@ function call(method, path, body, token) {
       }
       resolve({ ...result, started, ms: now() - started });
     };
+    const base = bases[nextBase];
+    nextBase = (nextBase + 1) % bases.length;
     const request = http.request(
       { host: base.hostname, port: base.port, path, method, headers, agent },
       (response) => {
@@ -232,7 +238,7 @@ class Screen {
     if (this.token) auth.token = this.token;
     // forceNew: one connection per screen, as on separate phones (no multiplexing). The
     // engine offers permessage-deflate as browsers do; the server is expected to refuse it.
-    this.socket = io(cfg.url, {
+    this.socket = io(urls[this.index % urls.length], {
       transports: ["websocket"],
       auth,
       forceNew: true,

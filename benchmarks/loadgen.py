@@ -31,7 +31,9 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import requests
@@ -224,15 +226,17 @@ class Sampler:
 
 
 class Server:
-    """`python run.py` (eventlet) on a free loopback port, with a database of its own."""
+    """`python run.py` (eventlet) on a free loopback port, with a database of its own (SQLite in
+    `directory`) or the shared one of `scale_out` (PostgreSQL and Redis)."""
 
-    def __init__(self, directory: Path, cpus: str | None):
+    def __init__(self, directory: Path, cpus: str | None, scale_out: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(directory / "server.log", "w")  # noqa: SIM115 (closed in stop)
+        self.log = open(directory / f"server-{self.port}.log", "w")  # noqa: SIM115
         env = {
             **os.environ,
             "WORKSHOP_DATABASE_URL": f"sqlite:///{directory / 'loadgen.sqlite3'}",
+            **(scale_out or {}),
             "WORKSHOP_SECRET_KEY": "loadgen-secret",
             "WORKSHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "WORKSHOP_PUBLIC_URL": self.url,
@@ -367,11 +371,11 @@ def create_event(url: str, password: str) -> tuple[str, str]:
 
 
 def generate(
-    point: Point, url: str, code: str, token: str, cpus: str | None, on_stage=None
+    point: Point, urls: list[str], code: str, token: str, cpus: str | None, on_stage=None
 ) -> dict:
     """Run the Node generator once and return its report; `on_stage(mark)` hears its stages."""
     settings = {
-        "url": url,
+        "urls": urls,
         "code": code,
         "staffToken": token,
         "viewers": point.viewers,
@@ -412,39 +416,94 @@ def generate(
     return json.loads(stdout.splitlines()[-1])
 
 
+@contextmanager
+def scale_out_services(args: argparse.Namespace) -> Iterator[dict | None]:
+    """For --processes above 1: a new PostgreSQL database for the run (dropped afterwards) and
+    the Redis database emptied, as the servers' environment."""
+    if args.processes < 2:
+        yield None
+        return
+    import redis
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    name = f"workshop_loadgen_{os.getpid()}_{int(time.time())}"
+    admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    client = redis.Redis.from_url(args.redis)
+    client.flushdb()
+    client.close()
+    try:
+        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+        yield {"WORKSHOP_DATABASE_URL": url, "WORKSHOP_MESSAGE_QUEUE": args.redis}
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 def run_once(point: Point, args: argparse.Namespace) -> dict:
-    """Start a server (unless --url), run the generator, and add the server's figures."""
+    """Start the servers (unless --url), run the generator, and add the servers' figures."""
     started_load = load_average()
-    with tempfile.TemporaryDirectory(prefix="workshop-loadgen-") as directory:
+    with (
+        tempfile.TemporaryDirectory(prefix="workshop-loadgen-") as directory,
+        scale_out_services(args) as scale_out,
+    ):
         fsync = fsync_ms(Path(directory))
-        server = None
-        if args.url:
-            url, pid, password = args.url.rstrip("/"), args.server_pid, args.admin_password
-        else:
-            server = Server(Path(directory), args.server_cpus)
-            url, pid, password = server.url, server.pid, ADMIN_PASSWORD
-        sampler = Sampler(pid).start() if pid else None
+        servers: list[Server] = []
+        samplers: list[Sampler] = []
         profiler = None
         try:
-            code, token = create_event(url, password)
-            if args.profile and pid:
-                profiler = Profiler(pid, args.profile, point.name, args.client_cpus)
+            if args.url:
+                urls, pids = [args.url.rstrip("/")], [args.server_pid] if args.server_pid else []
+                password = args.admin_password
+            else:
+                # One after the other: the first prepares the database.
+                for _ in range(args.processes):
+                    servers.append(Server(Path(directory), args.server_cpus, scale_out))
+                urls, pids = [s.url for s in servers], [s.pid for s in servers]
+                password = ADMIN_PASSWORD
+            samplers = [Sampler(pid).start() for pid in pids]
+            code, token = create_event(urls[0], password)
+            if args.profile and pids:
+                profiler = Profiler(pids[0], args.profile, point.name, args.client_cpus)
             on_stage = profiler.on_stage if profiler else None
-            report = generate(point, url, code, token, args.client_cpus, on_stage)
+            report = generate(point, urls, code, token, args.client_cpus, on_stage)
         finally:
-            peak = sampler.peak_rss() if sampler else None
-            if sampler:
+            peaks = [sampler.peak_rss() for sampler in samplers]
+            for sampler in samplers:
                 sampler.stop()
             if profiler:
                 profiler.stop()
-            if server:
+            for server in servers:
                 server.stop()
     report["point"] = point.name
     report["load_average"] = started_load
     report["date"] = datetime.date.today().isoformat()
     report["fsync_ms"] = fsync
-    report["server"] = server_figures(report, sampler, peak)
+    report["processes"] = len(urls)
+    figures = [server_figures(report, s, peak) for s, peak in zip(samplers, peaks, strict=True)]
+    report["server"] = combined_figures(figures)
     return report
+
+
+def combined_figures(per_process: list[dict]) -> dict:
+    """Several server processes as one: CPU and memory add up; time waited for a core is
+    averaged."""
+    if len(per_process) < 2:
+        return per_process[0] if per_process else {}
+    combined = {}
+    for key in per_process[0]:
+        values = [figures.get(key) for figures in per_process]
+        if any(value is None for value in values):
+            combined[key] = None
+        elif key.startswith("waited_"):
+            combined[key] = round(sum(values) / len(values), 1)
+        else:
+            combined[key] = round(sum(values), 2)
+    return combined
 
 
 def server_figures(report: dict, sampler: Sampler | None, peak: int | None) -> dict:
@@ -682,6 +741,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-cpus", default="0", help="taskset list for the server")
     parser.add_argument("--client-cpus", default="1", help="taskset list for the generator")
     parser.add_argument("--no-pin", action="store_true", help="do not use taskset")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes sharing the event (2 and more need --postgres and --redis)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("WORKSHOP_TEST_POSTGRES_URL"),
+        help="with --processes: a PostgreSQL URL whose user may create databases "
+        "(default: $WORKSHOP_TEST_POSTGRES_URL)",
+    )
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("WORKSHOP_TEST_REDIS_URL"),
+        help="with --processes: a Redis URL whose database may be emptied "
+        "(default: $WORKSHOP_TEST_REDIS_URL)",
+    )
     parser.add_argument("--url", help="use this running server instead of starting one")
     parser.add_argument("--admin-password", default=ADMIN_PASSWORD, help="with --url")
     parser.add_argument("--server-pid", type=int, help="with --url: sample this process")
@@ -707,6 +784,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.no_pin:
         args.server_cpus = args.client_cpus = None
+    if args.processes > 1 and not (args.postgres and args.redis):
+        parser.error("--processes above 1 needs --postgres and --redis")
 
     if args.viewers is not None:
         points = [
@@ -722,6 +801,15 @@ def main(argv: list[str] | None = None) -> int:
         ]
     else:
         points = [POINTS[name] for name in (args.point or sorted(POINTS))]
+    if args.processes > 1:
+        points = [
+            replace(
+                point,
+                name=f"{point.name}-x{args.processes}",
+                title=f"{point.title}, {args.processes} processes (PostgreSQL, Redis)",
+            )
+            for point in points
+        ]
 
     if not (HERE / "node_modules" / "socket.io-client").exists():
         print("run `npm ci --prefix benchmarks` first (see benchmarks/README.md)", file=sys.stderr)
