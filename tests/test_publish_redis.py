@@ -186,3 +186,16 @@ def test_one_flush_per_event_at_a_time_across_processes(processes):
     for thread in threads:
         thread.join(15)
     assert order == ["a in", "other event", "a out", "b in"]
+
+
+def test_tallies_noted_by_two_processes_go_out_in_one_flush(processes):
+    a, _ = processes()
+    b, _ = processes()
+    a.note(7, {1, 2}, counts=False)
+    b.note(7, {2, 3}, counts=True)
+    assert a.flush_wait(7) == b.flush_wait(7) == 0
+    assert b.take(7, 0.5) == ({1, 2, 3}, True)
+    # The interval has started for both: the next flush of either waits for it.
+    assert 0.3 < a.flush_wait(7) <= 0.5
+    assert a.take(7, 0.5) == (set(), False)
+    assert b.flush_wait(8) == 0  # other events are not held up

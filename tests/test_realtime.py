@@ -312,9 +312,9 @@ def test_public_totals_while_voting_when_not_hidden(make_event, staff, join, sub
 
 def quiet(publisher) -> bool:
     """No flush is due or waiting: the next change of any event goes out at once."""
-    now = time.monotonic()
+    bus = publisher.bus
     return not publisher._scheduled and all(
-        last + publisher.interval < now for last in publisher._last_flush.values()
+        bus.flush_wait(event_id) == 0 for event_id in list(bus._next_flush)
     )
 
 

@@ -42,6 +42,11 @@ class LocalBus:
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._seq: dict[str, int] = {}
+        #: Per event: the cards whose totals changed, and whether the figures changed.
+        self._pending: dict[int, set[int]] = {}
+        self._counts_due: set[int] = set()
+        #: Per event: when the last flush may be followed by the next one (monotonic seconds).
+        self._next_flush: dict[int, float] = {}
 
     def current_seq(self, name: str) -> int:
         with self._lock:
@@ -58,6 +63,28 @@ class LocalBus:
     def flush_lock(self, _event_id: int) -> Iterator[None]:
         with self._flush_lock:
             yield
+
+    def note(self, event_id: int, card_ids: set[int], counts: bool) -> None:
+        """Remember tallies to send with the event's next flush."""
+        with self._lock:
+            self._pending.setdefault(event_id, set()).update(card_ids)
+            if counts:
+                self._counts_due.add(event_id)
+
+    def take(self, event_id: int, interval: float) -> tuple[set[int], bool]:
+        """Everything noted for the event; if anything was, the interval before the next flush
+        starts now."""
+        with self._lock:
+            counts = event_id in self._counts_due
+            self._counts_due.discard(event_id)
+            card_ids = self._pending.pop(event_id, set())
+            if card_ids or counts:
+                self._next_flush[event_id] = time.monotonic() + interval
+            return card_ids, counts
+
+    def flush_wait(self, event_id: int) -> float:
+        """Seconds until the event's next flush may go out (0: now)."""
+        return max(0.0, self._next_flush.get(event_id, 0.0) - time.monotonic())
 
     def share(self, kind: str, item_id: int) -> None:
         """Nothing to do: this process's own signal handlers have seen it."""
@@ -96,6 +123,18 @@ return seq
 )
 
 
+#: Hand out the event's noted tallies and, if there were any, start the interval: KEYS pending
+#: set, flush clock; ARGV interval in ms. The member "counts" stands for the figures.
+_TAKE = """
+local members = redis.call('SMEMBERS', KEYS[1])
+if #members > 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+end
+return members
+"""
+
+
 class RedisBus:
     """Several processes: Redis numbers each room's messages and carries them to every process.
 
@@ -110,6 +149,11 @@ class RedisBus:
     #: Access that ended (`user`) and events deleted (`event`): every process closes its sockets.
     CONTROL = "workshop:control"
     FLUSH_LOCK = "workshop:flush:"
+    #: Per event: the tallies noted by any process, and a key that lives for one interval after
+    #: each flush. Together they make one `dots` message per interval for all processes.
+    PENDING = "workshop:pending:"
+    FLUSHED = "workshop:flushed:"
+    COUNTS = "counts"
 
     def __init__(self, server, url: str) -> None:
         import redis
@@ -120,6 +164,7 @@ class RedisBus:
         self.redis = redis.Redis.from_url(url, health_check_interval=30)
         self._current = self.redis.register_script(_CURRENT)
         self._emit = self.redis.register_script(_EMIT)
+        self._take = self.redis.register_script(_TAKE)
         self._lock = threading.Lock()
         self._pubsub = None
         self._closed = False
@@ -147,6 +192,41 @@ class RedisBus:
             self._lost.add(name)
         else:
             self._lost.discard(name)
+
+    def note(self, event_id: int, card_ids: set[int], counts: bool) -> None:
+        """Remember tallies for the event's next flush, whichever process sends it."""
+        import redis
+
+        members = [str(card_id) for card_id in card_ids] + ([self.COUNTS] if counts else [])
+        if not members:
+            return
+        try:
+            self.redis.sadd(self.PENDING + str(event_id), *members)
+        except redis.RedisError:
+            # The vote has committed; screens see its total with the next snapshot or flush.
+            log.exception("could not note changed tallies of event %s", event_id)
+
+    def take(self, event_id: int, interval: float) -> tuple[set[int], bool]:
+        import redis
+
+        keys = [self.PENDING + str(event_id), self.FLUSHED + str(event_id)]
+        try:
+            members = self._take(keys=keys, args=[max(1, round(interval * 1000))])
+        except redis.RedisError:
+            log.exception("could not read the changed tallies of event %s", event_id)
+            return set(), False
+        names = {member.decode() for member in members}
+        counts = self.COUNTS in names
+        return {int(name) for name in names if name != self.COUNTS}, counts
+
+    def flush_wait(self, event_id: int) -> float:
+        import redis
+
+        try:
+            left = self.redis.pttl(self.FLUSHED + str(event_id))
+        except redis.RedisError:
+            return 0.0
+        return max(0, left) / 1000
 
     def share(self, kind: str, item_id: int) -> None:
         """Tell the other processes, e.g. that a user's access ended."""
@@ -265,10 +345,7 @@ class Publisher:
         self.bus.on_shared = self._shared
         self.interval = app.config["WORKSHOP_DOTS_INTERVAL"]
         self._lock = threading.Lock()
-        #: Per event: the cards whose totals changed, and whether the figures changed.
-        self._pending: dict[int, set[int]] = {}
-        self._counts_due: set[int] = set()
-        self._last_flush: dict[int, float] = {}
+        #: Events with a flush of this process waiting to run.
         self._scheduled: set[int] = set()
 
     def current_seq(self, name: str) -> int:
@@ -295,16 +372,14 @@ class Publisher:
 
     def touch(self, event_id: int, card_ids: Iterable[int] = (), counts: bool = True) -> None:
         """Note changed tallies and figures: sent at once when the event is quiet, else at most
-        once per interval, read from the database when they go out."""
+        once per interval (for all processes together), read from the database when they go
+        out."""
+        self.bus.note(event_id, set(card_ids), counts)
         with self._lock:
-            self._pending.setdefault(event_id, set()).update(card_ids)
-            if counts:
-                self._counts_due.add(event_id)
             if event_id in self._scheduled:
                 return
-            wait = self._last_flush.get(event_id, 0.0) + self.interval - time.monotonic()
-            if wait > 0:
-                self._scheduled.add(event_id)
+            self._scheduled.add(event_id)
+        wait = self.bus.flush_wait(event_id)
         if wait > 0:
             socketio.start_background_task(self._flush_later, event_id, wait)
         else:
@@ -316,15 +391,24 @@ class Publisher:
 
     def flush(self, event_id: int) -> None:
         # One flush at a time (per event across processes with Redis): figures read later are
-        # never sent before figures read earlier. Each process flushes the cards its own
-        # requests touched; every flush reads the totals as they are when it runs.
+        # never sent before figures read earlier. A flush sends what any process noted; every
+        # flush reads the totals as they are when it runs.
         with self.bus.flush_lock(event_id):
             with self._lock:
+                # From here on a new note needs a new flush: this one may have read too early.
                 self._scheduled.discard(event_id)
-                card_ids = self._pending.pop(event_id, set())
-                counts_due = event_id in self._counts_due
-                self._counts_due.discard(event_id)
-                self._last_flush[event_id] = time.monotonic()
+            wait = self.bus.flush_wait(event_id)
+            if wait > 0:
+                # Another process flushed meanwhile: what is left goes out after its interval.
+                with self._lock:
+                    if event_id in self._scheduled:
+                        return
+                    self._scheduled.add(event_id)
+                socketio.start_background_task(self._flush_later, event_id, wait)
+                return
+            card_ids, counts_due = self.bus.take(event_id, self.interval)
+            if not card_ids and not counts_due:
+                return
             # Read when sent, not when voted: a merge or a phase change committed meanwhile
             # moves dots or hides totals.
             with self.app.app_context():

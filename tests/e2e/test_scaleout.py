@@ -7,6 +7,7 @@ other; a vote is stored once whichever process took it; the dot budget holds acr
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -168,3 +169,27 @@ def test_deleting_an_event_through_one_process_closes_its_screens_on_the_other(p
         assert not board.sio.connected
     finally:
         board.close()
+
+
+def test_both_processes_together_send_at_most_one_dots_message_per_interval(pair):
+    """Votes through A and B at once: the totals go out coalesced for the event, not once per
+    process (WORKSHOP_DOTS_INTERVAL, 0.1 s)."""
+    cards = [pair.card(pair.a, f"Karte {n}") for n in range(2)]
+    assert pair.call(pair.a, "PATCH", "", json={"phase": "vote"}).status_code == 200
+    servers = (pair.a, pair.b)
+    people = [pair.join(servers[n % 2]) for n in range(60)]
+    with LiveClient(pair.a.url, pair.code) as board:
+        started = time.monotonic()
+
+        def vote(n: int) -> int:
+            person, card = people[n // 2], cards[n % 2]
+            return pair.vote(servers[n % 2], person, card["id"], 1).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert set(pool.map(vote, range(2 * len(people)))) == {200}
+        board.wait(lambda c: all(c.totals.get(card["id"]) == len(people) for card in cards))
+        elapsed = time.monotonic() - started
+        with board._state:
+            flushes = [m for m in board.log if m["type"] == "dots" and "totals" in m["data"]]
+    # Two processes flushing on their own would send about twice as many.
+    assert 1 <= len(flushes) <= elapsed / 0.1 + 2, (len(flushes), elapsed)
