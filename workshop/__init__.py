@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import assets, auth, cli, i18n, publish, security
     from .views import admin, api, board, moderator, pages, participant, staff
 
+    database.init_app(app, socketio.server)
     publish.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

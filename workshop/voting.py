@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _nl
 
 from . import events, participants, publish, suggestions, validation
-from .database import write_transaction
+from .database import WriteTransaction, group_commit
 from .errors import Conflict
 from .extensions import db
 from .models import Event, Participant, Suggestion, Vote
@@ -90,53 +90,55 @@ def set_dots(code: str, token: str | None, suggestion_id: Any, data: Any) -> dic
     # Out-of-range ids (a URL may carry any number of digits) would overflow SQLite's integers.
     if not (isinstance(suggestion_id, int) and 0 < suggestion_id <= validation.MAX_ID):
         suggestion_id = 0
-    with write_transaction() as tx:
-        connection = db.session.connection()
-        row = connection.execute(
-            _VOTE_STATE,
-            {
-                "code": code,
-                "token_hash": participants.hash_token(token),
-                "suggestion_id": suggestion_id,
-            },
-        ).one_or_none()
-        if row is None:
-            raise events.event_not_found()
-        (event_id, phase, archived_at, cap, participant_id, budget, used, card_id, status,
-         merged_into_id, current) = row  # fmt: skip
-        if participant_id is None:
-            raise participants.not_joined()
-        if archived_at is not None:
-            raise events.archived()
-        if card_id is None:
-            raise suggestions.not_found()
-        if phase != "vote":
-            raise Conflict("wrong_phase", _l("Voting is not open."))
-        current = current or 0
-        left = budget - used
-        delta = dots - current
-        if delta > 0 and not (status == "visible" and merged_into_id is None):
-            raise Conflict("not_votable", _l("This card cannot receive dots."))
-        if dots > cap:
-            raise Conflict("cap_exceeded", _l("At most %(n)d dots per card.", n=cap))
-        if delta > left:
-            raise Conflict(
-                "budget_exceeded",
-                _nl("You have only %(num)d dot left.", "You have only %(num)d dots left.", left),
-            )
-        if delta:
-            keys = {"p": participant_id, "s": card_id}
-            if current == 0:
-                connection.execute(_VOTE_INSERT, {**keys, "dots": dots})
-            elif dots == 0:
-                connection.execute(_VOTE_DELETE, keys)
-            else:
-                connection.execute(_VOTE_UPDATE, {**keys, "dots": dots})
-            voters = (current == 0) - (dots == 0)
-            connection.execute(_CARD_COUNTERS, {**keys, "delta": delta, "voters": voters})
-            connection.execute(_DOTS_USED, {**keys, "delta": delta})
-            left -= delta
-            tx.on_commit(lambda: publish.tallies_changed(event_id, [card_id]))
+    key = {
+        "code": code,
+        "token_hash": participants.hash_token(token),
+        "suggestion_id": suggestion_id,
+    }
+    # Votes share commits: see database.GroupCommit.
+    return group_commit(lambda connection, tx: _set_dots(connection, tx, key, dots))
+
+
+def _set_dots(connection: sa.Connection, tx: WriteTransaction, key: dict, dots: int) -> dict:
+    """The dot change itself, in a transaction that holds the write lock."""
+    row = connection.execute(_VOTE_STATE, key).one_or_none()
+    if row is None:
+        raise events.event_not_found()
+    (event_id, phase, archived_at, cap, participant_id, budget, used, card_id, status,
+     merged_into_id, current) = row  # fmt: skip
+    if participant_id is None:
+        raise participants.not_joined()
+    if archived_at is not None:
+        raise events.archived()
+    if card_id is None:
+        raise suggestions.not_found()
+    if phase != "vote":
+        raise Conflict("wrong_phase", _l("Voting is not open."))
+    current = current or 0
+    left = budget - used
+    delta = dots - current
+    if delta > 0 and not (status == "visible" and merged_into_id is None):
+        raise Conflict("not_votable", _l("This card cannot receive dots."))
+    if dots > cap:
+        raise Conflict("cap_exceeded", _l("At most %(n)d dots per card.", n=cap))
+    if delta > left:
+        raise Conflict(
+            "budget_exceeded",
+            _nl("You have only %(num)d dot left.", "You have only %(num)d dots left.", left),
+        )
+    if delta:
+        keys = {"p": participant_id, "s": card_id}
+        if current == 0:
+            connection.execute(_VOTE_INSERT, {**keys, "dots": dots})
+        elif dots == 0:
+            connection.execute(_VOTE_DELETE, keys)
+        else:
+            connection.execute(_VOTE_UPDATE, {**keys, "dots": dots})
+        voters = (current == 0) - (dots == 0)
+        connection.execute(_CARD_COUNTERS, {**keys, "delta": delta, "voters": voters})
+        connection.execute(_DOTS_USED, {**keys, "delta": delta})
+        left -= delta
+        tx.on_commit(lambda: publish.tallies_changed(event_id, [card_id]))
     return {"suggestion_id": card_id, "dots": dots, "dots_left": left}
 
 
