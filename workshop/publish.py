@@ -34,11 +34,23 @@ def room(event_id: int, audience: str) -> str:
     return f"event-{event_id}-{audience}"
 
 
+def _broadcast_with(server) -> Callable[[str, dict, str], None]:
+    """How a change reaches the connections of a room in this process: under eventlet written to
+    each websocket directly (fanout.py), else through Socket.IO's emit. `ignore_queue`: a
+    message queue configured in Flask-SocketIO would send it a second time."""
+    if getattr(getattr(server, "eio", None), "async_mode", None) == "eventlet":
+        from .fanout import Broadcaster
+
+        return Broadcaster(server).emit
+    return lambda event, data, name: server.emit(event, data, to=name, ignore_queue=True)
+
+
 class LocalBus:
     """One process: sequence numbers in memory, messages straight to this server's clients."""
 
     def __init__(self, server) -> None:
         self.server = server
+        self.broadcast = _broadcast_with(server)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._seq: dict[str, int] = {}
@@ -57,7 +69,7 @@ class LocalBus:
         with self._lock:
             seq = self._seq.get(name, 0) + 1
             self._seq[name] = seq
-            self.server.emit("change", {"seq": seq, "type": kind, "data": data}, to=name)
+            self.broadcast("change", {"seq": seq, "type": kind, "data": data}, name)
 
     @contextmanager
     def flush_lock(self, _event_id: int) -> Iterator[None]:
@@ -161,6 +173,7 @@ class RedisBus:
         if not url.startswith(("redis://", "rediss://")):
             raise RuntimeError("WORKSHOP_MESSAGE_QUEUE must be a Redis URL (redis://host:6379/0)")
         self.server = server
+        self.broadcast = _broadcast_with(server)
         self.redis = redis.Redis.from_url(url, health_check_interval=30)
         self._current = self.redis.register_script(_CURRENT)
         self._emit = self.redis.register_script(_EMIT)
@@ -313,7 +326,7 @@ class RedisBus:
         except ValueError:
             log.exception("a message on %s that is not ours", self.CHANNEL)
             return
-        self.server.emit("change", change, to=message["room"], ignore_queue=True)
+        self.broadcast("change", change, message["room"])
 
     def _control(self, raw: bytes) -> None:
         try:

@@ -24,10 +24,19 @@ class Refused(Exception):
 
 
 class LiveClient:
-    """One Socket.IO connection (websocket transport) and the state it has rebuilt so far."""
+    """One Socket.IO connection (websocket transport unless told otherwise) and the state it has
+    rebuilt so far."""
 
-    def __init__(self, url: str, code: str, role: str = "board", token: str | None = None):
+    def __init__(
+        self,
+        url: str,
+        code: str,
+        role: str = "board",
+        token: str | None = None,
+        transports: tuple[str, ...] = ("websocket",),
+    ):
         self.url = url
+        self.transports = list(transports)
         self.auth = {"event": code, "role": role}
         if token is not None:
             self.auth["token"] = token
@@ -78,7 +87,7 @@ class LiveClient:
             self.sio.connect(
                 self.url,
                 auth=self._auth,
-                transports=["websocket"],
+                transports=self.transports,
                 wait_timeout=timeout,
             )
         except socketio.exceptions.ConnectionError as error:

@@ -1,0 +1,177 @@
+"""fanout.Broadcaster: when a frame may go straight to a websocket, and what happens to a frame a
+slow reader cannot take yet. Eventlet's green sockets over a real socket pair; engineio's objects
+are stand-ins with the attributes the broadcaster reads."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+eventlet = pytest.importorskip("eventlet")
+
+from eventlet.greenio import GreenSocket  # noqa: E402
+from eventlet.semaphore import Semaphore  # noqa: E402
+from socketio import packet as sio_packet  # noqa: E402
+
+from workshop.fanout import Broadcaster, text_frame  # noqa: E402
+
+ROOM = "event-1-public"
+
+
+class Adapter:
+    """Stands in for engineio's websocket adapter class, which the broadcaster subclasses."""
+
+    def __init__(self, handler, engine):
+        self.handler = handler
+
+
+class Queue:
+    def __init__(self):
+        self.items = []
+
+    def empty(self):
+        return not self.items
+
+
+class Connection:
+    """An engineio socket, upgraded to a websocket, nothing queued."""
+
+    def __init__(self, sid):
+        self.sid = sid
+        self.queue = Queue()
+        self.closed = self.closing = self.upgrading = False
+        self.upgraded = True
+
+
+class WebSocket:
+    def __init__(self, sock):
+        self.socket = GreenSocket(sock)
+        self._sendlock = Semaphore()
+        self.extensions = None
+
+
+class Engine:
+    async_mode = "eventlet"
+
+    def __init__(self):
+        self._async = {"websocket": Adapter}
+        self.queued = []
+
+    def send_packet(self, sid, pkt):
+        self.queued.append((sid, pkt.data))
+
+
+class Manager:
+    def __init__(self):
+        self.rooms = {}
+
+    def get_participants(self, _namespace, room):
+        yield from self.rooms.get(room, {}).items()
+
+
+class Server:
+    packet_class = sio_packet.Packet
+
+    def __init__(self):
+        self.eio = Engine()
+        self.manager = Manager()
+
+    def start_background_task(self, target, *args):
+        return eventlet.spawn(target, *args)
+
+
+@pytest.fixture
+def setup():
+    """A broadcaster with one connection in the room, and the far end of its socket."""
+    server = Server()
+    broadcaster = Broadcaster(server)
+    near, far = socket.socketpair()
+    connection, ws = Connection("e1"), WebSocket(near)
+    broadcaster.websockets["e1"] = (connection, ws)
+    server.manager.rooms[ROOM] = {"s1": "e1"}
+    yield server, broadcaster, connection, ws, GreenSocket(far)
+    near.close()
+    far.close()
+
+
+def expected_frame(data: dict) -> bytes:
+    text = "42" + json.dumps(["change", data], separators=(",", ":"))
+    return text_frame(text.encode())
+
+
+def read_exactly(sock, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 65536))
+        assert chunk, "connection closed early"
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def test_a_frame_goes_straight_to_an_idle_websocket(setup):
+    server, broadcaster, _connection, _ws, far = setup
+    data = {"seq": 1, "type": "dots", "data": {"totals": {"3": 2}}}
+    broadcaster.emit("change", data, ROOM)
+    frame = expected_frame(data)
+    assert read_exactly(far, len(frame)) == frame
+    assert server.eio.queued == []
+
+
+@pytest.mark.parametrize(
+    "state",
+    ["queued", "upgrading", "polling", "closing", "closed", "compressed", "sending"],
+)
+def test_anything_unusual_goes_through_engineio(setup, state):
+    server, broadcaster, connection, ws, _far = setup
+    if state == "queued":
+        connection.queue.items.append("an earlier packet")
+    elif state == "upgrading":
+        connection.upgrading = True
+    elif state == "polling":
+        connection.upgraded = False
+    elif state in ("closing", "closed"):
+        setattr(connection, state, True)
+    elif state == "compressed":
+        ws.extensions = {"permessage-deflate": {}}
+    else:
+        ws._sendlock.acquire()  # engineio's writer is in the middle of a frame
+    broadcaster.emit("change", {"seq": 1}, ROOM)
+    assert server.eio.queued == [("e1", '2["change",{"seq":1}]')]
+
+
+def test_a_slow_reader_gets_the_rest_later_and_nothing_cuts_in(setup):
+    server, broadcaster, _connection, ws, far = setup
+    ws.socket.fd.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    big = {"seq": 1, "type": "suggestion", "data": {"body": "x" * 2_000_000}}
+    broadcaster.emit("change", big, ROOM)
+    # More than the buffers hold: the rest waits, the websocket's send lock held meanwhile.
+    assert ws._sendlock.locked()
+    broadcaster.emit("change", {"seq": 2}, ROOM)
+    assert server.eio.queued == [("e1", '2["change",{"seq":2}]')]  # behind the first, in order
+    frame = expected_frame(big)
+    assert read_exactly(far, len(frame)) == frame
+    eventlet.sleep(0)  # the sender releases the lock once the last byte is out
+    assert not ws._sendlock.locked()
+    broadcaster.emit("change", {"seq": 3}, ROOM)
+    assert read_exactly(far, len(expected_frame({"seq": 3}))) == expected_frame({"seq": 3})
+
+
+def test_the_adapter_records_which_websocket_serves_which_connection():
+    server = Server()
+    broadcaster = Broadcaster(server)
+    seen = []
+
+    class EngineSocket(Connection):
+        def _websocket_handler(self, ws):
+            seen.append(dict(broadcaster.websockets))
+            return []
+
+    connection = EngineSocket("e9")
+    # engineio hands its adapter the socket's bound handler; the websocket is known while it runs.
+    adapter = server.eio._async["websocket"](connection._websocket_handler, server.eio)
+    adapter.handler("the websocket")
+    assert seen == [{"e9": (connection, "the websocket")}]
+    assert broadcaster.websockets == {}
