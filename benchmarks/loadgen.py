@@ -729,6 +729,23 @@ def capacity(args: argparse.Namespace) -> int:
 # -- main -----------------------------------------------------------------------------------------
 
 
+def several_processes(point: Point, processes: int) -> Point:
+    return replace(
+        point,
+        name=f"{point.name}-x{processes}",
+        title=f"{point.title}, {processes} processes (PostgreSQL, Redis)",
+    )
+
+
+def saved_point(name: str, report: dict) -> Point:
+    """The point a saved report was made for (`c`, `c-x2`, or one of its own)."""
+    base, _, processes = name.partition("-x")
+    if base in POINTS:
+        point = POINTS[base]
+        return several_processes(point, int(processes)) if processes.isdigit() else point
+    return Point(name, name, report["config"]["viewers"], report["config"]["rate"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--point", action="append", choices=sorted(POINTS), help="repeatable")
@@ -779,8 +796,7 @@ def main(argv: list[str] | None = None) -> int:
         print(TABLE_HEADER)
         for name in dict.fromkeys(report["point"] for report in saved):
             reports = [report for report in saved if report["point"] == name]
-            point = POINTS.get(name) or Point(name, name, reports[0]["config"]["viewers"], 0)
-            print(markdown_row(point, reports))
+            print(markdown_row(saved_point(name, reports[0]), reports))
         return 0
     if args.no_pin:
         args.server_cpus = args.client_cpus = None
@@ -802,14 +818,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         points = [POINTS[name] for name in (args.point or sorted(POINTS))]
     if args.processes > 1:
-        points = [
-            replace(
-                point,
-                name=f"{point.name}-x{args.processes}",
-                title=f"{point.title}, {args.processes} processes (PostgreSQL, Redis)",
-            )
-            for point in points
-        ]
+        points = [several_processes(point, args.processes) for point in points]
 
     if not (HERE / "node_modules" / "socket.io-client").exists():
         print("run `npm ci --prefix benchmarks` first (see benchmarks/README.md)", file=sys.stderr)
