@@ -170,8 +170,14 @@ def test_the_adapter_records_which_websocket_serves_which_connection():
             return []
 
     connection = EngineSocket("e9")
+    near, far = socket.socketpair()
+    ws = WebSocket(near)
     # engineio hands its adapter the socket's bound handler; the websocket is known while it runs.
     adapter = server.eio._async["websocket"](connection._websocket_handler, server.eio)
-    adapter.handler("the websocket")
-    assert seen == [{"e9": (connection, "the websocket")}]
+    adapter.handler(ws)
+    # A websocket of another make (no send lock, no raw socket) is left to engineio.
+    adapter.handler("a websocket of another kind")
+    assert seen == [{"e9": (connection, ws)}, {}]
     assert broadcaster.websockets == {}
+    near.close()
+    far.close()

@@ -53,7 +53,8 @@ class Broadcaster:
                 connection = getattr(handler, "__self__", None)
 
                 def handle(ws):
-                    if connection is None:
+                    # Only websockets built as this module expects (eventlet's RFC 6455 class).
+                    if connection is None or not _writable(ws):
                         return handler(ws)
                     registry[connection.sid] = (connection, ws)
                     try:
@@ -116,6 +117,10 @@ class Broadcaster:
             # then so that no other frame cuts in.
             self.server.start_background_task(_finish, ws.socket, lock, frame[sent:])
         return True
+
+
+def _writable(ws) -> bool:
+    return hasattr(ws, "_sendlock") and hasattr(getattr(ws, "socket", None), "fd")
 
 
 def _finish(sock, lock, rest: bytes) -> None:

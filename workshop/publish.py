@@ -41,7 +41,11 @@ def _broadcast_with(server) -> Callable[[str, dict, str], None]:
     if getattr(getattr(server, "eio", None), "async_mode", None) == "eventlet":
         from .fanout import Broadcaster
 
-        return Broadcaster(server).emit
+        try:
+            return Broadcaster(server).emit
+        except (AttributeError, KeyError, TypeError):
+            # python-engineio changed the internals fanout.py relies on: the usual way, slower.
+            log.warning("writing changes straight to websockets is not possible", exc_info=True)
     return lambda event, data, name: server.emit(event, data, to=name, ignore_queue=True)
 
 
