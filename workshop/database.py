@@ -243,29 +243,31 @@ class GroupCommit:
                     item.done.set()
 
     def _commit(self, batch: list[_Work]) -> None:
+        # The app context's end closes the batch's session.
         with self.app.app_context():
-            session = db.session()
             try:
                 with write_transaction() as tx:
-                    connection = session.connection()
+                    connection = db.session.connection()
                     for item in batch:
-                        own = WriteTransaction()
-                        try:
-                            # The connection's savepoint, emitted now (the session's would
-                            # wait for the session's next statement, and work uses none).
-                            with connection.begin_nested():
-                                item.result = item.run(connection, own)
-                        except Exception as error:  # the caller's to handle, e.g. a 409
-                            item.error = error
-                        else:
-                            tx.after_commit.extend(own.after_commit)
+                        self._run_one(item, connection, tx)
             except Exception as error:
                 # The commit failed: nothing of the batch is stored, every caller hears so.
                 for item in batch:
                     if item.error is None:
                         item.error, item.result = error, None
-            finally:
-                db.session.remove()
+
+    @staticmethod
+    def _run_one(item: _Work, connection: sa.Connection, tx: WriteTransaction) -> None:
+        own = WriteTransaction()
+        try:
+            # The connection's savepoint, emitted now (the session's would wait for the
+            # session's next statement, and work uses none).
+            with connection.begin_nested():
+                item.result = item.run(connection, own)
+        except Exception as error:  # the caller's to handle, e.g. a 409
+            item.error = error
+        else:
+            tx.after_commit.extend(own.after_commit)
 
 
 def init_app(app, server) -> None:

@@ -392,6 +392,11 @@ class Publisher:
         once per interval (for all processes together), read from the database when they go
         out."""
         self.bus.note(event_id, set(card_ids), counts)
+        self._schedule(event_id)
+
+    def _schedule(self, event_id: int) -> None:
+        """Flush now if the event's interval has passed, else once it has (one flush waiting per
+        event and process)."""
         with self._lock:
             if event_id in self._scheduled:
                 return
@@ -414,43 +419,41 @@ class Publisher:
             with self._lock:
                 # From here on a new note needs a new flush: this one may have read too early.
                 self._scheduled.discard(event_id)
-            wait = self.bus.flush_wait(event_id)
-            if wait > 0:
-                # Another process flushed meanwhile: what is left goes out after its interval.
-                with self._lock:
-                    if event_id in self._scheduled:
-                        return
-                    self._scheduled.add(event_id)
-                socketio.start_background_task(self._flush_later, event_id, wait)
+            held = self.bus.flush_wait(event_id) > 0
+            if not held:
+                self._send(event_id)
+        if held:
+            # Another process flushed meanwhile: what is left goes out after its interval.
+            self._schedule(event_id)
+
+    def _send(self, event_id: int) -> None:
+        """Take what was noted for the event, read it as it is now, and send it."""
+        card_ids, counts_due = self.bus.take(event_id, self.interval)
+        if not card_ids and not counts_due:
+            return
+        # Read when sent, not when voted: a merge or a phase change committed meanwhile
+        # moves dots or hides totals.
+        with self.app.app_context():
+            event = db.session.get(Event, event_id)
+            if event is None:
                 return
-            card_ids, counts_due = self.bus.take(event_id, self.interval)
-            if not card_ids and not counts_due:
-                return
-            # Read when sent, not when voted: a merge or a phase change committed meanwhile
-            # moves dots or hides totals.
-            with self.app.app_context():
-                event = db.session.get(Event, event_id)
-                if event is None:
-                    return
-                public_visible = tallies.counts_visible(event, staff=False)
-                rows = tallies.totals(card_ids) if card_ids else []
-                staff_figures = tallies.counts(event_id, staff=True) if counts_due else None
-            staff_totals = {str(card_id): dots for card_id, dots, _ in rows}
-            public_totals = {
-                str(card_id): dots for card_id, dots, public in rows if public and public_visible
-            }
-            # Totals and figures travel together: one message per screen and flush, the cost
-            # that grows with the room.
-            for audience, totals in (("staff", staff_totals), ("public", public_totals)):
-                data: dict = {"totals": totals} if totals else {}
-                if staff_figures is not None:
-                    data["counts"] = (
-                        staff_figures
-                        if audience == "staff"
-                        else tallies.public_counts(staff_figures)
-                    )
-                if data:
-                    self.emit(room(event_id, audience), "dots", data)
+            public_visible = tallies.counts_visible(event, staff=False)
+            rows = tallies.totals(card_ids) if card_ids else []
+            staff_figures = tallies.counts(event_id, staff=True) if counts_due else None
+        staff_totals = {str(card_id): dots for card_id, dots, _ in rows}
+        public_totals = {
+            str(card_id): dots for card_id, dots, public in rows if public and public_visible
+        }
+        # Totals and figures travel together: one message per screen and flush, the cost
+        # that grows with the room.
+        for audience, totals in (("staff", staff_totals), ("public", public_totals)):
+            data: dict = {"totals": totals} if totals else {}
+            if staff_figures is not None:
+                data["counts"] = (
+                    staff_figures if audience == "staff" else tallies.public_counts(staff_figures)
+                )
+            if data:
+                self.emit(room(event_id, audience), "dots", data)
 
 
 def init_app(app: Flask) -> None:

@@ -113,7 +113,9 @@ class PublicStates:
 
     @classmethod
     def of(cls, app: Flask) -> PublicStates:
-        return app.extensions.setdefault(cls.EXTENSION, cls())
+        if cls.EXTENSION not in app.extensions:
+            app.extensions[cls.EXTENSION] = cls()
+        return app.extensions[cls.EXTENSION]
 
     def get(self, event_id: int, seq: int) -> PublicState | None:
         state = self._states.get(event_id)
