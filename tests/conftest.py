@@ -12,7 +12,7 @@ import pytest
 
 from workshop import create_app
 from workshop.accounts import create_user
-from workshop.extensions import db
+from workshop.extensions import db, socketio
 
 ADMIN_PASSWORD = "admin-password-1"
 
@@ -59,6 +59,24 @@ def app(request, migrated_db, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def listen(app, client):
+    """Connect Socket.IO test clients to an event as `board`, `participant` or `moderator`
+    (or with `auth` as given); all are disconnected afterwards."""
+    connected = []
+
+    def factory(code, role="board", token=None, auth=None):
+        auth = auth or {"event": code, "role": role, **({"token": token} if token else {})}
+        sio = socketio.test_client(app, flask_test_client=client, auth=auth)
+        connected.append(sio)
+        return sio
+
+    yield factory
+    for sio in connected:
+        if sio.is_connected():
+            sio.disconnect()
 
 
 @pytest.fixture

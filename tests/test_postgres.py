@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from backing_services import new_database
 from flask_migrate import downgrade, upgrade
-from helpers import vote_at_once
+from helpers import vote_at_once, wait_for
 from sqlalchemy.engine import make_url
 
 from workshop import create_app
@@ -62,7 +62,7 @@ def app(migrated_template, tmp_path):
         yield app
         # A coalesced flush still waiting or under way would read the dropped database.
         publisher = app.extensions[EXTENSION]
-        wait_until(lambda: not publisher._scheduled)
+        wait_for(lambda: not publisher._scheduled)
         with publisher.bus.flush_lock(0):
             pass
         with app.app_context():
@@ -146,22 +146,13 @@ def test_a_writer_waits_for_the_one_before_and_sees_its_commit(app, make_event):
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
             " AND (classid::bigint << 32) | objid::bigint = :key"
         )
-        wait_until(lambda: db.session.scalar(waiting, {"key": WRITE_LOCK}) == 1)
+        wait_for(lambda: db.session.scalar(waiting, {"key": WRITE_LOCK}) == 1)
         db.session.rollback()
     assert seen == []
     release.set()
     for thread in threads:
         thread.join(30)
     assert seen == ["First"]
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met"
-        time.sleep(0.02)
 
 
 GREEN_SCRIPT = textwrap.dedent(

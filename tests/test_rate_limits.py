@@ -9,7 +9,6 @@ import pytest
 
 from tests.conftest import Api, new_client_id
 from workshop import create_app
-from workshop.extensions import socketio
 from workshop.throttle import Buckets
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -248,24 +247,14 @@ def test_limits_can_be_switched_off(client):
 
 
 @pytest.fixture
-def sockets(app, client):
-    """Connect test clients; `sockets(auth)` returns one (closed afterwards)."""
+def sockets(app, listen):
+    """Connect test clients with small socket limits; `sockets(auth)` returns one."""
     app.config.update(
         WORKSHOP_RATELIMIT_SOCKET_BURST=2,
         WORKSHOP_RATELIMIT_SOCKET_PER_MINUTE=1,
         WORKSHOP_RATELIMIT_SOCKET_FLOOD=4,
     )
-    opened = []
-
-    def factory(auth):
-        sio = socketio.test_client(app, flask_test_client=client, auth=auth)
-        opened.append(sio)
-        return sio
-
-    yield factory
-    for sio in opened:
-        if sio.is_connected():
-            sio.disconnect()
+    return lambda auth: listen(None, auth=auth)
 
 
 def names(sio) -> list[str]:

@@ -7,27 +7,10 @@ import time
 
 import pytest
 from flask_socketio import ConnectionRefusedError
+from helpers import wait_for
 
 from workshop import realtime
-from workshop.extensions import socketio
 from workshop.publish import EXTENSION
-
-
-@pytest.fixture
-def listen(app, client):
-    """Connect a Socket.IO test client to an event as `board`, `participant` or `moderator`."""
-    connected = []
-
-    def factory(code, role="board", token=None, auth=None):
-        auth = auth or {"event": code, "role": role, **({"token": token} if token else {})}
-        sio = socketio.test_client(app, flask_test_client=client, auth=auth)
-        connected.append(sio)
-        return sio
-
-    yield factory
-    for sio in connected:
-        if sio.is_connected():
-            sio.disconnect()
 
 
 def received(sio, name):
@@ -68,15 +51,6 @@ def seqs(sio):
 
 def numbered_without_gaps(sio) -> bool:
     return seqs(sio) == list(range(1, len(seqs(sio)) + 1))
-
-
-def wait_for(condition, timeout=5.0):
-    """Poll until `condition()` is truthy and return it; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
-    return value
 
 
 def totals_seen(sio):
