@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -27,11 +26,6 @@ from limits import parse_many
 
 #: Where Flask-Login keeps a logged-in staff member's id in the session.
 SESSION_USER_KEY = "_user_id"
-#: Staff bearer tokens start with this (accounts.TOKEN_PREFIX), participant tokens never do.
-STAFF_TOKEN_PREFIX = "staff."
-#: A participant's cookie for event CODE is `workshop_CODE` (participants.cookie_name).
-PARTICIPANT_COOKIE_PREFIX = "workshop_"
-PARTICIPANT_COOKIE = re.compile(PARTICIPANT_COOKIE_PREFIX + "[A-Z0-9]{1,12}")
 #: Endpoints whose per-participant limits apply (checked for the writes only).
 SUBMIT_ENDPOINTS = frozenset({"api.submit", "api.update_suggestion"})
 DOTS_ENDPOINTS = frozenset({"api.set_dots"})
@@ -62,16 +56,23 @@ def login_key() -> str:
     return "l:" + digest("login", f"{request.remote_addr}|{username}")
 
 
+# The modules below need the extension objects that are built from this one: imported when a
+# request is counted, not when this module loads.
+
+
 def _bearer() -> str | None:
+    """The bearer token as sent (auth.bearer_token refuses a malformed one; a key must not)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def _participant_cookie() -> str | None:
+    from .participants import cookie_name
+
     code = (request.view_args or {}).get("code")
     if not isinstance(code, str):
         return None
-    return request.cookies.get(PARTICIPANT_COOKIE_PREFIX + code.strip().upper()) or None
+    return request.cookies.get(cookie_name(code.strip().upper())) or None
 
 
 def device_key() -> str:
@@ -89,9 +90,11 @@ def device_key() -> str:
 def participant_key() -> str:
     """The calling participant's device, or "" for staff (their moderation is not throttled
     like a participant's writes) and for callers without any participant credential."""
+    from .accounts import is_staff_token
+
     token = _bearer()
     if token is not None:
-        return "" if token.startswith(STAFF_TOKEN_PREFIX) else "t:" + digest("token", token)
+        return "" if is_staff_token(token) else "t:" + digest("token", token)
     if session.get(SESSION_USER_KEY):
         return ""
     cookie = _participant_cookie()
@@ -113,7 +116,6 @@ def _returning() -> bool:
     cookie = _participant_cookie() if request.endpoint == "participant.event_page" else None
     if cookie is None:
         return False
-    # Imported here: these modules need the extension objects that are built from this one.
     from .extensions import db
     from .models import Event, Participant
     from .participants import hash_token
@@ -129,11 +131,14 @@ def _returning() -> bool:
 
 def _joined(response: Response) -> bool:
     """Whether this response handed a new participant its token (JSON, or a cookie)."""
+    from .participants import cookie_name
+
     if request.endpoint == "api.join":
         return response.status_code == 201
+    wanted = cookie_name(str((request.view_args or {}).get("code", "")).strip().upper())
     for header in response.headers.getlist("Set-Cookie"):
         name, _, value = header.split(";", 1)[0].partition("=")
-        if PARTICIPANT_COOKIE.fullmatch(name) and value:
+        if name == wanted and value:
             return True
     return False
 
