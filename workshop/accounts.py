@@ -130,13 +130,14 @@ def authenticate(username: str, password: str) -> User:
     return user
 
 
-def _serializer() -> URLSafeTimedSerializer:
+def token_serializer() -> URLSafeTimedSerializer:
+    """What signs and reads staff bearer tokens (after their prefix)."""
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
 
 
 def issue_token(user: User) -> str:
     """A signed, expiring bearer token for the JSON API."""
-    return TOKEN_PREFIX + _serializer().dumps({"user": user.id})
+    return TOKEN_PREFIX + token_serializer().dumps({"user": user.id})
 
 
 def is_staff_token(token: str) -> bool:
@@ -146,7 +147,7 @@ def is_staff_token(token: str) -> bool:
 def user_from_token(token: str) -> User:
     """The staff user a bearer token names; refuses expired, forged or orphaned tokens."""
     try:
-        data = _serializer().loads(
+        data = token_serializer().loads(
             token.removeprefix(TOKEN_PREFIX), max_age=current_app.config["WORKSHOP_TOKEN_MAX_AGE"]
         )
     except SignatureExpired as exc:

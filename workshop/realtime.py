@@ -12,7 +12,7 @@ from flask_login import current_user, user_logged_out
 
 # python-socketio's exception, not the builtin one: only it takes its data to the client.
 from flask_socketio import ConnectionRefusedError, emit, join_room
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 
 from . import accounts, events, participants, validation
 from .errors import WorkshopError
@@ -208,7 +208,7 @@ def _expires(token: str | None) -> float:
     """When the staff token, else the login session, of this connection runs out."""
     config = current_app.config
     if token:
-        serializer = URLSafeTimedSerializer(config["SECRET_KEY"], salt=accounts.TOKEN_SALT)
+        serializer = accounts.token_serializer()
         value = token.removeprefix(accounts.TOKEN_PREFIX)
         lifetime = config["WORKSHOP_TOKEN_MAX_AGE"]
     else:
