@@ -24,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_babel import force_locale
 from flask_migrate import upgrade
 
-from workshop import create_app, exports, importer
+from workshop import create_app
+from workshop.db.models import Area, Event, MergedVote, Participant, Suggestion, Vote
 from workshop.extensions import db
-from workshop.models import Area, Event, MergedVote, Participant, Suggestion, Vote
+from workshop.results import exports, importer
 
 BUDGET, CAP, AREAS = 5, 2, 8
 WORDS = (

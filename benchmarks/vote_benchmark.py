@@ -31,7 +31,7 @@ def prepare(directory: Path, limits: bool):
     from flask_migrate import upgrade
 
     from workshop import create_app
-    from workshop.accounts import create_user
+    from workshop.domain.accounts import create_user
 
     app = create_app(
         {

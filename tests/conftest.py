@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from workshop import create_app
-from workshop.accounts import create_user
+from workshop.domain.accounts import create_user
 from workshop.extensions import db, socketio
 
 ADMIN_PASSWORD = "admin-password-1"

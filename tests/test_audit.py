@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from workshop import accounts
+from workshop.db.models import User
+from workshop.domain import accounts
 from workshop.extensions import db, socketio
-from workshop.models import User
 
 
 def log(api, code, **params):

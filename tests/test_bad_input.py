@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from workshop.db.models import Event, User
 from workshop.extensions import db
-from workshop.models import Event, User
 
 
 class Raw(bytes):

@@ -27,11 +27,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from workshop.accounts import create_user, issue_token
+from workshop.db.models import Participant, Suggestion, Vote
+from workshop.domain.accounts import create_user, issue_token
+from workshop.domain.participants import hash_token
+from workshop.domain.queries import competition_ranks
 from workshop.extensions import db
-from workshop.models import Participant, Suggestion, Vote
-from workshop.participants import hash_token
-from workshop.voting import competition_ranks
 
 PEOPLE = 3
 CARDS = 5

@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from workshop.events import TEMPLATE_INTEGRATION_2014
+from workshop.db.models import AuditEntry, Participant, Suggestion, Vote
+from workshop.domain.events import TEMPLATE_INTEGRATION_2014
 from workshop.extensions import db
-from workshop.models import AuditEntry, Participant, Suggestion, Vote
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workshop.events import CODE_ALPHABET, PALETTE
+from workshop.domain.events import CODE_ALPHABET, PALETTE
 
 
 def test_defaults(make_event):

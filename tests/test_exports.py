@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from openpyxl import load_workbook
 
-from workshop import events, exports
+from workshop.domain import events
 from workshop.extensions import db
+from workshop.results import exports
 
 BOM = "\ufeff".encode()
 

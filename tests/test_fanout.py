@@ -15,7 +15,7 @@ from eventlet.greenio import GreenSocket  # noqa: E402
 from eventlet.semaphore import Semaphore  # noqa: E402
 from socketio import packet as sio_packet  # noqa: E402
 
-from workshop.fanout import Broadcaster, text_frame  # noqa: E402
+from workshop.live.fanout import Broadcaster, text_frame  # noqa: E402
 
 ROOM = "event-1-public"
 

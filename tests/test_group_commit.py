@@ -1,4 +1,4 @@
-"""Votes share commits (database.GroupCommit): one transaction for a batch, each write in its own
+"""Votes share commits (engine.GroupCommit): one transaction for a batch, each write in its own
 savepoint, each caller answered after the commit that holds its write."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from helpers import wait_for
 
-from workshop.database import GROUP_COMMIT
+from workshop.db.engine import GROUP_COMMIT
 from workshop.errors import Conflict
 from workshop.extensions import db
 

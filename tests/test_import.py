@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from workshop.exports import table_headers
+from workshop.db.models import Area, Event, MergedVote, Participant, Suggestion, User, Vote
 from workshop.extensions import db
-from workshop.models import Area, Event, MergedVote, Participant, Suggestion, User, Vote
+from workshop.results.exports import table_headers
 
 BOM = "\ufeff".encode()
 

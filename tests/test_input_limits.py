@@ -8,7 +8,7 @@ import re
 import pytest
 
 from workshop import validation
-from workshop.accounts import create_user
+from workshop.domain.accounts import create_user
 from workshop.extensions import socketio
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')

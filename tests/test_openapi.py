@@ -8,7 +8,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from workshop.views.api import OPENAPI_PATH
+from workshop.web.views.api import OPENAPI_PATH
 
 PREFIX = "/api/v1"
 METHODS = {"get", "put", "post", "patch", "delete"}

@@ -23,10 +23,10 @@ from helpers import vote_at_once, wait_for
 from sqlalchemy.engine import make_url
 
 from workshop import create_app
-from workshop.database import WRITE_LOCK, write_transaction
+from workshop.db.engine import WRITE_LOCK, write_transaction
+from workshop.db.models import Event
 from workshop.extensions import db
-from workshop.models import Event
-from workshop.publish import EXTENSION
+from workshop.live.publisher import EXTENSION
 
 ROOT = Path(__file__).resolve().parents[1]
 

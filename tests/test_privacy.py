@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from workshop.extensions import db, limiter
+from workshop.extensions import db
+from workshop.web.limits import limiter
 
 ADDRESS = "203.0.113.77"
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,7 +147,7 @@ def traces(app, ids: dict[str, set[int]]) -> dict[str, int]:
 
 
 def ids_of(app, code: str) -> dict[str, set[int]]:
-    from workshop.models import Area, AuditEntry, Event, Participant, Suggestion
+    from workshop.db.models import Area, AuditEntry, Event, Participant, Suggestion
 
     with app.app_context():
         event_id = db.session.scalar(sa.select(Event.id).where(Event.code == code))

@@ -10,7 +10,7 @@ import pytest
 import redis
 from backing_services import REDIS, empty_redis, require
 
-from workshop.publish import RedisBus
+from workshop.live.publisher import RedisBus
 
 
 class Recorder:

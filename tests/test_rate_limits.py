@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import Api, new_client_id
 from workshop import create_app
-from workshop.throttle import Buckets
+from workshop.web.limits import Buckets
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 

@@ -9,8 +9,9 @@ import pytest
 from flask_socketio import ConnectionRefusedError
 from helpers import wait_for
 
-from workshop import realtime
-from workshop.publish import EXTENSION
+from workshop.live.publisher import EXTENSION
+from workshop.live.snapshots import PublicStates
+from workshop.web import sockets
 
 
 def received(sio, name):
@@ -142,7 +143,7 @@ def test_connection_refused(make_event, join, make_staff, listen, auth):
 def test_refusal_says_why(app, make_event, auth, code):
     auth = {"event": make_event()["code"], **auth} if auth else auth
     with app.test_request_context("/socket.io/"), pytest.raises(ConnectionRefusedError) as refused:
-        realtime._identify(auth)
+        sockets._identify(auth)
     assert refused.value.error_args["data"]["code"] == code
     assert refused.value.error_args["message"] == refused.value.error_args["data"]["message"]
 
@@ -417,8 +418,8 @@ def test_a_shared_reading_is_kept_only_briefly(app, make_event, listen, monkeypa
     """A write that published nothing (none should) shows after MAX_AGE at the latest."""
     import sqlalchemy as sa
 
+    from workshop.db.models import Event
     from workshop.extensions import db
-    from workshop.models import Event
 
     code = make_event()["code"]
     listen(code)
@@ -426,15 +427,16 @@ def test_a_shared_reading_is_kept_only_briefly(app, make_event, listen, monkeypa
         db.session.execute(sa.update(Event).where(Event.code == code).values(title="Neu"))
         db.session.commit()
     assert received(listen(code), "snapshot")[0]["event"]["title"] == "Plenum"
-    later = time.monotonic() + realtime.PublicStates.MAX_AGE + 0.1
-    monkeypatch.setattr(realtime.time, "monotonic", lambda: later)
+    later = time.monotonic() + PublicStates.MAX_AGE + 0.1
+    monkeypatch.setattr(sockets.time, "monotonic", lambda: later)
     assert received(listen(code), "snapshot")[0]["event"]["title"] == "Neu"
 
 
 def test_a_shared_reading_counts_the_timer_down(make_event, staff, listen, monkeypatch):
     from datetime import timedelta
 
-    from workshop import events
+    from workshop.clock import utcnow
+    from workshop.domain import schemas
 
     code = make_event()["code"]
     assert (
@@ -442,8 +444,8 @@ def test_a_shared_reading_counts_the_timer_down(make_event, staff, listen, monke
     )
     first = received(listen(code), "snapshot")[0]
     assert 298 <= first["event"]["display"]["timer"]["seconds_left"] <= 300
-    now = events.utcnow() + timedelta(seconds=100)
-    monkeypatch.setattr(events, "utcnow", lambda: now)
+    now = utcnow() + timedelta(seconds=100)
+    monkeypatch.setattr(schemas, "utcnow", lambda: now)
     second = received(listen(code), "snapshot")[0]
     assert second["seq"] == first["seq"]
     assert 198 <= second["event"]["display"]["timer"]["seconds_left"] <= 200

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from workshop import retention
-from workshop.bootstrap import prepare
+from workshop.db.models import AuditEntry, Event, Participant, Suggestion, Vote, utcnow
 from workshop.extensions import db, socketio
-from workshop.models import AuditEntry, Event, Participant, Suggestion, Vote, utcnow
+from workshop.ops import retention
+from workshop.ops.bootstrap import prepare
 
 NOW = datetime(2026, 6, 1, 12, 0, 0)
 DAY = timedelta(days=1)

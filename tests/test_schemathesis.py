@@ -30,9 +30,9 @@ from schemathesis.checks import (
 from schemathesis.generation import GenerationMode
 
 from workshop import create_app
-from workshop.accounts import create_user, issue_token
+from workshop.domain.accounts import create_user, issue_token
 from workshop.extensions import db
-from workshop.views.api import OPENAPI_PATH
+from workshop.web.views.api import OPENAPI_PATH
 
 CHECKS = [
     not_a_server_error,

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from workshop import seats
-from workshop.events import CODE_ALPHABET
+from workshop.db.models import Event, Participant, SeatCode
+from workshop.domain import seats
+from workshop.domain.events import CODE_ALPHABET
 from workshop.extensions import db
-from workshop.models import Event, Participant, SeatCode
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 SHOWN = re.compile(rf"[{CODE_ALPHABET}]{{5}}-[{CODE_ALPHABET}]{{5}}")

@@ -9,8 +9,9 @@ import time
 import itsdangerous
 import pytest
 
-from workshop import config, realtime
+from workshop import config
 from workshop.extensions import socketio
+from workshop.web import sockets
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 HOUR = 3600
@@ -42,7 +43,7 @@ def later(monkeypatch, seconds: float) -> None:
     """Move the clock that signed cookies and tokens are checked against."""
     now = time.time() + seconds
     monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: int(now))
-    monkeypatch.setattr(realtime.time, "time", lambda: now)
+    monkeypatch.setattr(sockets.time, "time", lambda: now)
 
 
 # -- Cookie flags ------------------------------------------------------------------------------
@@ -85,8 +86,8 @@ def test_cookies_are_secure_behind_https(monkeypatch, tmp_path, environment, sec
 @pytest.mark.app_config(SESSION_COOKIE_SECURE=True)
 def test_every_cookie_is_secure_when_configured(app, client):
     with app.app_context():
-        from workshop.accounts import create_user
-        from workshop.events import create_demo_event
+        from workshop.domain.accounts import create_user
+        from workshop.domain.events import create_demo_event
 
         create_user("anna", "password-123")
         code = create_demo_event(None).code
@@ -155,7 +156,7 @@ def test_a_live_staff_connection_ends_with_its_login(
     console.get_received()
     later(monkeypatch, LIFETIME - 60)
     with app.app_context():
-        realtime.close_expired()
+        sockets.close_expired()
     console.emit("resync")
     assert console.is_connected() and [m["name"] for m in console.get_received()] == ["snapshot"]
     later(monkeypatch, LIFETIME + 60)
@@ -182,9 +183,9 @@ def test_the_sweep_closes_silent_expired_connections(app, client, anna, make_eve
     )
     board = socketio.test_client(app, flask_test_client=client, auth={"event": code})
     with app.app_context():
-        realtime.close_expired(now=time.time() + LIFETIME - 60)
+        sockets.close_expired(now=time.time() + LIFETIME - 60)
         assert console.is_connected()
-        realtime.close_expired(now=time.time() + LIFETIME + 60)
+        sockets.close_expired(now=time.time() + LIFETIME + 60)
     assert not console.is_connected() and board.is_connected()
     board.disconnect()
 

@@ -9,9 +9,9 @@ import brotli
 import pytest
 from flask import Response, stream_with_context, url_for
 
-from workshop import assets
 from workshop.config import ROOT
-from workshop.security import HEADERS
+from workshop.web import assets
+from workshop.web.security import HEADERS
 
 STATIC = ROOT / "static"
 YEAR = "max-age=31536000"

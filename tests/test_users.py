@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
+from workshop.db.models import User
 from workshop.extensions import db, socketio
-from workshop.models import User
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from helpers import vote_at_once
 from sqlalchemy.exc import IntegrityError
 
+from workshop.domain.queries import competition_ranks
 from workshop.extensions import db
-from workshop.voting import competition_ranks
 
 
 @pytest.fixture

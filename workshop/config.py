@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from flask import Flask
+
 ROOT = Path(__file__).resolve().parent.parent
 #: A staff login (session cookie) lasts 12 hours, a long workshop day.
 SESSION_LIFETIME = 12 * 3600
@@ -146,3 +148,21 @@ DEFAULTS = {
     #: 0 keeps events until staff delete them.
     "WORKSHOP_RETENTION_DAYS": RETENTION_DAYS,
 }
+
+
+def make_flask(import_name: str, test_config: dict | None = None) -> Flask:
+    """The Flask object with its settings: defaults, then the environment (or `test_config`)."""
+    app = Flask(
+        import_name,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_mapping(from_environment(Path(app.instance_path)))
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.json.sort_keys = False
+    return app

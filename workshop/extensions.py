@@ -1,7 +1,8 @@
-"""The extension objects, created unbound and initialised by the app factory."""
+"""The extension objects, created unbound and initialised by the app factory.
+
+The request limiter lives with its keys in workshop/web/limits.py."""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -9,8 +10,6 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from . import throttle
 
 
 class Base(DeclarativeBase):
@@ -32,6 +31,3 @@ socketio = SocketIO()
 login = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
-#: Request limits per device and per address (workshop/throttle.py), and login throttling;
-#: storage from RATELIMIT_STORAGE_URI (WORKSHOP_RATELIMIT_STORAGE_URL).
-limiter = Limiter(key_func=throttle.address_key, application_limits=throttle.APPLICATION_LIMITS)

@@ -6,7 +6,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale, get_translations, refresh
 from flask_babel import lazy_gettext as _l
 
-from .extensions import babel
+from workshop.extensions import babel
 
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
 LANGUAGE_COOKIE = "workshop_lang"

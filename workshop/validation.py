@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from .errors import WorkshopError
+from workshop.errors import WorkshopError
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: Largest id accepted from outside; SQLite integers are 64-bit.
@@ -107,6 +107,12 @@ def client_id(value: Any) -> str:
     if not isinstance(value, str) or not CLIENT_ID.fullmatch(value):
         raise invalid("client_id", _l("client_id must be 1 to 64 letters, digits, '-' or '_'."))
     return value
+
+
+def known_id(value: Any) -> bool:
+    """Whether an id from outside can name a row: ids out of range (a URL may carry any number
+    of digits) would overflow SQLite's integers, so they match nothing."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def optional_id(value: Any, field: str) -> int | None:

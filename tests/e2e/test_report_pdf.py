@@ -24,7 +24,7 @@ def pdf_children(server_pid: int) -> list[int]:
             cmdline = (status.parent / "cmdline").read_bytes()
         except OSError:
             continue  # the process ended while we looked
-        if int(fields.get("PPid", "0")) == server_pid and b"workshop.pdf" in cmdline:
+        if int(fields.get("PPid", "0")) == server_pid and b"workshop.results.pdf" in cmdline:
             children.append(int(status.parent.name))
     return children
 

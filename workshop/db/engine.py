@@ -1,0 +1,296 @@
+"""Engine settings and the one way to run a write: a short transaction that takes the lock first.
+
+SQLite (one process) and PostgreSQL (several processes, see docs/deployment.md) get the same
+guarantee: write transactions run one at a time, and each sees every write committed before it.
+Reads never wait for writers.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+
+from workshop.db import models  # noqa: F401  (every table known to Alembic)
+from workshop.extensions import db, migrate
+
+#: Alembic's scripts: the schema is built and upgraded by them, never by `create_all`.
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+WRITE_OPTION = "workshop_write"
+#: Key of the PostgreSQL advisory lock that serialises writers (any fixed 64-bit number).
+WRITE_LOCK = 0x776F726B73686F70  # "workshop"
+#: Key of the lock that lets one process at a time upgrade the schema and create the first data.
+STARTUP_LOCK = WRITE_LOCK + 1
+#: How long a writer waits for the lock before its request fails (SQLite: busy_timeout).
+LOCK_TIMEOUT_MS = 10_000
+
+#: PostgreSQL engine options. Under eventlet every request is a green thread and holds a
+#: connection only while it runs; 10 (+10 in bursts) per process keeps four processes below
+#: PostgreSQL's default of 100 connections.
+POSTGRES_ENGINE_OPTIONS = {
+    "pool_size": 10,
+    "max_overflow": 10,
+    "pool_timeout": 30,
+    # A connection PostgreSQL or a firewall closed while idle is replaced, not handed out.
+    "pool_pre_ping": True,
+    "pool_recycle": 1800,
+    # Each statement sees what committed before it; the write lock relies on that (a snapshot
+    # taken before waiting for the lock would miss the previous writer's commit).
+    "isolation_level": "READ COMMITTED",
+}
+
+
+def is_postgres(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def engine_options(url: str | URL, options: dict) -> dict:
+    """The engine options for this database: PostgreSQL's defaults under the configured ones."""
+    if is_postgres(url):
+        return {**POSTGRES_ENGINE_OPTIONS, **options}
+    return options
+
+
+def configure_engine(engine: Engine) -> None:
+    """Set up the connections of the engine's database (SQLite or PostgreSQL)."""
+    if engine.dialect.name == "postgresql":
+        _configure_postgres(engine)
+    elif engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Make SQLite durable and serialise writers explicitly (no lock upgrades)."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # The driver must not open transactions itself; the "begin" hook below does it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit that returned is on disk, even after a power cut (NORMAL is not).
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        # Writers take the write lock at BEGIN, so two writers never deadlock on an upgrade.
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def _configure_postgres(engine: Engine) -> None:
+    """Refuse a driver that would stall the server, and bound how long writers wait."""
+    check_green_driver(engine.dialect.driver)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+        cursor.close()
+        dbapi_connection.commit()
+
+
+def check_green_driver(driver: str) -> None:
+    """Under eventlet, refuse psycopg 3 with its C wait loop: every query would stop the server.
+
+    eventlet's monkey-patching makes pg8000 (pure Python over sockets) and psycopg2 (eventlet
+    installs its wait callback) cooperative; psycopg 3 waits in C unless it runs as pure Python.
+    """
+    if driver != "psycopg" or not _eventlet_patched():
+        return
+    import psycopg.waiting
+
+    if psycopg.waiting.wait.__name__ == "wait_c":
+        raise RuntimeError(
+            "psycopg 3 with its C speed-ups blocks every client under eventlet: use "
+            "WORKSHOP_DATABASE_URL=postgresql+pg8000://… (pip install -e '.[scale]')"
+        )
+
+
+def _eventlet_patched() -> bool:
+    patcher = sys.modules.get("eventlet.patcher")
+    return patcher is not None and patcher.is_monkey_patched("socket")
+
+
+@contextmanager
+def startup_lock() -> Iterator[None]:
+    """Let one process at a time prepare the database (several start together on PostgreSQL)."""
+    if not is_postgres(db.engine.url):
+        yield
+        return
+    with db.engine.connect() as connection:
+        # A session lock, not a transaction's: it must outlive the migrations' own commits.
+        connection.execute(sa.select(sa.func.pg_advisory_lock(STARTUP_LOCK)))
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(sa.select(sa.func.pg_advisory_unlock(STARTUP_LOCK)))
+            connection.commit()
+
+
+class WriteTransaction:
+    """Collects what to publish once the transaction has committed."""
+
+    def __init__(self) -> None:
+        self.after_commit: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        self.after_commit.append(callback)
+
+
+@contextmanager
+def write_transaction() -> Iterator[WriteTransaction]:
+    """Run the block in one short write transaction; commit, then run the publish callbacks.
+
+    Reads made earlier in the request are discarded, so the block sees the state under the lock.
+    Talk to nothing but the database inside the block (no Redis, no HTTP): under eventlet every
+    wait for I/O lets other green threads run while this one holds the lock.
+    """
+    session = db.session()
+    if session.in_transaction():
+        session.rollback()
+    connection = session.connection(execution_options={WRITE_OPTION: True})
+    if connection.dialect.name == "postgresql":
+        # PostgreSQL's equivalent of SQLite's BEGIN IMMEDIATE: one writer at a time across all
+        # processes, released by commit or rollback. The domain's checks (budget, caps, phase,
+        # merges) read and then write; run one at a time they need no locks of their own.
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK)))
+    tx = WriteTransaction()
+    try:
+        yield tx
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    for callback in tx.after_commit:
+        callback()
+
+
+GROUP_COMMIT = "workshop.group_commit"
+
+
+@dataclass
+class _Work:
+    """One caller's share of a batch: what to run, and what came of it."""
+
+    run: Callable[[sa.Connection, WriteTransaction], Any]
+    done: Any
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Runs the short writes of many requests in one transaction: one commit, one fsync.
+
+    With `synchronous=FULL` every commit waits for the disk, and under eventlet that wait stops
+    the whole server; votes arrive by the hundred a second, so they share commits. Each write
+    runs in a SAVEPOINT of the batch's transaction: one that raises is undone alone, and every
+    caller returns, or raises, only after the commit that holds its write, so an answered
+    request is on disk as before. A batch is what arrived while the previous one ran.
+    """
+
+    #: The most writes in one transaction, so that the write lock is held briefly.
+    MAX_BATCH = 200
+
+    def __init__(self, app, server) -> None:
+        self.app = app
+        #: The app's Socket.IO server: its async mode's events and background tasks.
+        self.server = server
+        self._lock = threading.Lock()
+        self._queue: list[_Work] = []
+        self._running = False
+
+    def run(self, work: Callable[[sa.Connection, WriteTransaction], Any]) -> Any:
+        """Run `work(connection, tx)` in the next batch; return its result or raise its error.
+
+        `tx.on_commit` callbacks run after the batch committed, only for work that succeeded.
+        """
+        item = _Work(work, self.server.eio.create_event())
+        with self._lock:
+            self._queue.append(item)
+            start = not self._running
+            self._running = True
+        if start:
+            self.server.start_background_task(self._drain)
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                batch = self._queue[: self.MAX_BATCH]
+                del self._queue[: self.MAX_BATCH]
+                if not batch:
+                    self._running = False
+                    return
+            try:
+                self._commit(batch)
+            finally:
+                for item in batch:
+                    item.done.set()
+
+    def _commit(self, batch: list[_Work]) -> None:
+        # The app context's end closes the batch's session.
+        with self.app.app_context():
+            try:
+                with write_transaction() as tx:
+                    connection = db.session.connection()
+                    for item in batch:
+                        self._run_one(item, connection, tx)
+            except Exception as error:
+                # The commit failed: nothing of the batch is stored, every caller hears so.
+                for item in batch:
+                    if item.error is None:
+                        item.error, item.result = error, None
+
+    @staticmethod
+    def _run_one(item: _Work, connection: sa.Connection, tx: WriteTransaction) -> None:
+        own = WriteTransaction()
+        try:
+            # The connection's savepoint, emitted now (the session's would wait for the
+            # session's next statement, and work uses none).
+            with connection.begin_nested():
+                item.result = item.run(connection, own)
+        except Exception as error:  # the caller's to handle, e.g. a 409
+            item.error = error
+        else:
+            tx.after_commit.extend(own.after_commit)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database with the engine options of its kind, and the migrations."""
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    )
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+
+
+def init_group_commit(app: Flask, server) -> None:
+    """Votes share commits through the app's Socket.IO server (its async mode's events)."""
+    app.extensions[GROUP_COMMIT] = GroupCommit(app, server)
+
+
+def group_commit(work: Callable[[sa.Connection, WriteTransaction], Any]) -> Any:
+    """Run a short write in the next shared transaction (see GroupCommit)."""
+    return current_app.extensions[GROUP_COMMIT].run(work)

@@ -1,0 +1,74 @@
+"""Participants: anonymous devices that join an event with a random token."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from workshop.db.engine import write_transaction
+from workshop.db.models import Event, Participant
+from workshop.domain import seats
+from workshop.errors import Unauthorized
+from workshop.extensions import db
+from workshop.live import publisher
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def join(event: Event, seat_code: Any = None) -> tuple[Participant, str]:
+    """Create a participant for this event; returns it with its token (shown only once).
+
+    An event that requires seat codes takes one unused code per participant (see seats.py);
+    otherwise `seat_code` is ignored.
+    """
+    token = secrets.token_urlsafe(32)
+    event_id = event.id
+    with write_transaction() as tx:
+        event = db.session.get(Event, event_id)
+        participant = Participant(
+            event_id=event.id, token_hash=hash_token(token), dots_budget=event.vote_budget
+        )
+        db.session.add(participant)
+        if event.seat_codes_required:
+            db.session.flush()
+            seats.consume(event, participant, seat_code)
+        tx.on_commit(lambda: publisher.tallies_changed(event_id))
+    return participant, token
+
+
+def by_token(event: Event, token: str | None) -> Participant | None:
+    if not token:
+        return None
+    return db.session.scalar(
+        sa.select(Participant).where(
+            Participant.token_hash == hash_token(token), Participant.event_id == event.id
+        )
+    )
+
+
+def not_joined() -> Unauthorized:
+    return Unauthorized(
+        "not_joined", _l("Please join the event first (scan the QR code or enter the code).")
+    )
+
+
+def require(event: Event, token: str | None) -> Participant:
+    participant = by_token(event, token)
+    if participant is None:
+        raise not_joined()
+    return participant
+
+
+def dots_left(participant: Participant) -> int:
+    return participant.dots_budget - participant.dots_used
+
+
+def cookie_name(code: str) -> str:
+    """The HttpOnly cookie that holds a browser's participant token for one event."""
+    return f"workshop_{code}"

@@ -1,0 +1,189 @@
+"""Read models: the public cards, participation figures, tallies and the ranked results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from workshop.db.models import Event, Participant, Suggestion
+from workshop.domain.rules import counts_visible
+from workshop.extensions import db
+from workshop.live import messages
+from workshop.live.messages import Message
+
+
+def public_cards(event_id: int) -> sa.Select:
+    """The event's public cards (visible, not merged away), oldest first."""
+    return (
+        sa.select(Suggestion)
+        .where(Suggestion.event_id == event_id, Suggestion.is_public)
+        .order_by(Suggestion.id)
+    )
+
+
+@dataclass
+class Participation:
+    """Who has joined and voted, and the dots spent: one query for every screen and export."""
+
+    participants: int
+    voted: int
+    dots: int
+
+    @property
+    def not_voted(self) -> int:
+        return self.participants - self.voted
+
+
+def participation(event_id: int) -> Participation:
+    participants, voted, dots = db.session.execute(
+        sa.select(
+            sa.func.count(Participant.id),
+            sa.func.count(Participant.id).filter(Participant.dots_used > 0),
+            sa.func.coalesce(sa.func.sum(Participant.dots_used), 0),
+        ).where(Participant.event_id == event_id)
+    ).one()
+    return Participation(participants, voted, int(dots))
+
+
+def public_card_count(event_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Suggestion.id)).where(
+            Suggestion.event_id == event_id, Suggestion.is_public
+        )
+    )
+
+
+def counts(event_id: int, staff: bool = False) -> dict:
+    """People joined, public cards and dots cast: the figures the screens show; staff also see
+    how many people have not voted yet."""
+    people = participation(event_id)
+    figures = {
+        "participants": people.participants,
+        "suggestions": public_card_count(event_id),
+        "dots": people.dots,
+    }
+    if staff:
+        figures.update(voted=people.voted, not_voted=people.not_voted)
+    return figures
+
+
+def public_counts(staff_counts: dict) -> dict:
+    """The public's part of the staff's figures."""
+    return {key: staff_counts[key] for key in ("participants", "suggestions", "dots")}
+
+
+def figures(event: Event) -> dict:
+    """What the console shows staff: who has voted, and how many public cards each area holds."""
+    people = participation(event.id)
+    per_area = {str(area.id): 0 for area in event.areas}
+    per_area["none"] = 0
+    rows = db.session.execute(
+        sa.select(Suggestion.area_id, sa.func.count(Suggestion.id))
+        .where(Suggestion.event_id == event.id, Suggestion.is_public)
+        .group_by(Suggestion.area_id)
+    )
+    for area_id, n in rows:
+        per_area["none" if area_id is None else str(area_id)] = n
+    return {
+        "participants": people.participants,
+        "voted": people.voted,
+        "not_voted": people.not_voted,
+        "per_area": per_area,
+    }
+
+
+def public_totals(event_id: int) -> dict[str, int]:
+    """Every public card's total, by id."""
+    rows = db.session.execute(
+        sa.select(Suggestion.id, Suggestion.dots).where(
+            Suggestion.event_id == event_id, Suggestion.is_public
+        )
+    )
+    return {str(card_id): dots for card_id, dots in rows}
+
+
+def tally_messages(event_id: int, card_ids: set[int], counts_due: bool) -> list[Message]:
+    """The `dots` messages for these cards' totals and, if due, the figures, read as they are
+    now (the publisher's flush calls this)."""
+    event = db.session.get(Event, event_id)
+    if event is None:
+        return []
+    rows = db.session.execute(
+        sa.select(Suggestion.id, Suggestion.dots, Suggestion.is_public).where(
+            Suggestion.id.in_(card_ids)
+        )
+    )
+    shown = counts_visible(event, staff=False)
+    staff_totals, public = {}, {}
+    for card_id, dots, is_public in rows:
+        staff_totals[str(card_id)] = dots
+        if is_public and shown:
+            public[str(card_id)] = dots
+    staff_counts = counts(event_id, staff=True) if counts_due else None
+    public_figures = public_counts(staff_counts) if staff_counts is not None else None
+    return messages.dots(staff_totals, public, staff_counts, public_figures)
+
+
+def competition_ranks(values: list[int]) -> list[int]:
+    """Ranks for values sorted from high to low; ties share a rank (1, 2, 2, 4)."""
+    ranks = []
+    for index, value in enumerate(values):
+        ranks.append(ranks[-1] if index and value == values[index - 1] else index + 1)
+    return ranks
+
+
+TOP = 10
+
+
+def top_overall(cards: list[Suggestion]) -> list[dict]:
+    """The best cards across all areas (sorted by dots); a tie at the last place stays in."""
+    ranks = competition_ranks([card.dots for card in cards])
+    return [
+        {
+            "id": card.id,
+            "title": card.title,
+            "area_id": card.area_id,
+            "dots": card.dots,
+            "rank": rank,
+        }
+        for card, rank in zip(cards, ranks, strict=True)
+        if rank <= TOP and card.dots > 0
+    ]
+
+
+def _ranked_areas(event: Event, cards: list[Suggestion]) -> list[dict]:
+    groups: dict[int | None, list[Suggestion]] = {area.id: [] for area in event.areas}
+    for card in cards:
+        groups.setdefault(card.area_id, []).append(card)
+    names = {area.id: area.name for area in event.areas}
+    areas = []
+    for area_id, group in groups.items():
+        ranks = competition_ranks([card.dots for card in group])
+        ranked = [
+            {"id": c.id, "title": c.title, "dots": c.dots, "voters": c.voters, "rank": rank}
+            for c, rank in zip(group, ranks, strict=True)
+        ]
+        areas.append({"id": area_id, "name": names.get(area_id), "suggestions": ranked})
+    return areas
+
+
+def results(event: Event) -> dict:
+    """Cards ranked by dots within each area; cards without an area form their own group."""
+    cards = db.session.scalars(
+        sa.select(Suggestion)
+        .where(Suggestion.event_id == event.id, Suggestion.is_public)
+        .order_by(Suggestion.dots.desc(), Suggestion.id)
+    ).all()
+    people = participation(event.id)
+    return {
+        "event": {"code": event.code, "title": event.title, "phase": event.phase},
+        "areas": _ranked_areas(event, cards),
+        "top": top_overall(cards),
+        "totals": {
+            "participants": people.participants,
+            "voters": people.voted,
+            "suggestions": len(cards),
+            "dots": people.dots,
+        },
+    }

@@ -1,0 +1,151 @@
+"""Dot voting: a participant sets the dots on a card, within the event's budget and cap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
+
+from workshop import validation
+from workshop.db.engine import WriteTransaction, group_commit
+from workshop.db.models import Event, Participant, Suggestion, Vote
+from workshop.domain import events, participants, rules, suggestions
+from workshop.errors import Conflict
+from workshop.live import publisher
+
+#: Everything a dot change checks, read in one statement under the write lock: the event (by
+#: code), the caller (by token hash), the card (only in this event) and the caller's dots on it.
+#: Votes arrive by the hundred a second; the ORM's nine statements for this cost five times more.
+_VOTE_STATE = (
+    sa.select(
+        Event.id,
+        Event.phase,
+        Event.archived_at,
+        Event.max_dots_per_suggestion,
+        Participant.id,
+        Participant.dots_budget,
+        Participant.dots_used,
+        Suggestion.id,
+        Suggestion.is_public,
+        Vote.dots,
+    )
+    .select_from(Event)
+    .outerjoin(
+        Participant,
+        sa.and_(
+            Participant.event_id == Event.id,
+            Participant.token_hash == sa.bindparam("token_hash"),
+        ),
+    )
+    .outerjoin(
+        Suggestion,
+        sa.and_(Suggestion.event_id == Event.id, Suggestion.id == sa.bindparam("suggestion_id")),
+    )
+    .outerjoin(
+        Vote, sa.and_(Vote.participant_id == Participant.id, Vote.suggestion_id == Suggestion.id)
+    )
+    .where(Event.code == sa.bindparam("code"))
+)
+
+_VOTE_INSERT = sa.insert(Vote).values(
+    participant_id=sa.bindparam("p"), suggestion_id=sa.bindparam("s"), dots=sa.bindparam("dots")
+)
+_VOTE_UPDATE = (
+    sa.update(Vote)
+    .where(Vote.participant_id == sa.bindparam("p"), Vote.suggestion_id == sa.bindparam("s"))
+    .values(dots=sa.bindparam("dots"))
+)
+_VOTE_DELETE = sa.delete(Vote).where(
+    Vote.participant_id == sa.bindparam("p"), Vote.suggestion_id == sa.bindparam("s")
+)
+# Counters change in SQL, so that they hold whatever else wrote the rows.
+_CARD_COUNTERS = (
+    sa.update(Suggestion)
+    .where(Suggestion.id == sa.bindparam("s"))
+    .values(
+        dots=Suggestion.dots + sa.bindparam("delta"),
+        voters=Suggestion.voters + sa.bindparam("voters"),
+    )
+)
+_DOTS_USED = (
+    sa.update(Participant)
+    .where(Participant.id == sa.bindparam("p"))
+    .values(dots_used=Participant.dots_used + sa.bindparam("delta"))
+)
+
+
+def set_dots(code: str, token: str | None, suggestion_id: Any, data: Any) -> dict:
+    """Set (not add) a participant's dots on a card, so a resent request changes nothing.
+
+    The caller is named by the event's code and the participant's token rather than by loaded
+    rows: the event, the caller and the card are read once, under the write lock, in one query.
+    """
+    code = events.checked_code(code)
+    if not token:
+        raise participants.not_joined()
+    validation.check_fields(data, {"dots"}, {"dots"})
+    dots = validation.integer(data["dots"], "dots", minimum=0, maximum=100)
+    if not validation.known_id(suggestion_id):
+        suggestion_id = 0
+    key = {
+        "code": code,
+        "token_hash": participants.hash_token(token),
+        "suggestion_id": suggestion_id,
+    }
+    # Votes share commits: see engine.GroupCommit.
+    return group_commit(lambda connection, tx: _set_dots(connection, tx, key, dots))
+
+
+def _set_dots(connection: sa.Connection, tx: WriteTransaction, key: dict, dots: int) -> dict:
+    """The dot change itself, in a transaction that holds the write lock."""
+    row = connection.execute(_VOTE_STATE, key).one_or_none()
+    if row is None:
+        raise events.event_not_found()
+    (event_id, phase, archived_at, cap, participant_id, budget, used, card_id, public,
+     current) = row  # fmt: skip
+    _check_caller(participant_id, archived_at, card_id, phase)
+    current = current or 0
+    left = budget - used
+    delta = dots - current
+    _check_dots(dots, delta, left, cap, public)
+    if delta:
+        keys = {"p": participant_id, "s": card_id}
+        if current == 0:
+            connection.execute(_VOTE_INSERT, {**keys, "dots": dots})
+        elif dots == 0:
+            connection.execute(_VOTE_DELETE, keys)
+        else:
+            connection.execute(_VOTE_UPDATE, {**keys, "dots": dots})
+        voters = (current == 0) - (dots == 0)
+        connection.execute(_CARD_COUNTERS, {**keys, "delta": delta, "voters": voters})
+        connection.execute(_DOTS_USED, {**keys, "delta": delta})
+        left -= delta
+        tx.on_commit(lambda: publisher.tallies_changed(event_id, [card_id]))
+    return {"suggestion_id": card_id, "dots": dots, "dots_left": left}
+
+
+def _check_caller(participant_id: int | None, archived_at, card_id: int | None, phase: str) -> None:
+    """A participant of this open event, a card of it, and voting open."""
+    if participant_id is None:
+        raise participants.not_joined()
+    if archived_at is not None:
+        raise events.archived()
+    if card_id is None:
+        raise suggestions.not_found()
+    if "vote" not in rules.PARTICIPANT_ACTIONS[phase]:
+        raise Conflict("wrong_phase", _l("Voting is not open."))
+
+
+def _check_dots(dots: int, delta: int, left: int, cap: int, public: bool) -> None:
+    """New dots only on public cards, at most `cap` on one card, and no more than are left."""
+    if delta > 0 and not public:
+        raise Conflict("not_votable", _l("This card cannot receive dots."))
+    if dots > cap:
+        raise Conflict("cap_exceeded", _l("At most %(n)d dots per card.", n=cap))
+    if delta > left:
+        raise Conflict(
+            "budget_exceeded",
+            _nl("You have only %(num)d dot left.", "You have only %(num)d dots left.", left),
+        )

@@ -1,0 +1,56 @@
+"""The catalogue of live messages: every change message is built here, by type and audience.
+
+A message is (audience, type, data): `staff` is the moderators' room (every card, with its
+status), `public` the board's and the phones' (public cards only). docs/api.md ("Live updates")
+describes each type; static/js/live.js applies them.
+"""
+
+from __future__ import annotations
+
+STAFF = "staff"
+PUBLIC = "public"
+AUDIENCES = (STAFF, PUBLIC)
+
+Message = tuple[str, str, dict]
+
+
+def card(staff_card: dict, public_card: dict, public: bool) -> list[Message]:
+    """One card changed: staff see it as it is, the public see it or are told to drop it."""
+    if public:
+        return [(STAFF, "suggestion", staff_card), (PUBLIC, "suggestion", public_card)]
+    return [(STAFF, "suggestion", staff_card), (PUBLIC, "removed", {"id": public_card["id"]})]
+
+
+def event(staff_event: dict, public_event: dict, revealed: dict | None = None) -> list[Message]:
+    """Phase, texts, rules, areas or display changed; `revealed` holds every public total when
+    totals have just become public, sent at once."""
+    messages = [(STAFF, "event", staff_event), (PUBLIC, "event", public_event)]
+    if revealed is not None:
+        messages.append((PUBLIC, "dots", {"totals": revealed}))
+    return messages
+
+
+def dots(
+    staff_totals: dict[str, int],
+    public_totals: dict[str, int],
+    staff_counts: dict | None,
+    public_counts: dict | None,
+) -> list[Message]:
+    """Totals and figures of one flush: one message per audience, the cost that grows with the
+    room (nothing is sent to an audience with nothing new)."""
+    messages = []
+    for audience, totals, counts in (
+        (STAFF, staff_totals, staff_counts),
+        (PUBLIC, public_totals, public_counts),
+    ):
+        data: dict = {"totals": totals} if totals else {}
+        if counts is not None:
+            data["counts"] = counts
+        if data:
+            messages.append((audience, "dots", data))
+    return messages
+
+
+def audit(entry: dict) -> list[Message]:
+    """A staff action was logged: the console's activity log grows."""
+    return [(STAFF, "audit", entry)]

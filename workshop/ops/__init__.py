@@ -1,0 +1,1 @@
+"""Running the app: start-up, the server, retention and the command line."""

@@ -1,0 +1,762 @@
+"""Results for the administration: CSV, XLSX, JSON and the printable report (HTML and PDF).
+
+`snapshot()` reads an event in a fixed number of queries, whatever its size; every other function
+here is a pure function of that snapshot, so no format costs a query per card.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import render_template
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workshop import validation
+from workshop.clock import iso, utcnow
+from workshop.db.models import AuditEntry, Event, MergedVote, Participant, Suggestion, Vote
+from workshop.domain import queries
+from workshop.domain.audit import action_label
+from workshop.domain.rules import SETTINGS
+from workshop.extensions import db
+from workshop.i18n import phase_label, status_label
+from workshop.results import pdf
+
+FORMATS = ("csv", "xlsx", "json", "pdf")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "pdf": "application/pdf",
+}
+#: The JSON export's format name and version; importers refuse anything else.
+JSON_FORMAT = "workshop-event"
+JSON_VERSION = 1
+
+#: Cells starting with these are formulas (or become ones) in spreadsheet programs (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_DELIMITER = ";"  # what Excel expects in German-speaking countries
+BOM = "\ufeff"
+SLUG_MAX = 50
+
+
+# -- the one read ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    """One suggestion as the exports see it; `rank` is None for cards that are not ranked."""
+
+    id: int
+    area_id: int | None
+    title: str
+    body: str
+    status: str
+    merged_into: int | None
+    dots: int
+    voters: int
+    created_at: datetime
+    rank: int | None = None
+
+
+@dataclass
+class Group:
+    """An area (or the cards without one) with its cards that were not merged away."""
+
+    id: int | None
+    name: str | None
+    color: str
+    cards: list[Card] = field(default_factory=list)
+
+    @property
+    def ranked(self) -> list[Card]:
+        return [card for card in self.cards if card.rank is not None]
+
+    @property
+    def unranked(self) -> list[Card]:
+        """Visible cards that received no dot."""
+        return [card for card in self.cards if card.rank is None and card.status == "visible"]
+
+
+@dataclass
+class Snapshot:
+    """Everything an export needs, read at once; plain values, no database objects."""
+
+    event: dict[str, Any]
+    areas: list[dict[str, Any]]
+    groups: list[Group]
+    cards: dict[int, Card]
+    merged_from: dict[int, list[int]]
+    totals: dict[str, int]
+    exported_at: datetime
+    #: Only read for the JSON export: (participant id, suggestion id, dots).
+    votes: list[tuple[int, int, int]] = field(default_factory=list)
+    #: (suggestion id, participant id, moved, before, after)
+    ledger: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    participant_ids: list[int] = field(default_factory=list)
+    #: (time, staff member's number in this file, action, card id, details); staff appear as
+    #: numbers only, so that no staff name leaves the installation.
+    audit: list[tuple[datetime, int | None, str, int | None, dict]] = field(default_factory=list)
+
+
+NO_AREA_COLOR = "#555555"
+
+
+def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -> Snapshot:
+    """Read an event for export in a fixed number of queries; ranks come from `queries.results`."""
+    results = queries.results(event)
+    ranks = {
+        card["id"]: card["rank"]
+        for area in results["areas"]
+        for card in area["suggestions"]
+        # A card without dots has no place in a ranking, though the live results list it.
+        if card["dots"] > 0
+    }
+    rows = db.session.execute(
+        sa.select(
+            Suggestion.id,
+            Suggestion.area_id,
+            Suggestion.title,
+            Suggestion.body,
+            Suggestion.status,
+            Suggestion.merged_into_id,
+            Suggestion.dots,
+            Suggestion.voters,
+            Suggestion.created_at,
+        )
+        .where(Suggestion.event_id == event.id)
+        .order_by(Suggestion.id)
+    ).all()
+    cards = {row[0]: Card(*row, rank=ranks.get(row[0])) for row in rows}
+    areas = [
+        {"id": area.id, "name": area.name, "color": area.color, "position": area.position}
+        for area in event.areas
+    ]
+    groups = {area["id"]: Group(area["id"], area["name"], area["color"]) for area in areas}
+    merged_from: dict[int, list[int]] = {}
+    order = {card_id: index for index, card_id in enumerate(ranks)}  # results order
+    for card in sorted(cards.values(), key=lambda c: _group_order(c, order)):
+        if card.merged_into is not None:
+            merged_from.setdefault(card.merged_into, []).append(card.id)
+            continue
+        area_id = card.area_id if card.area_id in groups else None
+        if area_id not in groups:
+            groups[None] = Group(None, None, NO_AREA_COLOR)
+        groups[area_id].cards.append(card)
+    for originals in merged_from.values():
+        originals.sort()
+    snap = Snapshot(
+        event={
+            "id": event.id,
+            "code": event.code,
+            "title": event.title,
+            "question": event.question,
+            "phase": event.phase,
+            "created_at": event.created_at,
+            "settings": {name: getattr(event, name) for name in SETTINGS},
+        },
+        areas=areas,
+        groups=list(groups.values()),
+        cards=cards,
+        merged_from=merged_from,
+        totals=results["totals"],
+        exported_at=utcnow(),
+    )
+    if with_audit:
+        snap.audit = _audit_rows(event)
+    if with_votes:
+        snap.participant_ids = list(
+            db.session.scalars(
+                sa.select(Participant.id)
+                .where(Participant.event_id == event.id)
+                .order_by(Participant.id)
+            )
+        )
+        snap.votes = [
+            tuple(row)
+            for row in db.session.execute(
+                sa.select(Vote.participant_id, Vote.suggestion_id, Vote.dots)
+                .join(Suggestion, Suggestion.id == Vote.suggestion_id)
+                .where(Suggestion.event_id == event.id)
+            )
+        ]
+        snap.ledger = [
+            tuple(row)
+            for row in db.session.execute(
+                sa.select(
+                    MergedVote.suggestion_id,
+                    MergedVote.participant_id,
+                    MergedVote.moved,
+                    MergedVote.before,
+                    MergedVote.after,
+                )
+                .join(Suggestion, Suggestion.id == MergedVote.suggestion_id)
+                .where(Suggestion.event_id == event.id)
+            )
+        ]
+    return snap
+
+
+def _audit_rows(event: Event) -> list[tuple[datetime, int | None, str, int | None, dict]]:
+    rows = db.session.execute(
+        sa.select(
+            AuditEntry.created_at,
+            AuditEntry.user_id,
+            AuditEntry.action,
+            AuditEntry.suggestion_id,
+            AuditEntry.details,
+        )
+        .where(AuditEntry.event_id == event.id)
+        .order_by(AuditEntry.id)
+    ).all()
+    staff: dict[int, int] = {}
+    entries = []
+    for at, user_id, action, card_id, details in rows:
+        details = json.loads(details or "{}")
+        # An imported entry keeps the staff number of its file in its details.
+        who = staff.setdefault(user_id, len(staff) + 1) if user_id else details.pop("by", None)
+        entries.append((at, who, action, card_id, details))
+    return entries
+
+
+def _group_order(card: Card, ranked_order: dict[int, int]) -> tuple:
+    """Ranked cards in results order, then visible cards without dots, then the rest by id."""
+    if card.id in ranked_order:
+        return (0, ranked_order[card.id])
+    return (1 if card.status == "visible" else 2, card.id)
+
+
+# -- shared helpers --------------------------------------------------------------------------
+
+
+def neutralise(value: Any) -> Any:
+    """Keep spreadsheet programs from reading user text as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def is_rtl(text: str) -> bool:
+    """Whether the text's first strong character is right-to-left (Arabic, Persian, Hebrew)."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
+
+
+def area_label(group: Group) -> str:
+    return group.name if group.name is not None else _("Without area")
+
+
+def card_status(card: Card) -> str:
+    return status_label("merged" if card.merged_into is not None else card.status)
+
+
+def originals(snap: Snapshot, card_id: int) -> list[Card]:
+    """Every card merged into this one, also through cards merged into those, oldest first."""
+    found: list[Card] = []
+    stack = list(reversed(snap.merged_from.get(card_id, [])))
+    seen = {card_id}
+    while stack:
+        original = stack.pop()
+        if original in seen:
+            continue
+        seen.add(original)
+        found.append(snap.cards[original])
+        stack.extend(reversed(snap.merged_from.get(original, [])))
+    return found
+
+
+def top_cards(snap: Snapshot, places: int = 10) -> list[tuple[int, Group, Card]]:
+    """Ranked cards of all areas with their overall rank, up to `places` (ties included)."""
+    ranked = sorted(
+        ((group, card) for group in snap.groups for card in group.ranked),
+        key=lambda item: (-item[1].dots, item[1].id),
+    )
+    ranks = queries.competition_ranks([card.dots for _group, card in ranked])
+    return [
+        (rank, group, card)
+        for rank, (group, card) in zip(ranks, ranked, strict=True)
+        if rank <= places
+    ]
+
+
+#: The participation figures of the summary sheet and the report's title page, in order.
+FIGURE_LABELS = {
+    "participants": _l("Participants"),
+    "voters": _l("Participants who voted"),
+    "dots": _l("Dots given"),
+    "filed": _l("Suggestions filed"),
+    "merged": _l("Suggestions merged into others"),
+    "ranked": _l("Suggestions in the results"),
+}
+
+
+def figures(snap: Snapshot) -> list[tuple[str, int]]:
+    """Participation figures, labelled, for the summary sheet and the report's title page."""
+    values = {
+        "participants": snap.totals["participants"],
+        "voters": snap.totals["voters"],
+        "dots": snap.totals["dots"],
+        "filed": len(snap.cards),
+        "merged": sum(1 for card in snap.cards.values() if card.merged_into is not None),
+        "ranked": snap.totals["suggestions"],
+    }
+    return [(str(label), values[key]) for key, label in FIGURE_LABELS.items()]
+
+
+def event_date(snap: Snapshot) -> datetime:
+    """The event's date: it has no date of its own, so the day it was created."""
+    return snap.event["created_at"]
+
+
+def slug(text: str) -> str:
+    """ASCII file-name part: "Plenum Süd 2026" -> "plenum-sued-2026"."""
+    text = text.lower()
+    for umlaut, spelled in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, spelled)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(text) > SLUG_MAX:
+        # Cut at a word boundary where there is one, so no word is left half.
+        cut = text[: SLUG_MAX + 1].rsplit("-", 1)[0]
+        text = cut if len(cut) >= SLUG_MAX // 2 else text[:SLUG_MAX].rstrip("-")
+    return text
+
+
+def filename(snap: Snapshot, fmt: str) -> str:
+    name = slug(snap.event["title"]) or f"event-{snap.event['code'].lower()}"
+    return f"{name}-{event_date(snap).date().isoformat()}.{fmt}"
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+
+def table_headers() -> list[str]:
+    return [
+        _("Area"),
+        _("Rank"),
+        _("Title"),
+        _("Detail"),
+        _("Dots"),
+        _("Voters"),
+        _("Status"),
+        _("Merged originals"),
+        _("Created (UTC)"),
+    ]
+
+
+def table_rows(snap: Snapshot) -> Iterable[tuple[Group, Card, list[Card]]]:
+    """Each card not merged away, by area and rank, with the cards merged into it."""
+    for group in snap.groups:
+        for card in group.cards:
+            yield group, card, originals(snap, card.id)
+
+
+def to_csv(snap: Snapshot) -> bytes:
+    """One row per card not merged away; UTF-8 with BOM and semicolons, as Excel opens it."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    writer.writerow(table_headers())
+    for group, card, merged in table_rows(snap):
+        writer.writerow(
+            [
+                neutralise(area_label(group)),
+                card.rank if card.rank is not None else "",
+                neutralise(card.title),
+                neutralise(card.body),
+                card.dots,
+                card.voters,
+                card_status(card),
+                neutralise("\n".join(original.title for original in merged)),
+                card.created_at.strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+# -- XLSX ------------------------------------------------------------------------------------
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
+TITLE_FONT = Font(bold=True, size=14)
+WRAP = Alignment(wrap_text=True, vertical="top")
+WRAP_RTL = Alignment(wrap_text=True, vertical="top", readingOrder=2)
+TOP = Alignment(vertical="top")
+TOP_RTL = Alignment(vertical="top", readingOrder=2)
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+SHEET_NAME_MAX = 31
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """A valid sheet name (no []:*?/\\, at most 31 characters), unique in the workbook."""
+    base = re.sub(r"[\[\]:*?/\\\x00-\x1f]", "-", name).strip().strip("'").strip()
+    base = base[:SHEET_NAME_MAX].strip() or "-"
+    candidate, number = base, 1
+    # Excel compares sheet names without regard to case; "History" is reserved.
+    while candidate.casefold() in taken or candidate.casefold() == "history":
+        number += 1
+        suffix = f" ({number})"
+        candidate = base[: SHEET_NAME_MAX - len(suffix)].rstrip() + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def _write_table(
+    sheet: Worksheet,
+    headers: list[str],
+    rows: Iterable[list[Any]],
+    max_widths: list[int],
+    first_row: int = 1,
+    freeze: bool = True,
+) -> None:
+    """A table with a styled, frozen header row, an auto filter and widths that fit."""
+    widths = [len(header) + 2 for header in headers]
+    for column, header in enumerate(headers, 1):
+        cell = sheet.cell(row=first_row, column=column, value=header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    row_number = first_row
+    for row_number, row in enumerate(rows, first_row + 1):
+        for column, value in enumerate(row, 1):
+            cell = sheet.cell(row=row_number, column=column, value=neutralise(value))
+            if isinstance(value, datetime):
+                cell.value = value.replace(microsecond=0)
+                cell.number_format = DATE_FORMAT
+                length = 16
+            elif isinstance(value, str):
+                wrapped = "\n" in value or len(value) > max_widths[column - 1]
+                rtl = is_rtl(value)
+                cell.alignment = (
+                    (WRAP_RTL if rtl else WRAP) if wrapped else (TOP_RTL if rtl else TOP)
+                )
+                length = max((len(line) for line in value.split("\n")), default=0)
+            else:
+                length = len(str(value)) if value is not None else 0
+            widths[column - 1] = max(widths[column - 1], min(length + 2, max_widths[column - 1]))
+    last = get_column_letter(len(headers))
+    sheet.auto_filter.ref = f"A{first_row}:{last}{max(row_number, first_row)}"
+    if freeze:
+        sheet.freeze_panes = sheet.cell(row=first_row + 1, column=1)
+    for column, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def _summary_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
+    sheet = book.create_sheet(sheet_name(_("Summary"), taken))
+    title = sheet.cell(row=1, column=1, value=neutralise(snap.event["title"]))
+    title.font = TITLE_FONT
+    if is_rtl(snap.event["title"]):
+        title.alignment = TOP_RTL
+    facts: list[tuple[str, Any]] = [
+        (_("Event"), snap.event["title"]),
+        (_("Question"), snap.event["question"]),
+        (_("Date"), format_date(event_date(snap), "long")),
+        (_("Phase"), phase_label(snap.event["phase"])),
+        *figures(snap),
+        (_("Exported (UTC)"), snap.exported_at.replace(microsecond=0)),
+    ]
+    for row, (label, value) in enumerate(facts, 3):
+        sheet.cell(row=row, column=1, value=label).font = HEADER_FONT
+        cell = sheet.cell(row=row, column=2, value=neutralise(value))
+        if isinstance(value, datetime):
+            cell.number_format = DATE_FORMAT
+        elif isinstance(value, str):
+            cell.alignment = WRAP_RTL if is_rtl(value) else WRAP
+    heading_row = len(facts) + 4
+    sheet.cell(row=heading_row, column=1, value=_("Top 10 overall")).font = TITLE_FONT
+    _write_table(
+        sheet,
+        [_("Rank"), _("Area"), _("Title"), _("Dots"), _("Voters")],
+        (
+            [rank, area_label(group), card.title, card.dots, card.voters]
+            for rank, group, card in top_cards(snap)
+        ),
+        [8, 40, 70, 10, 12],
+        first_row=heading_row + 1,
+        freeze=False,
+    )
+    sheet.column_dimensions["A"].width = max(sheet.column_dimensions["A"].width, 30)
+    sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width, 50)
+
+
+def _area_sheets(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
+    headers = table_headers()[1:]
+    for group in snap.groups:
+        sheet = book.create_sheet(sheet_name(area_label(group), taken))
+        _write_table(
+            sheet,
+            headers,
+            (
+                [
+                    card.rank,
+                    card.title,
+                    card.body,
+                    card.dots,
+                    card.voters,
+                    card_status(card),
+                    "\n".join(original.title for original in originals(snap, card.id)),
+                    card.created_at,
+                ]
+                for card in group.cards
+            ),
+            [8, 60, 80, 10, 12, 24, 60, 18],
+        )
+
+
+def _merged_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
+    sheet = book.create_sheet(sheet_name(_("Merged originals"), taken))
+    _write_table(
+        sheet,
+        [
+            _("Area"),
+            _("Rank"),
+            _("Merged into"),
+            _("Original title"),
+            _("Original detail"),
+            _("Original status"),
+            _("Created (UTC)"),
+        ],
+        (
+            [
+                area_label(group),
+                card.rank,
+                card.title,
+                original.title,
+                original.body,
+                status_label(original.status),
+                original.created_at,
+            ]
+            for group, card, merged in table_rows(snap)
+            for original in merged
+        ),
+        [40, 8, 60, 60, 80, 24, 18],
+    )
+
+
+def staff_label(number: int | None) -> str:
+    return _("Moderation %(n)d", n=number) if number else _("System")
+
+
+def _audit_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
+    sheet = book.create_sheet(sheet_name(_("Activity log"), taken))
+    _write_table(
+        sheet,
+        [_("Time (UTC)"), _("Who"), _("What"), _("Suggestion"), _("Details")],
+        (
+            [
+                at,
+                staff_label(who),
+                action_label(action),
+                snap.cards[card_id].title if card_id in snap.cards else None,
+                json.dumps(details, ensure_ascii=False) if details else None,
+            ]
+            for at, who, action, card_id, details in snap.audit
+        ),
+        [18, 16, 36, 60, 80],
+    )
+
+
+#: The workbook's sheets, in order.
+XLSX_SHEETS: tuple[Callable[[Workbook, Snapshot, set[str]], None], ...] = (
+    _summary_sheet,
+    _area_sheets,
+    _merged_sheet,
+    _audit_sheet,
+)
+
+
+def to_xlsx(snap: Snapshot) -> bytes:
+    """A workbook: summary with the top 10, one ranked sheet per area, the merged originals."""
+    book = Workbook()
+    book.remove(book.active)
+    taken: set[str] = set()
+    for write_sheet in XLSX_SHEETS:
+        write_sheet(book, snap, taken)
+    book.properties.title = snap.event["title"][:200]
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def to_document(snap: Snapshot) -> dict:
+    """The whole event in the documented format (docs/export-format.md); participants anonymised.
+
+    Areas, cards and participants are numbered 1..n within the file, so no database id and no
+    token leaves the installation, and an export of an imported event equals the original.
+    """
+    area_no = {area["id"]: number for number, area in enumerate(snap.areas, 1)}
+    card_no = {card_id: number for number, card_id in enumerate(sorted(snap.cards), 1)}
+    person_no = {pid: number for number, pid in enumerate(snap.participant_ids, 1)}
+    return {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "exported_at": iso(snap.exported_at),
+        "event": {
+            "code": snap.event["code"],
+            "title": snap.event["title"],
+            "question": snap.event["question"],
+            "phase": snap.event["phase"],
+            "created_at": iso(snap.event["created_at"]),
+            "settings": snap.event["settings"],
+        },
+        "areas": [
+            {"id": area_no[area["id"]], "name": area["name"], "color": area["color"]}
+            for area in snap.areas
+        ],
+        "participants": len(snap.participant_ids),
+        "suggestions": [
+            {
+                "id": card_no[card.id],
+                "area": area_no.get(card.area_id),
+                "title": card.title,
+                "body": card.body,
+                "status": card.status,
+                "merged_into": card_no[card.merged_into] if card.merged_into else None,
+                "dots": card.dots,
+                "voters": card.voters,
+                "created_at": iso(card.created_at),
+            }
+            for card in (snap.cards[card_id] for card_id in sorted(snap.cards))
+        ],
+        "votes": [
+            {"participant": p, "suggestion": s, "dots": dots}
+            for p, s, dots in sorted(
+                (person_no[pid], card_no[sid], dots) for pid, sid, dots in snap.votes
+            )
+        ],
+        "merge_ledger": [
+            {"suggestion": s, "participant": p, "moved": moved, "before": before, "after": after}
+            for s, p, moved, before, after in sorted(
+                (card_no[sid], person_no[pid], moved, before, after)
+                for sid, pid, moved, before, after in snap.ledger
+            )
+        ],
+        "audit": [
+            {
+                "at": iso(at),
+                "by": who,
+                "action": action,
+                "suggestion": card_no.get(card_id),
+                "details": details,
+            }
+            for at, who, action, card_id, details in snap.audit
+        ],
+    }
+
+
+def to_json(snap: Snapshot) -> bytes:
+    return json.dumps(to_document(snap), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
+    """What templates/staff/report.html shows: areas with ranked topics and bar lengths."""
+    most = max((card.dots for group in snap.groups for card in group.ranked), default=0)
+    areas = [
+        {
+            "name": area_label(group),
+            "color": group.color,
+            "ranked": [
+                {
+                    "card": card,
+                    # Bars share one scale across areas, so lengths compare between areas.
+                    "bar": round(100 * card.dots / most, 2) if most else 0,
+                    "originals": originals(snap, card.id),
+                }
+                for card in group.ranked
+            ],
+            "unranked": [
+                {"card": card, "originals": originals(snap, card.id)} for card in group.unranked
+            ],
+        }
+        for group in snap.groups
+    ]
+    return {
+        "event": snap.event,
+        "date": format_date(event_date(snap), "long"),
+        "exported_at": exported_at or format_datetime(snap.exported_at, "medium"),
+        "phase": phase_label(snap.event["phase"]),
+        "figures": figures(snap),
+        "areas": [area for area in areas if area["ranked"] or area["unranked"]],
+        "empty_areas": [area["name"] for area in areas if not (area["ranked"] or area["unranked"])],
+        "settings": snap.event["settings"],
+    }
+
+
+def report_html(snap: Snapshot, pdf: bool = False, exported_at: str | None = None) -> str:
+    """The report page; for the PDF without links to the site (its CSS is passed separately)."""
+    return render_template("staff/report.html", pdf=pdf, **report_context(snap, exported_at))
+
+
+def _pdf_job(snap: Snapshot) -> tuple[int, str, str, str]:
+    marked = report_html(snap, pdf=True, exported_at=pdf.EXPORT_TIME_MARK)
+    export_time = str(escape(format_datetime(snap.exported_at, "medium")))
+    return snap.event["id"], str(get_locale()), marked, export_time
+
+
+def to_pdf(snap: Snapshot) -> bytes:
+    """The report as an A4 PDF (WeasyPrint, in a child process; kept while it does not change)."""
+    return pdf.report(*_pdf_job(snap))
+
+
+def on_results_opened(_sender, event_id: int, language: str, **_extra) -> None:
+    """The results are out: staff will soon want the report, so its PDF is made now."""
+
+    def job() -> tuple | None:
+        event = db.session.get(Event, event_id)
+        return _pdf_job(snapshot(event)) if event is not None else None
+
+    pdf.prepare(job, language)
+
+
+def prepare_pdf(snap: Snapshot) -> None:
+    """Start making the PDF in the background: the report page is open, a download may follow."""
+    job = _pdf_job(snap)
+    pdf.prepare(lambda: job, job[1])
+
+
+# -- one entry point -------------------------------------------------------------------------
+
+WRITERS: dict[str, Callable[[Snapshot], bytes]] = {
+    "csv": to_csv,
+    "xlsx": to_xlsx,
+    "json": to_json,
+    "pdf": to_pdf,
+}
+
+
+@dataclass(frozen=True)
+class Export:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def export(event: Event, fmt: Any) -> Export:
+    """The event's results as a file in one of FORMATS (an unknown one is a validation error)."""
+    fmt = validation.choice(fmt, "format", FORMATS)
+    snap = snapshot(event, with_votes=fmt == "json", with_audit=fmt in ("json", "xlsx"))
+    return Export(WRITERS[fmt](snap), MEDIA_TYPES[fmt], filename(snap, fmt))

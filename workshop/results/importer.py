@@ -1,0 +1,507 @@
+"""Restore a JSON export (docs/export-format.md) as a new event: validate everything, then write
+it in one transaction, so a refused file changes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from workshop import validation
+from workshop.db.engine import write_transaction
+from workshop.db.models import (
+    PHASES,
+    STATUSES,
+    Area,
+    AuditEntry,
+    Event,
+    MergedVote,
+    Participant,
+    Suggestion,
+    User,
+    Vote,
+)
+from workshop.domain import events, rules
+from workshop.domain.suggestions import BODY_MAX, TITLE_MAX
+from workshop.errors import WorkshopError
+from workshop.extensions import db
+from workshop.results.exports import JSON_FORMAT, JSON_VERSION
+
+#: Generous ceilings that still keep a hostile file from exhausting memory.
+MAX_PARTICIPANTS = 1_000_000
+MAX_SUGGESTIONS = 100_000
+MAX_VOTES = 5_000_000
+
+TOP_FIELDS = {
+    "format",
+    "version",
+    "exported_at",
+    "event",
+    "areas",
+    "participants",
+    "suggestions",
+    "votes",
+    "merge_ledger",
+    "audit",
+}
+MAX_AUDIT = 1_000_000
+ACTION = re.compile(r"[a-z_]{1,64}")
+
+
+class ImportRefused(WorkshopError):
+    """The file is not a valid export; nothing was written."""
+
+    def __init__(self, where: str, problem: Any):
+        super().__init__(
+            "invalid_import",
+            _l(
+                "The file is not a valid event export (%(where)s): %(problem)s",
+                where=where,
+                problem=problem,
+            ),
+            where=where,
+        )
+
+
+@dataclass
+class Plan:
+    """A checked export, ready to write."""
+
+    event: dict[str, Any]
+    areas: list[dict[str, Any]] = field(default_factory=list)
+    participants: int = 0
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    votes: list[tuple[int, int, int]] = field(default_factory=list)
+    ledger: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    #: (time, action, card number or None, details)
+    audit: list[tuple[datetime, str, int | None, dict]] = field(default_factory=list)
+
+
+# -- checking --------------------------------------------------------------------------------
+
+
+def _checked(where: str, check, *args, **kwargs):
+    """Run a `validation` check, naming the place in the file when it refuses."""
+    try:
+        return check(*args, **kwargs)
+    except WorkshopError as exc:
+        raise ImportRefused(where, exc.message) from None
+
+
+def _object(value: Any, where: str, allowed: set[str], required: set[str]) -> dict:
+    """An object with only known fields and all required ones; `where` "" is the file itself."""
+    if not isinstance(value, dict):
+        raise ImportRefused(where or "file", _l("an object was expected."))
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ImportRefused(f"{where}.{unknown[0]}".lstrip("."), _l("unknown field."))
+    missing = sorted(required - set(value))
+    if missing:
+        raise ImportRefused(f"{where}.{missing[0]}".lstrip("."), _l("this field is missing."))
+    return value
+
+
+def _list(value: Any, where: str, maximum: int) -> list:
+    if not isinstance(value, list):
+        raise ImportRefused(where, _l("a list was expected."))
+    if len(value) > maximum:
+        raise ImportRefused(where, _l("too many entries (at most %(max)d).", max=maximum))
+    return value
+
+
+def _moment(value: Any, where: str) -> datetime:
+    """An ISO 8601 time, stored as naive UTC like every time in the database."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ImportRefused(where, _l("a time like 2026-06-07T10:12:00Z was expected.")) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _integer(value: Any, where: str, minimum: int, maximum: int) -> int:
+    return _checked(where, validation.integer, value, where, minimum=minimum, maximum=maximum)
+
+
+def _event(raw: Any) -> dict:
+    data = _object(
+        raw,
+        "event",
+        {"code", "title", "question", "phase", "created_at", "settings"},
+        {"title", "phase", "settings"},
+    )
+    settings = _object(data["settings"], "event.settings", set(rules.SETTINGS), set())
+    parsed = {}
+    for name, (kind, *args) in rules.SETTINGS.items():
+        where = f"event.settings.{name}"
+        if name not in settings:
+            continue
+        if kind == "int":
+            parsed[name] = _integer(settings[name], where, args[0], args[1])
+        elif kind == "choice":
+            parsed[name] = _checked(where, validation.choice, settings[name], name, args[0])
+        else:
+            parsed[name] = _checked(where, validation.boolean, settings[name], name)
+    return {
+        "title": _checked("event.title", validation.text, data["title"], "title", max_length=200),
+        "question": _checked(
+            "event.question",
+            validation.text,
+            data.get("question"),
+            "question",
+            max_length=1000,
+            required=False,
+            multiline=True,
+        ),
+        "phase": _checked("event.phase", validation.choice, data["phase"], "phase", PHASES),
+        "created_at": _moment(data["created_at"], "event.created_at")
+        if "created_at" in data
+        else None,
+        "settings": parsed,
+    }
+
+
+def _areas(raw: Any) -> list[dict]:
+    areas, seen = [], set()
+    for index, item in enumerate(_list(raw, "areas", events.MAX_AREAS)):
+        where = f"areas[{index}]"
+        data = _object(item, where, {"id", "name", "color"}, {"id", "name", "color"})
+        number = _integer(data["id"], f"{where}.id", 1, 2**31)
+        if number in seen:
+            raise ImportRefused(f"{where}.id", _l("this id is used twice."))
+        seen.add(number)
+        color = data["color"]
+        if not isinstance(color, str) or not events.COLOR.match(color):
+            raise ImportRefused(f"{where}.color", _l("A colour must look like #1f5fa8."))
+        name = _checked(f"{where}.name", validation.text, data["name"], "name", max_length=100)
+        areas.append({"id": number, "name": name, "color": color})
+    return areas
+
+
+def _suggestions(raw: Any, area_ids: set[int]) -> list[dict]:
+    cards, seen = [], set()
+    fields = {"id", "area", "title", "body", "status", "merged_into", "dots", "voters"}
+    for index, item in enumerate(_list(raw, "suggestions", MAX_SUGGESTIONS)):
+        where = f"suggestions[{index}]"
+        data = _object(item, where, fields | {"created_at"}, fields - {"body"})
+        number = _integer(data["id"], f"{where}.id", 1, 2**31)
+        if number in seen:
+            raise ImportRefused(f"{where}.id", _l("this id is used twice."))
+        seen.add(number)
+        if data["area"] is not None and data["area"] not in area_ids:
+            raise ImportRefused(f"{where}.area", _l("there is no area with this id."))
+        cards.append(
+            {
+                "id": number,
+                "area": data["area"],
+                "title": _checked(
+                    f"{where}.title",
+                    validation.text,
+                    data["title"],
+                    "title",
+                    max_length=TITLE_MAX,
+                ),
+                "body": _checked(
+                    f"{where}.body",
+                    validation.text,
+                    data.get("body"),
+                    "body",
+                    max_length=BODY_MAX,
+                    required=False,
+                    multiline=True,
+                ),
+                "status": _checked(
+                    f"{where}.status", validation.choice, data["status"], "status", STATUSES
+                ),
+                "merged_into": data["merged_into"],
+                "dots": _integer(data["dots"], f"{where}.dots", 0, 2**31),
+                "voters": _integer(data["voters"], f"{where}.voters", 0, 2**31),
+                "created_at": _moment(data["created_at"], f"{where}.created_at")
+                if "created_at" in data
+                else None,
+            }
+        )
+    by_id = {card["id"]: card for card in cards}
+    for index, card in enumerate(cards):
+        target = card["merged_into"]
+        if target is None:
+            continue
+        if target not in by_id or target == card["id"]:
+            raise ImportRefused(
+                f"suggestions[{index}].merged_into",
+                _l("there is no other suggestion with this id."),
+            )
+        # Follow the chain: a loop would make both cards vanish from every view.
+        seen_in_chain = {card["id"]}
+        while target is not None:
+            if target in seen_in_chain:
+                raise ImportRefused(
+                    f"suggestions[{index}].merged_into", _l("the merges form a loop.")
+                )
+            seen_in_chain.add(target)
+            target = by_id[target]["merged_into"]
+    return cards
+
+
+def _votes(raw: Any, plan: Plan) -> None:
+    cards = {card["id"]: card for card in plan.suggestions}
+    cap = plan.event["settings"].get("max_dots_per_suggestion", 2)
+    budget = plan.event["settings"].get("vote_budget", 5)
+    spent: Counter[int] = Counter()
+    dots: Counter[int] = Counter()
+    voters: Counter[int] = Counter()
+    seen = set()
+    for index, item in enumerate(_list(raw, "votes", MAX_VOTES)):
+        where = f"votes[{index}]"
+        data = _object(
+            item,
+            where,
+            {"participant", "suggestion", "dots"},
+            {"participant", "suggestion", "dots"},
+        )
+        person = _integer(data["participant"], f"{where}.participant", 1, max(plan.participants, 1))
+        if person > plan.participants:
+            raise ImportRefused(
+                f"{where}.participant", _l("there is no participant with this number.")
+            )
+        card = cards.get(data["suggestion"])
+        if card is None:
+            raise ImportRefused(f"{where}.suggestion", _l("there is no suggestion with this id."))
+        if card["merged_into"] is not None:
+            raise ImportRefused(f"{where}.suggestion", _l("a merged suggestion cannot hold dots."))
+        amount = _integer(data["dots"], f"{where}.dots", 1, cap)
+        if (person, card["id"]) in seen:
+            raise ImportRefused(where, _l("a second vote of one participant on one suggestion."))
+        seen.add((person, card["id"]))
+        spent[person] += amount
+        if spent[person] > budget:
+            raise ImportRefused(where, _l("this participant spent more dots than the budget."))
+        dots[card["id"]] += amount
+        voters[card["id"]] += 1
+        plan.votes.append((person, card["id"], amount))
+    for index, card in enumerate(plan.suggestions):
+        if card["dots"] != dots[card["id"]] or card["voters"] != voters[card["id"]]:
+            raise ImportRefused(
+                f"suggestions[{index}]", _l("its dots and voters do not match the votes.")
+            )
+
+
+def _ledger(raw: Any, plan: Plan) -> None:
+    cards = {card["id"]: card for card in plan.suggestions}
+    seen = set()
+    fields = {"suggestion", "participant", "moved", "before", "after"}
+    for index, item in enumerate(_list(raw, "merge_ledger", MAX_VOTES)):
+        where = f"merge_ledger[{index}]"
+        data = _object(item, where, fields, fields)
+        card = cards.get(data["suggestion"])
+        if card is None or card["merged_into"] is None:
+            raise ImportRefused(
+                f"{where}.suggestion", _l("there is no merged suggestion with this id.")
+            )
+        person = _integer(data["participant"], f"{where}.participant", 1, max(plan.participants, 1))
+        if person > plan.participants:
+            raise ImportRefused(
+                f"{where}.participant", _l("there is no participant with this number.")
+            )
+        if (card["id"], person) in seen:
+            raise ImportRefused(where, _l("a second entry for one participant and suggestion."))
+        seen.add((card["id"], person))
+        plan.ledger.append(
+            (
+                card["id"],
+                person,
+                _integer(data["moved"], f"{where}.moved", 0, 100),
+                _integer(data["before"], f"{where}.before", 0, 100),
+                _integer(data["after"], f"{where}.after", 0, 100),
+            )
+        )
+
+
+def _audit(raw: Any, plan: Plan) -> None:
+    """The activity log, kept as history; staff numbers are not accounts here, so not linked."""
+    cards = {card["id"] for card in plan.suggestions}
+    for index, item in enumerate(_list(raw, "audit", MAX_AUDIT)):
+        where = f"audit[{index}]"
+        fields = {"at", "by", "action", "suggestion", "details"}
+        data = _object(item, where, fields, {"at", "action"})
+        action = data["action"]
+        if not isinstance(action, str) or not ACTION.fullmatch(action):
+            raise ImportRefused(f"{where}.action", _l("an action name was expected."))
+        card = data.get("suggestion")
+        if card is not None and card not in cards:
+            raise ImportRefused(f"{where}.suggestion", _l("no suggestion has this number."))
+        details = data.get("details") or {}
+        if not isinstance(details, dict):
+            raise ImportRefused(f"{where}.details", _l("an object was expected."))
+        if data.get("by") is not None:
+            details = {**details, "by": _integer(data["by"], f"{where}.by", 1, 10_000)}
+        plan.audit.append((_moment(data["at"], f"{where}.at"), action, card, details))
+
+
+def parse(document: Any) -> Plan:
+    """Check a decoded export completely; raise ImportRefused naming the first problem."""
+    if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
+        raise ImportRefused("format", _l("this is not a workshop event export."))
+    if document.get("version") != JSON_VERSION:
+        raise ImportRefused(
+            "version",
+            _l(
+                "version %(found)s cannot be read; this installation reads version %(known)d.",
+                found=json.dumps(document.get("version")),
+                known=JSON_VERSION,
+            ),
+        )
+    data = _object(document, "", TOP_FIELDS, TOP_FIELDS - {"exported_at"})
+    plan = Plan(event=_event(data["event"]))
+    plan.areas = _areas(data["areas"])
+    plan.participants = _integer(data["participants"], "participants", 0, MAX_PARTICIPANTS)
+    plan.suggestions = _suggestions(data["suggestions"], {area["id"] for area in plan.areas})
+    _votes(data["votes"], plan)
+    _ledger(data["merge_ledger"], plan)
+    _audit(data.get("audit", []), plan)
+    return plan
+
+
+def parse_bytes(raw: bytes) -> Plan:
+    """Decode and check an export file's content."""
+    try:
+        document = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ImportRefused("file", _l("the file is not UTF-8 text.")) from None
+    except json.JSONDecodeError as exc:
+        raise ImportRefused(
+            f"line {exc.lineno}, column {exc.colno}", _l("the file is not valid JSON.")
+        ) from None
+    return parse(document)
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def import_event(plan: Plan, owner: User | None = None) -> Event:
+    """Write a checked export as a new event with a new code, in one transaction."""
+    settings = plan.event["settings"]
+    budget = settings.get("vote_budget", 5)
+    with write_transaction():
+        event = Event(
+            code=events.new_code(),  # the same readable, unused code as a new event
+            title=plan.event["title"],
+            question=plan.event["question"],
+            phase=plan.event["phase"],
+            owner_id=owner.id if owner else None,
+            **settings,
+        )
+        if plan.event["created_at"] is not None:
+            event.created_at = plan.event["created_at"]
+        event.areas = [
+            Area(name=area["name"], color=area["color"], position=position)
+            for position, area in enumerate(plan.areas)
+        ]
+        db.session.add(event)
+        db.session.flush()
+        area_ids = {area["id"]: row.id for area, row in zip(plan.areas, event.areas, strict=True)}
+
+        spent: Counter[int] = Counter()
+        for person, _card, dots in plan.votes:
+            spent[person] += dots
+        people = _insert_returning_ids(
+            Participant,
+            [
+                # A random value that is the hash of no token: nobody can sign in as them.
+                {
+                    "event_id": event.id,
+                    "token_hash": secrets.token_hex(32),
+                    "dots_budget": budget,
+                    "dots_used": spent[number],
+                }
+                for number in range(1, plan.participants + 1)
+            ],
+        )
+        person_ids = dict(zip(range(1, plan.participants + 1), people, strict=True))
+
+        # Inserted in file order, so new ids keep the order ties are broken by.
+        rows = []
+        for card in plan.suggestions:
+            row = {
+                "event_id": event.id,
+                "area_id": area_ids.get(card["area"]),
+                "title": card["title"],
+                "body": card["body"],
+                "status": card["status"],
+                "dots": card["dots"],
+                "voters": card["voters"],
+            }
+            if card["created_at"] is not None:
+                row["created_at"] = row["updated_at"] = card["created_at"]
+            rows.append(row)
+        new_ids = _insert_returning_ids(Suggestion, _same_keys(rows))
+        card_ids = {card["id"]: new for card, new in zip(plan.suggestions, new_ids, strict=True)}
+        merges = [
+            {"id": card_ids[card["id"]], "merged_into_id": card_ids[card["merged_into"]]}
+            for card in plan.suggestions
+            if card["merged_into"] is not None
+        ]
+        if merges:
+            db.session.execute(sa.update(Suggestion), merges)
+        if plan.votes:
+            db.session.execute(
+                sa.insert(Vote),
+                [
+                    {"participant_id": person_ids[p], "suggestion_id": card_ids[s], "dots": dots}
+                    for p, s, dots in plan.votes
+                ],
+            )
+        if plan.ledger:
+            db.session.execute(
+                sa.insert(MergedVote),
+                [
+                    {
+                        "suggestion_id": card_ids[s],
+                        "participant_id": person_ids[p],
+                        "moved": moved,
+                        "before": before,
+                        "after": after,
+                    }
+                    for s, p, moved, before, after in plan.ledger
+                ],
+            )
+        if plan.audit:
+            db.session.execute(
+                sa.insert(AuditEntry),
+                [
+                    {
+                        "event_id": event.id,
+                        "action": action,
+                        "suggestion_id": card_ids[card] if card is not None else None,
+                        "details": json.dumps(details, ensure_ascii=False),
+                        "created_at": at,
+                    }
+                    for at, action, card, details in plan.audit
+                ],
+            )
+    return event
+
+
+def _same_keys(rows: list[dict]) -> list[dict]:
+    """Give every row the same keys, so one executemany batch can insert them all."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for row in rows:
+        row.setdefault("created_at", now)
+        row.setdefault("updated_at", now)
+    return rows
+
+
+def _insert_returning_ids(model: type, rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    return list(
+        db.session.scalars(sa.insert(model).returning(model.id, sort_by_parameter_order=True), rows)
+    )

@@ -1,1 +1,0 @@
-"""One blueprint per audience: participant, board, moderator and the JSON API."""

@@ -1,0 +1,172 @@
+"""Socket.IO handlers: who may listen to which room, and the snapshots they start from.
+
+Screens only listen: every write goes through HTTP. A connection names its event and role; it
+joins that event's room for its audience and gets a snapshot, then numbered changes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+# python-socketio's exception, not the builtin one: only it takes its data to the client.
+from flask_socketio import ConnectionRefusedError, emit, join_room
+from itsdangerous import BadSignature
+
+from workshop import validation
+from workshop.db.models import Event
+from workshop.domain import accounts, events, participants
+from workshop.domain.schemas import snapshot
+from workshop.errors import WorkshopError
+from workshop.extensions import db, socketio
+from workshop.live.listeners import Listener, disconnect, listeners
+from workshop.live.messages import PUBLIC, STAFF
+from workshop.live.publisher import room
+from workshop.web.limits import SocketLimits
+
+
+def _snapshot(listener: Listener) -> dict:
+    return snapshot(listener.event_id, listener.audience, listener.participant_id)
+
+
+def _refuse(error: WorkshopError) -> ConnectionRefusedError:
+    """Refuse a connection; the client's `connect_error` gets `{"code", "message"}` as its data."""
+    data = error.to_json()["error"]
+    return ConnectionRefusedError(data["message"], data)
+
+
+def _identify(auth: dict) -> Listener:
+    """Decide which room a new connection may join, or refuse it."""
+    if not isinstance(auth, dict):
+        auth = {}
+    code = auth.get("event") or request.args.get("event")
+    role = auth.get("role") or request.args.get("role") or "board"
+    # Real tokens are short ASCII; anything else (even text UTF-8 cannot encode) matches nobody.
+    token = validation.token(auth.get("token"))
+    if not isinstance(code, str) or role not in ("participant", "board", "moderator"):
+        raise _refuse(WorkshopError("bad_request", "event and role needed"))
+    try:
+        event = events.get_event(code)
+        if role == "board":
+            return Listener(event.id, PUBLIC)
+        if role == "participant":
+            cookie = request.cookies.get(participants.cookie_name(event.code))
+            participant = participants.require(event, token or validation.token(cookie))
+            return Listener(event.id, PUBLIC, participant.id)
+        return _staff_listener(event, token)
+    except WorkshopError as error:
+        raise _refuse(error) from error
+
+
+def _staff_listener(event: Event, token: str | None) -> Listener:
+    if token:
+        user = accounts.user_from_token(token)
+    else:
+        user = current_user if current_user.is_authenticated else None
+    events.require_manager(user, event)
+    return Listener(event.id, STAFF, user_id=user.id, expires_at=_expires(token))
+
+
+def _expires(token: str | None) -> float:
+    """When the staff token, else the login session, of this connection runs out."""
+    config = current_app.config
+    if token:
+        serializer = accounts.token_serializer()
+        value = token.removeprefix(accounts.TOKEN_PREFIX)
+        lifetime = config["WORKSHOP_TOKEN_MAX_AGE"]
+    else:
+        serializer = current_app.session_interface.get_signing_serializer(current_app)
+        value = request.cookies.get(config["SESSION_COOKIE_NAME"], "")
+        lifetime = current_app.permanent_session_lifetime.total_seconds()
+    try:
+        _data, issued = serializer.loads(value, return_timestamp=True)
+    except BadSignature:
+        # Not signed by us after all (it was accepted a moment ago): allow no time.
+        return time.time()
+    return issued.timestamp() + lifetime
+
+
+def _rate_limited() -> WorkshopError:
+    return WorkshopError("rate_limited", _l("Too many requests. Please wait a moment."), status=429)
+
+
+def _throttled(listener: Listener) -> dict | None:
+    """Spend a token for this event; when the connection or its device has none left, tell the
+    client (an `error` message, and the ack if it asked for one) and return that error. A client
+    that goes on sending regardless is disconnected."""
+    limits = SocketLimits.for_app(current_app)
+    if limits is None:
+        return None
+    device = listener.device
+    if limits.connections.take(request.sid) and (device is None or limits.devices.take(device)):
+        listener.refused = 0
+        return None
+    listener.refused += 1
+    error = _rate_limited().to_json()["error"]
+    emit("error", error)
+    if listener.refused >= limits.flood:
+        disconnect([request.sid])
+    return {"error": error}
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    listener = _identify(auth)
+    limits = SocketLimits.for_app(current_app)
+    # Every connection starts with a full snapshot: a device that reconnects in a loop pays.
+    if limits is not None and listener.device and not limits.devices.take(listener.device):
+        raise _refuse(_rate_limited())
+    listeners()[request.sid] = listener
+    join_room(room(listener.event_id, listener.audience))
+    # Straight to this connection, never through the message queue: a snapshot is large, and
+    # only this process holds the connection.
+    emit("snapshot", _snapshot(listener), ignore_queue=True)
+
+
+def _active_listener() -> Listener | None:
+    """This connection's listener; a staff connection whose login ran out is closed first."""
+    listener = listeners().get(request.sid)
+    if listener is None:
+        return None
+    if listener.expires_at is not None and listener.expires_at <= time.time():
+        disconnect([request.sid])
+        return None
+    return listener
+
+
+@socketio.on("resync")
+def on_resync(_data=None):
+    listener = _active_listener()
+    if listener is None:
+        return None
+    if refused := _throttled(listener):
+        return refused
+    if db.session.get(Event, listener.event_id) is None:
+        # Deleted meanwhile: nothing left to show.
+        disconnect([request.sid])
+        return None
+    emit("snapshot", _snapshot(listener), ignore_queue=True)
+    return None
+
+
+@socketio.on("*")
+def on_unknown(_name=None, *_args):
+    """An event nobody handles: refused, and counted like any other so that it cannot flood."""
+    listener = _active_listener()
+    if listener is None:
+        return None
+    if refused := _throttled(listener):
+        return refused
+    error = WorkshopError("unknown_event", _l("The request could not be understood."))
+    return {"error": error.to_json()["error"]}
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    listeners().pop(request.sid, None)
+    limits = SocketLimits.for_app(current_app)
+    if limits is not None:
+        limits.connections.forget(request.sid)

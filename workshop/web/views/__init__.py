@@ -1,0 +1,1 @@
+"""One blueprint per audience: participant, board, moderator, staff, admin, pages and the API."""

@@ -1,0 +1,79 @@
+"""Administration pages: staff accounts (admins only)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from workshop.db.models import ROLES
+from workshop.domain import accounts
+from workshop.errors import WorkshopError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ROLE_LABELS = {"admin": _l("Administrator"), "moderator": _l("Moderator")}
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    # Every page here: anonymous callers go to the login page, moderators get a 403.
+    accounts.require_admin(current_user)
+
+
+def _done(message: str):
+    flash(message, "success")
+    return redirect(url_for("admin.users"))
+
+
+def _refused(error: WorkshopError):
+    flash(str(error.message), "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/users")
+def users():
+    return render_template(
+        "admin/users.html", users=accounts.list_users(), roles=ROLES, role_labels=ROLE_LABELS
+    )
+
+
+@bp.post("/users")
+def create_user():
+    form = request.form
+    try:
+        user = accounts.create_user(
+            form.get("username", ""), form.get("password", ""), form.get("role", "moderator")
+        )
+    except WorkshopError as exc:
+        return _refused(exc)
+    return _done(_("The account %(name)s has been created.", name=user.username))
+
+
+@bp.post("/users/<int:user_id>/role")
+def set_role(user_id: int):
+    try:
+        user = accounts.set_role(current_user, user_id, request.form.get("role", ""))
+    except WorkshopError as exc:
+        return _refused(exc)
+    return _done(_("The role of %(name)s has been changed.", name=user.username))
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int):
+    try:
+        user = accounts.reset_password(current_user, user_id, request.form.get("password", ""))
+    except WorkshopError as exc:
+        return _refused(exc)
+    return _done(_("The password of %(name)s has been changed.", name=user.username))
+
+
+@bp.post("/users/<int:user_id>/delete")
+def delete_user(user_id: int):
+    try:
+        accounts.delete_user(current_user, user_id)
+    except WorkshopError as exc:
+        return _refused(exc)
+    return _done(_("The account has been deleted."))

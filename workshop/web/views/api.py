@@ -1,0 +1,243 @@
+"""The JSON API (`/api/v1`), documented in docs/api.md."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, Response, jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from workshop import validation
+from workshop.db.models import Event, Participant, Suggestion
+from workshop.domain import (
+    accounts,
+    areas,
+    audit,
+    events,
+    merging,
+    participants,
+    queries,
+    schemas,
+    seats,
+    suggestions,
+    voting,
+)
+from workshop.errors import Forbidden
+from workshop.web.auth import (
+    current_participant,
+    current_staff,
+    login_throttle,
+    managed,
+    participant_token,
+    require_participant,
+    require_staff,
+)
+from workshop.web.helpers import join_url, json_body
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: The OpenAPI 3.1 description of this blueprint's routes (and the staff export route).
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
+
+
+@cache
+def openapi_document() -> bytes:
+    """The description as served: read once per process."""
+    return OPENAPI_PATH.read_bytes()
+
+
+def is_manager(event: Event) -> bool:
+    return events.can_manage(current_staff(), event)
+
+
+def card_json(event: Event, card: Suggestion, participant: Participant | None) -> dict:
+    """One card for staff (no participant) or for a participant, with its personal marks."""
+    data = schemas.one_json(event, card, staff=participant is None)
+    return personal([data], participant)[0] if participant else data
+
+
+def personal(cards: list[dict], participant: Participant) -> list[dict]:
+    """Mark the participant's own cards and add the participant's dots on each."""
+    me = schemas.me_json(participant)
+    mine = set(me["suggestions"])
+    for card in cards:
+        card["mine"] = card["id"] in mine
+        card["my_dots"] = me["dots"].get(str(card["id"]), 0)
+    return cards
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return Response(openapi_document(), mimetype="application/json")
+
+
+@bp.post("/auth/token")
+@login_throttle
+def create_token():
+    data = validation.check_fields(json_body(), {"username", "password"}, {"username", "password"})
+    user = accounts.authenticate(*validation.credentials(data["username"], data["password"]))
+    return {"token": accounts.issue_token(user)}
+
+
+@bp.post("/events")
+def create_event():
+    event = events.create_event(require_staff(), json_body())
+    return schemas.event_json(event, staff=True), 201
+
+
+@bp.get("/events/<code>")
+def get_event(code: str):
+    event = events.get_event(code)
+    return schemas.event_json(event, staff=is_manager(event))
+
+
+@bp.patch("/events/<code>")
+def update_event(code: str):
+    event, user = managed(code)
+    event = events.update_event(event, json_body(), user=user)
+    return schemas.event_json(event, staff=True)
+
+
+@bp.delete("/events/<code>")
+def delete_event(code: str):
+    events.delete_event(managed(code)[0])
+    return "", 204
+
+
+@bp.post("/events/<code>/duplicate")
+def duplicate_event(code: str):
+    event, user = managed(code)
+    return schemas.event_json(events.duplicate_event(event, user), staff=True), 201
+
+
+@bp.get("/events/<code>/audit")
+def audit_log(code: str):
+    event = managed(code)[0]
+    return {"entries": audit.entries(event, request.args.get("limit"))}
+
+
+@bp.post("/events/<code>/areas")
+def create_area(code: str):
+    event, user = managed(code)
+    return schemas.area_json(areas.create_area(event, json_body(), user)), 201
+
+
+@bp.patch("/events/<code>/areas/<int:area_id>")
+def update_area(code: str, area_id: int):
+    event, user = managed(code)
+    return schemas.area_json(areas.update_area(event, area_id, json_body(), user))
+
+
+@bp.delete("/events/<code>/areas/<int:area_id>")
+def delete_area(code: str, area_id: int):
+    event, user = managed(code)
+    areas.delete_area(event, area_id, user)
+    return "", 204
+
+
+@bp.post("/events/<code>/participants")
+def join(code: str):
+    event = events.get_event(code)
+    events.require_open(event)
+    # The body is optional: only events that require seat codes need one.
+    data = json_body() if request.get_data(cache=True) else {}
+    validation.check_fields(data, {"seat_code"})
+    participant, token = participants.join(event, seat_code=data.get("seat_code"))
+    return {"token": token, "dots_left": participants.dots_left(participant)}, 201
+
+
+@bp.get("/events/<code>/seats")
+def seat_counts(code: str):
+    event = managed(code)[0]
+    return {"required": event.seat_codes_required, **seats.counts(event)}
+
+
+@bp.post("/events/<code>/seats")
+def generate_seats(code: str):
+    event, user = managed(code)
+    codes = seats.generate(event, json_body(), user)
+    base = join_url(event.code)
+    response = jsonify(
+        {
+            "seats": [
+                {"code": seats.display(seat), "url": f"{base}?seat={seat}"} for seat in codes
+            ],
+            "required": event.seat_codes_required,
+            **seats.counts(event),
+        }
+    )
+    # The plain codes exist only in this answer; no cache should keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response, 201
+
+
+@bp.get("/events/<code>/me")
+def me(code: str):
+    event = events.get_event(code)
+    return schemas.me_json(require_participant(event))
+
+
+@bp.post("/events/<code>/suggestions")
+def submit(code: str):
+    event = events.get_event(code)
+    staff = current_staff()
+    if events.can_manage(staff, event):
+        card, created = suggestions.submit(event, json_body(), user=staff)
+        return card_json(event, card, None), 201 if created else 200
+    participant = require_participant(event)
+    card, created = suggestions.submit(event, json_body(), participant=participant)
+    return card_json(event, card, participant), 201 if created else 200
+
+
+@bp.get("/events/<code>/suggestions")
+def list_suggestions(code: str):
+    event = events.get_event(code)
+    staff = is_manager(event)
+    cards = schemas.list_json(event, staff=staff)
+    participant = None if staff else current_participant(event)
+    return {"suggestions": personal(cards, participant) if participant else cards}
+
+
+@bp.patch("/events/<code>/suggestions/<int:suggestion_id>")
+def update_suggestion(code: str, suggestion_id: int):
+    event = events.get_event(code)
+    staff = current_staff()
+    if events.can_manage(staff, event):
+        card = suggestions.update(event, suggestion_id, json_body(), user=staff)
+        return card_json(event, card, None)
+    if staff is not None:
+        raise Forbidden("forbidden", _l("You may not manage this event."))
+    participant = require_participant(event)
+    card = suggestions.update(event, suggestion_id, json_body(), participant=participant)
+    return card_json(event, card, participant)
+
+
+@bp.post("/events/<code>/suggestions/<int:suggestion_id>/merge")
+def merge(code: str, suggestion_id: int):
+    event, user = managed(code)
+    data = validation.check_fields(json_body(), {"into"}, {"into"})
+    target = merging.merge(event, suggestion_id, data["into"], user=user)
+    return card_json(event, target, None)
+
+
+@bp.post("/events/<code>/suggestions/<int:suggestion_id>/unmerge")
+def unmerge(code: str, suggestion_id: int):
+    event, user = managed(code)
+    card = merging.unmerge(event, suggestion_id, user=user)
+    return card_json(event, card, None)
+
+
+@bp.put("/events/<code>/suggestions/<int:suggestion_id>/dots")
+def set_dots(code: str, suggestion_id: int):
+    # The event's stored code names the cookie; a code that is no code gets its 404 there.
+    token = participant_token(events.normalise_code(code))
+    return voting.set_dots(code, token, suggestion_id, json_body())
+
+
+@bp.get("/events/<code>/results")
+def results(code: str):
+    event = events.get_event(code)
+    if event.phase != "results" and not is_manager(event):
+        raise Forbidden("results_not_public", _l("The results are shown once voting has ended."))
+    return jsonify(queries.results(event))

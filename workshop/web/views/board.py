@@ -1,0 +1,82 @@
+"""The projected board: read-only, no login."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Blueprint, Response, render_template
+from flask_babel import force_locale, get_locale, get_translations, gettext
+
+from workshop import i18n
+from workshop.domain import events
+from workshop.web.helpers import join_url
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+
+
+def instructions() -> dict:
+    """The board's one-line instruction for each phase, in the current language."""
+    return {
+        "draft": gettext("Starting soon."),
+        "collect": gettext("Scan and write your suggestion."),
+        "cluster": gettext("The suggestions are being sorted."),
+        # "{n}" is filled in by the board's script with the event's budget.
+        "vote": {
+            form: get_translations().ngettext(
+                "Vote now: %(num)s dot each", "Vote now: %(num)s dots each", n
+            )
+            % {"num": "{n}"}
+            for form, n in (("one", 1), ("other", 2))
+        },
+        "results": gettext("Voting has ended."),
+    }
+
+
+def other_languages() -> dict:
+    """The instructions in every other offered language; the event chooses which ones rotate."""
+    current = str(get_locale())
+    texts = {}
+    for code in i18n.languages():
+        if code == current:
+            continue
+        with force_locale(code):
+            texts[code] = {
+                "lang": i18n.html_lang(code),
+                "dir": i18n.direction(code),
+                "instructions": instructions(),
+            }
+    return texts
+
+
+@bp.get("/<code>")
+def board(code: str):
+    event = events.get_event(code)
+    return render_template(
+        "board/board.html",
+        event=event,
+        join_url=join_url(event.code),
+        instructions=instructions(),
+        language_texts={
+            "current": str(get_locale()),
+            "others": other_languages(),
+            "tags": {
+                code: {
+                    "tag": i18n.language_tag(code),
+                    "name": i18n.LANGUAGE_NAMES.get(code, code),
+                    "lang": i18n.html_lang(code),
+                }
+                for code in i18n.languages()
+            },
+        },
+    )
+
+
+@bp.get("/<code>/qr.svg")
+def qr(code: str):
+    event = events.get_event(code)
+    buffer = io.BytesIO()
+    segno.make(join_url(event.code), error="m").save(
+        buffer, kind="svg", scale=8, border=2, xmldecl=False, svgns=True, title=event.code
+    )
+    return Response(buffer.getvalue(), mimetype="image/svg+xml")

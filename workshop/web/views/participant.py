@@ -1,0 +1,102 @@
+"""Pages for attendees on their phones: enter a code, then the event page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+
+from workshop import i18n
+from workshop.db.models import Event, Participant
+from workshop.domain import events, participants, schemas, seats, suggestions
+from workshop.errors import WorkshopError
+
+bp = Blueprint("participant", __name__)
+
+COOKIE_MAX_AGE = 30 * 24 * 3600
+
+
+@bp.get("/")
+def enter_code():
+    code = request.args.get("code", "").strip()
+    error = None
+    if code:
+        try:
+            event = events.get_event(code)
+        except WorkshopError as exc:
+            error = exc
+        else:
+            return redirect(url_for("participant.event_page", code=event.code))
+    return render_template("participant/enter.html", code=code, error=error), 404 if error else 200
+
+
+def own_pending(event: Event, participant: Participant) -> list[dict]:
+    """The participant's cards waiting for approval, which the public snapshot leaves out."""
+    cards = [
+        suggestions.get_in_event(event, card_id)
+        for card_id in schemas.me_json(participant)["suggestions"]
+    ]
+    return [
+        {**schemas.one_json(event, card), "mine": True, "my_dots": 0}
+        for card in cards
+        if card.status == "pending" and card.merged_into_id is None
+    ]
+
+
+@bp.get("/j/<code>")
+def event_page(code: str):
+    event = events.get_event(code)
+    # A seat card's link carries its code: `/j/<code>?seat=KXR4M7HQTA`.
+    seat = request.args.get("seat", "")[:40]
+    if event.code != code:
+        return redirect(url_for("participant.event_page", code=event.code, seat=seat or None))
+    # No choice on this device and no offered language in the browser's list: the event's own.
+    i18n.use_event_default(event.default_language)
+    cookie = participants.cookie_name(event.code)
+    participant = participants.by_token(event, request.cookies.get(cookie))
+    token = None
+    if participant is None:
+        if event.seat_codes_required and not seat.strip():
+            return seat_page(event, seat, None)
+        try:
+            participant, token = participants.join(event, seat_code=seat)
+        except WorkshopError as exc:
+            return seat_page(event, seat, exc)
+    if seat:
+        # Joined (or already in): drop the code from the address, so that a reload or a shared
+        # link never carries it.
+        response = redirect(url_for("participant.event_page", code=event.code))
+    else:
+        response = make_response(
+            render_template(
+                "participant/event.html",
+                event=event,
+                own_pending=own_pending(event, participant),
+                limits={"title": suggestions.TITLE_MAX, "body": suggestions.BODY_MAX},
+            )
+        )
+    if token:
+        response.set_cookie(
+            cookie,
+            token,
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def seat_page(event: Event, seat: str, error: WorkshopError | None):
+    """Ask for the code on the card; after a refused code, say why (and keep what was typed)."""
+    code = seats.normalise(seat)
+    response = make_response(
+        render_template(
+            "participant/seat.html",
+            event=event,
+            seat=seats.display(code) if code else seat,
+            error=error,
+        ),
+        error.status if error else 200,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
