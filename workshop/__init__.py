@@ -61,9 +61,12 @@ def _init_live(app: Flask) -> None:
 
 
 def _init_web(app: Flask) -> None:
+    from workshop.domain import rules
     from workshop.web import assets, auth, security
     from workshop.web.views import admin, api, board, moderator, pages, participant, staff
 
+    # The pages show what the rules allow; their scripts get the same table as page data.
+    app.jinja_env.globals["rules"] = rules.as_data()
     auth.init_app(app)
     security.init_app(app)
     assets.init_app(app)

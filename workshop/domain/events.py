@@ -1,4 +1,4 @@
-"""Events and their areas: creation, settings, phases and the JSON shown to each audience."""
+"""Events: creation, copies, settings, phases, the board's display, archiving and deletion."""
 
 from __future__ import annotations
 

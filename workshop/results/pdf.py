@@ -2,10 +2,10 @@
 
 WeasyPrint needs about 10 s of CPU for the report of 2,000 suggestions (185 A4 pages) and holds the
 interpreter while it works. Inside the live server (eventlet) that would freeze every board and
-phone for as long, so the PDF is made by `python -m workshop.pdf` in a child process, which the
-server waits for without blocking. The result is kept in the instance folder under a fingerprint
-of the report's content (everything but the export time), so a report that has not changed is
-served at once; opening the HTML report prepares the PDF in the background.
+phone for as long, so the PDF is made by `python -m workshop.results.pdf` in a child process,
+which the server waits for without blocking. The result is kept in the instance folder under a
+fingerprint of the report's content (everything but the export time), so a report that has not
+changed is served at once; opening the HTML report prepares the PDF in the background.
 """
 
 from __future__ import annotations

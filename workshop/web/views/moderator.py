@@ -17,6 +17,7 @@ from workshop.domain import (
     events,
     merging,
     queries,
+    rules,
     schemas,
     seats,
     suggestions,
@@ -105,11 +106,13 @@ def event_page(code: str):
 def plain_page(code: str):
     """The same work without JavaScript: server-rendered, one form per action."""
     event = managed(code)[0]
+    cards = schemas.list_json(event, staff=True)
     return render_template(
         "moderator/event.html",
         event=event,
         phases=PHASES,
-        cards=schemas.list_json(event, staff=True),
+        cards=cards,
+        mergeable=[card for card in cards if "merge" in rules.CARD_ACTIONS[card["status"]]],
         results=queries.results(event),
         join_url=join_url(event.code),
     )
