@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from workshop import validation
-from workshop.db.engine import write_transaction
+from workshop.db.engine import WriteTransaction, write_transaction
 from workshop.db.models import Event, MergedVote, Participant, Suggestion, User, Vote
 from workshop.domain import audit, rules, suggestions
 from workshop.domain.schemas import card_status
@@ -16,15 +16,31 @@ from workshop.errors import Conflict
 from workshop.extensions import db
 
 
+def _card_id(value: Any, field: str) -> int:
+    return validation.integer(value, field, minimum=1, maximum=validation.MAX_ID)
+
+
+#: Why a merge or its undoing is refused after the vote.
+FINAL = {
+    "merge": _l("The results are final; cards cannot be merged."),
+    "unmerge": _l("The results are final; cards cannot be unmerged."),
+}
+
+
+def _allowed(event_id: int, action: str) -> Event:
+    """The event as it is under the write lock, if its phase allows `action`."""
+    event = db.session.get(Event, event_id)
+    if not rules.staff_may(event, action):
+        raise Conflict("wrong_phase", FINAL[action])
+    return event
+
+
 def merge(event: Event, source_id: Any, into_id: Any, user: User | None = None) -> Suggestion:
     """Merge card A into card B: A's dots move to B, capped per participant, excess returned."""
-    source_id = validation.integer(source_id, "id", minimum=1, maximum=validation.MAX_ID)
-    into_id = validation.integer(into_id, "into", minimum=1, maximum=validation.MAX_ID)
+    source_id, into_id = _card_id(source_id, "id"), _card_id(into_id, "into")
     event_id = event.id
     with write_transaction() as tx:
-        event = db.session.get(Event, event_id)
-        if not rules.staff_may(event, "merge"):
-            raise Conflict("wrong_phase", _l("The results are final; cards cannot be merged."))
+        event = _allowed(event_id, "merge")
         source = suggestions.get_in_event(event, source_id)
         target = suggestions.get_in_event(event, into_id)
         if source.id == target.id:
@@ -51,12 +67,7 @@ def merge(event: Event, source_id: Any, into_id: Any, user: User | None = None) 
             if returned:
                 _spend(vote.participant_id, -returned)
             db.session.delete(vote)
-        source.merged_into_id = target.id
-        source.version += 1
-        target.version += 1
-        db.session.flush()
-        _recount(source, target)
-        suggestions.publish_cards(tx, event, source, target)
+        _link(tx, event, source, target, target.id)
         audit.record(
             tx,
             event.id,
@@ -72,12 +83,10 @@ def merge(event: Event, source_id: Any, into_id: Any, user: User | None = None) 
 
 def unmerge(event: Event, source_id: Any, user: User | None = None) -> Suggestion:
     """Undo a merge: both cards come back; dots spent meanwhile shrink the restored card's dots."""
-    source_id = validation.integer(source_id, "id", minimum=1, maximum=validation.MAX_ID)
+    source_id = _card_id(source_id, "id")
     event_id = event.id
     with write_transaction() as tx:
-        event = db.session.get(Event, event_id)
-        if not rules.staff_may(event, "unmerge"):
-            raise Conflict("wrong_phase", _l("The results are final; cards cannot be unmerged."))
+        event = _allowed(event_id, "unmerge")
         source = suggestions.get_in_event(event, source_id)
         if source.merged_into_id is None:
             raise Conflict("not_merged", _l("This card is not merged."))
@@ -107,16 +116,23 @@ def unmerge(event: Event, source_id: Any, user: User | None = None) -> Suggestio
             _set_vote(record.participant_id, source.id, restored_source)
             _spend(record.participant_id, restored_source + restored_target - now)
             db.session.delete(record)
-        source.merged_into_id = None
-        source.version += 1
-        target.version += 1
-        db.session.flush()
-        _recount(source, target)
-        suggestions.publish_cards(tx, event, source, target)
+        _link(tx, event, source, target, None)
         audit.record(
             tx, event.id, user, "card_unmerged", source.id, title=source.title, out_of=target.id
         )
     return source
+
+
+def _link(
+    tx: WriteTransaction, event: Event, source: Suggestion, target: Suggestion, into: int | None
+) -> None:
+    """Merge `source` into `into` (None: undo), recount both cards and tell every screen."""
+    source.merged_into_id = into
+    source.version += 1
+    target.version += 1
+    db.session.flush()
+    _recount(source, target)
+    suggestions.publish_cards(tx, event, source, target)
 
 
 def _check_mergeable(card: Suggestion) -> None:

@@ -58,6 +58,12 @@ AUTHOR_EDITABLE = ("visible", "pending")
 #: Phases in which totals are hidden from the public if the event says so.
 COUNTS_HIDDEN_IN = frozenset({"vote"})
 
+#: Phases in which everyone may read the ranked results (staff always may).
+RESULTS_PUBLIC_IN = frozenset({"results"})
+
+#: Phases in which an event has ended (so has an archived one): retention counts from then.
+ENDED_IN = frozenset({"results"})
+
 #: Phases in which a card without dots still shows its total (0) to the public.
 TOTALS_SHOWN_IN = frozenset({"vote", "results"})
 
@@ -78,6 +84,10 @@ def counts_visible(event: Event, staff: bool) -> bool:
     return staff or not (event.phase in COUNTS_HIDDEN_IN and event.hide_counts_while_voting)
 
 
+def results_public(event: Event) -> bool:
+    return event.phase in RESULTS_PUBLIC_IN
+
+
 def as_data() -> dict:
     """The rules for the pages' scripts (lists, since JSON has no sets)."""
     return {
@@ -87,4 +97,5 @@ def as_data() -> dict:
         "author_editable": list(AUTHOR_EDITABLE),
         "counts_hidden_in": sorted(COUNTS_HIDDEN_IN),
         "totals_shown_in": sorted(TOTALS_SHOWN_IN),
+        "results_public_in": sorted(RESULTS_PUBLIC_IN),
     }

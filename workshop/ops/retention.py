@@ -16,7 +16,7 @@ from flask import Flask, current_app
 
 from workshop.clock import utcnow
 from workshop.db.models import Event
-from workshop.domain import events
+from workshop.domain import events, rules
 from workshop.extensions import db, socketio
 
 #: A child of the app's logger ("workshop"), at INFO even where that one is left at WARNING:
@@ -51,7 +51,7 @@ def expired(now: datetime) -> Purge:
     rows = db.session.execute(
         sa.select(Event.code, Event.updated_at)
         .where(
-            sa.or_(Event.archived_at.is_not(None), Event.phase == "results"),
+            sa.or_(Event.archived_at.is_not(None), Event.phase.in_(rules.ENDED_IN)),
             Event.updated_at < limit,
         )
         .order_by(Event.updated_at)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -40,40 +43,45 @@ def users():
     )
 
 
+def _act(write: Callable[[], Any], done: Callable[[Any], str]):
+    """Run one account write; say what was done, or why it was refused, on the users page."""
+    try:
+        result = write()
+    except WorkshopError as exc:
+        return _refused(exc)
+    return _done(done(result))
+
+
 @bp.post("/users")
 def create_user():
     form = request.form
-    try:
-        user = accounts.create_user(
+    return _act(
+        lambda: accounts.create_user(
             form.get("username", ""), form.get("password", ""), form.get("role", "moderator")
-        )
-    except WorkshopError as exc:
-        return _refused(exc)
-    return _done(_("The account %(name)s has been created.", name=user.username))
+        ),
+        lambda user: _("The account %(name)s has been created.", name=user.username),
+    )
 
 
 @bp.post("/users/<int:user_id>/role")
 def set_role(user_id: int):
-    try:
-        user = accounts.set_role(current_user, user_id, request.form.get("role", ""))
-    except WorkshopError as exc:
-        return _refused(exc)
-    return _done(_("The role of %(name)s has been changed.", name=user.username))
+    return _act(
+        lambda: accounts.set_role(current_user, user_id, request.form.get("role", "")),
+        lambda user: _("The role of %(name)s has been changed.", name=user.username),
+    )
 
 
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int):
-    try:
-        user = accounts.reset_password(current_user, user_id, request.form.get("password", ""))
-    except WorkshopError as exc:
-        return _refused(exc)
-    return _done(_("The password of %(name)s has been changed.", name=user.username))
+    return _act(
+        lambda: accounts.reset_password(current_user, user_id, request.form.get("password", "")),
+        lambda user: _("The password of %(name)s has been changed.", name=user.username),
+    )
 
 
 @bp.post("/users/<int:user_id>/delete")
 def delete_user(user_id: int):
-    try:
-        accounts.delete_user(current_user, user_id)
-    except WorkshopError as exc:
-        return _refused(exc)
-    return _done(_("The account has been deleted."))
+    return _act(
+        lambda: accounts.delete_user(current_user, user_id),
+        lambda _none: _("The account has been deleted."),
+    )

@@ -18,6 +18,7 @@ from workshop.domain import (
     merging,
     participants,
     queries,
+    rules,
     schemas,
     seats,
     suggestions,
@@ -238,6 +239,6 @@ def set_dots(code: str, suggestion_id: int):
 @bp.get("/events/<code>/results")
 def results(code: str):
     event = events.get_event(code)
-    if event.phase != "results" and not is_manager(event):
+    if not rules.results_public(event) and not is_manager(event):
         raise Forbidden("results_not_public", _l("The results are shown once voting has ended."))
     return jsonify(queries.results(event))

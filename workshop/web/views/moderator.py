@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import segno
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -87,18 +89,19 @@ def create_event():
     return redirect(url_for("moderator.event_page", code=event.code))
 
 
+def _page(template: str, event, **context):
+    """A staff page of one event: the phases in order, and the link phones open."""
+    return render_template(
+        template, event=event, phases=PHASES, join_url=join_url(event.code), **context
+    )
+
+
 @bp.get("/moderate/<code>")
 @login_required
 def event_page(code: str):
     """The live console; it reads everything from the live stream and writes through the API."""
-    event = managed(code)[0]
-    return render_template(
-        "moderator/console.html",
-        event=event,
-        phases=PHASES,
-        join_url=join_url(event.code),
-        audit_labels={action: str(label) for action, label in audit.ACTION_LABELS.items()},
-    )
+    labels = {action: str(label) for action, label in audit.ACTION_LABELS.items()}
+    return _page("moderator/console.html", managed(code)[0], audit_labels=labels)
 
 
 @bp.get("/moderate/<code>/plain")
@@ -107,42 +110,52 @@ def plain_page(code: str):
     """The same work without JavaScript: server-rendered, one form per action."""
     event = managed(code)[0]
     cards = schemas.list_json(event, staff=True)
-    return render_template(
+    return _page(
         "moderator/event.html",
-        event=event,
-        phases=PHASES,
+        event,
         cards=cards,
         mergeable=[card for card in cards if "merge" in rules.CARD_ACTIONS[card["status"]]],
         results=queries.results(event),
-        join_url=join_url(event.code),
     )
+
+
+def _move(event, card: int, form) -> None:
+    area = form.get("area_id", "")
+    suggestions.update(event, card, {"area_id": int(area) if area else None}, user=current_user)
+
+
+def _status(status: str) -> Callable:
+    return lambda event, card, _form: suggestions.update(
+        event, card, {"status": status}, user=current_user
+    )
+
+
+#: The plain page's buttons: each calls one domain function with (event, card id, form).
+PLAIN_ACTIONS: dict[str, Callable] = {
+    "phase": lambda event, _card, form: events.update_event(
+        event, {"phase": form.get("phase", "")}, user=current_user
+    ),
+    "move": _move,
+    "hide": _status("hidden"),
+    "show": _status("visible"),
+    "merge": lambda event, card, form: merging.merge(
+        event, card, int(form.get("into", "0") or 0), user=current_user
+    ),
+    "unmerge": lambda event, card, _form: merging.unmerge(event, card, user=current_user),
+}
 
 
 @bp.post("/moderate/<code>/action")
 @login_required
 def action(code: str):
-    """One form endpoint for the plain page's buttons; each calls one domain function."""
+    """One form endpoint for the plain page's buttons."""
     event = managed(code)[0]
-    form = request.form
-    name = form.get("action", "")
+    run = PLAIN_ACTIONS.get(request.form.get("action", ""))
     try:
-        card = int(form.get("card", "0") or 0)
-        if name == "phase":
-            events.update_event(event, {"phase": form.get("phase", "")}, user=current_user)
-        elif name == "move":
-            area = form.get("area_id", "")
-            suggestions.update(
-                event, card, {"area_id": int(area) if area else None}, user=current_user
-            )
-        elif name in ("hide", "show"):
-            status = "hidden" if name == "hide" else "visible"
-            suggestions.update(event, card, {"status": status}, user=current_user)
-        elif name == "merge":
-            merging.merge(event, card, int(form.get("into", "0") or 0), user=current_user)
-        elif name == "unmerge":
-            merging.unmerge(event, card, user=current_user)
-        else:
+        if run is None:
             flash(_("Unknown action."), "error")
+        else:
+            run(event, int(request.form.get("card", "0") or 0), request.form)
     except WorkshopError as exc:
         flash(str(exc.message), "error")
     except ValueError:
@@ -201,9 +214,9 @@ def _position() -> int | str:
 def settings_page(code: str):
     """Texts, rules, languages and areas of an event, as plain forms."""
     event = managed(code)[0]
-    return render_template(
+    return _page(
         "moderator/settings.html",
-        event=event,
+        event,
         settings=schemas.settings_json(event),
         moderation_modes=MODERATION_MODES,
         languages=i18n.languages(),
@@ -212,55 +225,52 @@ def settings_page(code: str):
     )
 
 
+def _save_event(event, form) -> None:
+    settings = {
+        name: _form_int(name)
+        for name in ("vote_budget", "max_dots_per_suggestion", "max_suggestions_per_participant")
+    }
+    settings.update(
+        moderation=form.get("moderation", ""),
+        hide_counts_while_voting=form.get("hide_counts_while_voting") == "on",
+        seat_codes_required=form.get("seat_codes_required") == "on",
+        default_language=form.get("default_language", ""),
+        board_languages=form.getlist("board_languages"),
+    )
+    data = {"title": form.get("title", ""), "question": form.get("question", "")}
+    events.update_event(event, {**data, "settings": settings}, user=current_user)
+
+
+def _save_area(event, form) -> None:
+    area_id = _form_int("area")
+    if form.get("delete"):
+        areas.delete_area(event, area_id, current_user)
+        return
+    data = {"name": form.get("name", ""), "color": form.get("color", ""), "position": _position()}
+    areas.update_area(event, area_id, data, current_user)
+
+
+#: The settings page's forms, by their `part`: each calls the domain functions the API calls.
+SETTINGS_FORMS: dict[str, Callable] = {
+    "event": _save_event,
+    "area_add": lambda event, form: areas.create_area(
+        event, {"name": form.get("name", "")}, current_user
+    ),
+    "area": _save_area,
+}
+
+
 @bp.post("/moderate/<code>/settings")
 @login_required
 def save_settings(code: str):
-    """Save one of the settings page's forms through the same domain functions as the API."""
+    """Save one of the settings page's forms."""
     event = managed(code)[0]
-    form = request.form
-    part = form.get("part", "")
+    save = SETTINGS_FORMS.get(request.form.get("part", ""))
+    if save is None:
+        flash(_("Unknown action."), "error")
+        return redirect(url_for("moderator.settings_page", code=event.code))
     try:
-        if part == "event":
-            events.update_event(
-                event,
-                {
-                    "title": form.get("title", ""),
-                    "question": form.get("question", ""),
-                    "settings": {
-                        "vote_budget": _form_int("vote_budget"),
-                        "max_dots_per_suggestion": _form_int("max_dots_per_suggestion"),
-                        "max_suggestions_per_participant": _form_int(
-                            "max_suggestions_per_participant"
-                        ),
-                        "moderation": form.get("moderation", ""),
-                        "hide_counts_while_voting": form.get("hide_counts_while_voting") == "on",
-                        "seat_codes_required": form.get("seat_codes_required") == "on",
-                        "default_language": form.get("default_language", ""),
-                        "board_languages": form.getlist("board_languages"),
-                    },
-                },
-                user=current_user,
-            )
-        elif part == "area_add":
-            areas.create_area(event, {"name": form.get("name", "")}, current_user)
-        elif part == "area":
-            area_id = _form_int("area")
-            if form.get("delete"):
-                areas.delete_area(event, area_id, current_user)
-            else:
-                areas.update_area(
-                    event,
-                    area_id,
-                    {
-                        "name": form.get("name", ""),
-                        "color": form.get("color", ""),
-                        "position": _position(),
-                    },
-                    current_user,
-                )
-        else:
-            flash(_("Unknown action."), "error")
-            return redirect(url_for("moderator.settings_page", code=event.code))
+        save(event, request.form)
     except WorkshopError as exc:
         flash(str(exc.message), "error")
     else:
