@@ -1,10 +1,16 @@
-"""Command line: creating staff accounts that can then log in."""
+"""Command line: creating staff accounts that can then log in; a server that refuses to start."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def create(runner, name, password, role="moderator"):
@@ -55,3 +61,42 @@ def test_user_names_are_unique(runner, client):
     result = create(runner, "carla", "another-password")
     assert result.exit_code == 1 and "Error:" in result.output
     assert token_status(client, "carla", "long-enough-1") == 200
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run.py"],
+        # What the installed `workshop` script runs, on this checkout's code.
+        ["-c", "from workshop.ops.command import main; main()", "serve"],
+    ],
+    ids=["run.py", "workshop serve"],
+)
+def test_short_admin_password_stops_the_server_with_one_line(tmp_path, command):
+    env = {
+        **os.environ,
+        "WORKSHOP_ADMIN_PASSWORD": "short",
+        "WORKSHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'workshop.sqlite3'}",
+        "WORKSHOP_SECRET_KEY": "cli-test-secret",
+    }
+    env.pop("WORKSHOP_ASYNC_MODE", None)  # the default: eventlet, monkey-patched first
+    completed = subprocess.run(
+        [sys.executable, *command, "--host", "127.0.0.1", "--port", "9", "--no-demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert completed.stdout == ""
+    # Before it, only the log of the migrations; no traceback, and no complaint from eventlet
+    # about modules imported before its monkey-patching.
+    assert "Traceback" not in completed.stderr
+    assert "monkey_patch" not in completed.stderr
+    *_, last = completed.stderr.splitlines()
+    assert last == (
+        "workshop: WORKSHOP_ADMIN_PASSWORD: The password must have at least 8 characters."
+    )
+    assert completed.stderr.count("WORKSHOP_ADMIN_PASSWORD") == 1

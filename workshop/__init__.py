@@ -6,7 +6,10 @@ monkey-patch eventlet before any other module loads; `create_app` wires the laye
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations: importing Flask here would defeat the monkey-patching
+    from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:

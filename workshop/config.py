@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
+#: The repository root (a checkout, or `pip install -e .`); see `resource_folder`.
 ROOT = Path(__file__).resolve().parent.parent
 #: A staff login (session cookie) lasts 12 hours, a long workshop day.
 SESSION_LIFETIME = 12 * 3600
@@ -150,13 +151,21 @@ DEFAULTS = {
 }
 
 
+def resource_folder(name: str) -> Path:
+    """Where the `templates` or `static` folder is: inside the package when it was installed from
+    a wheel (the build maps the repository's top-level folders into it, see pyproject.toml), else
+    at the repository root, where a checkout and `pip install -e .` keep them."""
+    installed = Path(__file__).resolve().parent / name
+    return installed if installed.is_dir() else ROOT / name
+
+
 def make_flask(import_name: str, test_config: dict | None = None) -> Flask:
     """The Flask object with its settings: defaults, then the environment (or `test_config`)."""
     app = Flask(
         import_name,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(resource_folder("templates")),
+        static_folder=str(resource_folder("static")),
     )
     app.config.from_mapping(DEFAULTS)
     if test_config is None:

@@ -41,7 +41,9 @@ class Server:
     """A `python run.py` process on a loopback port with the database file in `directory`.
 
     Pass the `port` and `directory` of a stopped server to start it again as it was: same
-    database, same address, so that clients that were connected can find it again.
+    database, same address, so that clients that were connected can find it again. `command`
+    (run in `cwd`) replaces `python run.py`, e.g. an installed `workshop serve`; a variable set to
+    None in `extra_env` is left out of the server's environment.
     """
 
     def __init__(
@@ -50,6 +52,8 @@ class Server:
         extra_env: dict | None = None,
         args: list | None = None,
         port: int | None = None,
+        command: list | None = None,
+        cwd: Path = ROOT,
     ):
         self.directory = directory
         self.port = port or free_port()
@@ -71,16 +75,15 @@ class Server:
         }
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "run.py",
+                *(command or [sys.executable, "run.py"]),
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.port),
                 *(args or []),
             ],
-            cwd=ROOT,
-            env=env,
+            cwd=cwd,
+            env={name: value for name, value in env.items() if value is not None},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
