@@ -287,8 +287,8 @@ def update_event(event: Event, data: Any, user: User | None = None) -> Event:
         results_now = changed.get("phase", (None, None))[1] == "results"
         _audit_changes(tx, event_id, user, changed)
         db.session.flush()
-        reveal = counts_visible(event, staff=False) and not public_counts_before
-        messages = event_messages(event, reveal_totals=reveal)
+        totals_turned = counts_visible(event, staff=False) != public_counts_before
+        messages = event_messages(event, totals_turned=totals_turned)
         tx.on_commit(lambda: publisher.publish(event_id, messages))
         if results_now:
             language = event.default_language

@@ -75,11 +75,16 @@ def event_json(event: Event, staff: bool = False) -> dict:
     return data
 
 
-def event_messages(event: Event, reveal_totals: bool = False) -> list[Message]:
-    """Phase, texts, rules, areas or display changed; when totals become public, all of them go
-    out at once."""
-    revealed = queries.public_totals(event.id) if reveal_totals else None
-    return messages.event(event_json(event, staff=True), event_json(event), revealed)
+def event_messages(event: Event, totals_turned: bool = False) -> list[Message]:
+    """Phase, texts, rules, areas or display changed. When totals become public, all of them go
+    out at once; when they become hidden, every public card's total is cleared (null)."""
+    totals = None
+    if totals_turned:
+        shown = counts_visible(event, staff=False)
+        totals = {
+            card: dots if shown else None for card, dots in queries.public_totals(event.id).items()
+        }
+    return messages.event(event_json(event, staff=True), event_json(event), totals)
 
 
 # -- cards -----------------------------------------------------------------------------------

@@ -198,7 +198,9 @@ def update(
         if changes:
             suggestion.version += 1
         db.session.flush()
-        publish_cards(tx, event, suggestion)
+        # A merged card shows inside the card it was merged into: that one changed too.
+        merged_into = db.session.get(Suggestion, suggestion.merged_into_id or 0)
+        publish_cards(tx, event, suggestion, *filter(None, [merged_into]))
         if user is not None:
             _audit_update(tx, event, user, suggestion, before)
     return suggestion

@@ -21,12 +21,12 @@ def card(staff_card: dict, public_card: dict, public: bool) -> list[Message]:
     return [(STAFF, "suggestion", staff_card), (PUBLIC, "removed", {"id": public_card["id"]})]
 
 
-def event(staff_event: dict, public_event: dict, revealed: dict | None = None) -> list[Message]:
-    """Phase, texts, rules, areas or display changed; `revealed` holds every public total when
-    totals have just become public, sent at once."""
+def event(staff_event: dict, public_event: dict, totals: dict | None = None) -> list[Message]:
+    """Phase, texts, rules, areas or display changed; `totals` holds every public card's total
+    when totals have just become public (or null for each when they have just become hidden)."""
     messages = [(STAFF, "event", staff_event), (PUBLIC, "event", public_event)]
-    if revealed is not None:
-        messages.append((PUBLIC, "dots", {"totals": revealed}))
+    if totals is not None:
+        messages.append((PUBLIC, "dots", {"totals": totals}))
     return messages
 
 
