@@ -57,6 +57,36 @@ ARABIC = "مقهى لغوي للجيران في الحي"
 def build(suggestions: int, dots: int, seed: int = 1) -> int:
     """Insert one event with areas, cards, participants, votes and merges; return its id."""
     rng = random.Random(seed)
+    event = _insert_event()
+    card_ids, statuses = _insert_cards(event, suggestions, rng)
+    # Every 20th visible card is merged into its neighbour; merged cards hold no dots.
+    merged = {
+        card_ids[i]: card_ids[i + 1]
+        for i in range(0, len(card_ids) - 1, 20)
+        if statuses[card_ids[i]] == statuses[card_ids[i + 1]] == "visible"
+    }
+    votable = [cid for cid in card_ids if statuses[cid] == "visible" and cid not in merged]
+    # Popularity falls off steeply, as in a real plenum: many cards with few dots.
+    weights = [1 / (rank + 5) for rank in range(len(votable))]
+    rng.shuffle(votable)
+    person_ids = list(
+        db.session.scalars(
+            sa.insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
+            [
+                {"event_id": event.id, "token_hash": f"{n:064x}", "dots_budget": BUDGET}
+                for n in range(-(-dots // BUDGET))
+            ],
+        )
+    )
+    votes = _cast_votes(person_ids, votable, weights, dots, rng)
+    _insert_votes(votes, card_ids, person_ids, merged)
+    _insert_ledger(votes, merged)
+    db.session.commit()
+    return event.id
+
+
+def _insert_event() -> Event:
+    """The event in its results phase, with its areas."""
     event = Event(
         code="BENCH3",
         title="Plenum Benchmark",
@@ -69,27 +99,31 @@ def build(suggestions: int, dots: int, seed: int = 1) -> int:
     event.areas = [Area(name=f"Bereich {i + 1}", color="#1f5fa8", position=i) for i in range(AREAS)]
     db.session.add(event)
     db.session.flush()
-    area_ids = [area.id for area in event.areas]
+    return event
 
+
+def _card_status(i: int) -> str:
+    """A few cards of every hundred are hidden, pending or withdrawn; the rest are visible."""
+    return {1: "hidden", 2: "pending", 3: "withdrawn"}.get(i % 100, "visible")
+
+
+def _insert_cards(
+    event: Event, suggestions: int, rng: random.Random
+) -> tuple[list[int], dict[int, str]]:
+    """The cards, some in Arabic and some without an area; their ids and statuses by id."""
+    area_ids = [area.id for area in event.areas]
     cards = []
     for i in range(suggestions):
         title = " ".join(rng.choices(WORDS, k=rng.randint(2, 6)))
         if i % 50 == 0:
             title = ARABIC
-        status = "visible"
-        if i % 100 == 1:
-            status = "hidden"
-        elif i % 100 == 2:
-            status = "pending"
-        elif i % 100 == 3:
-            status = "withdrawn"
         cards.append(
             {
                 "event_id": event.id,
                 "area_id": area_ids[i % AREAS] if i % 97 else None,
                 "title": title[:140],
                 "body": " ".join(rng.choices(WORDS, k=rng.randint(0, 30))),
-                "status": status,
+                "status": _card_status(i),
             }
         )
     card_ids = list(
@@ -97,28 +131,17 @@ def build(suggestions: int, dots: int, seed: int = 1) -> int:
             sa.insert(Suggestion).returning(Suggestion.id, sort_by_parameter_order=True), cards
         )
     )
-    statuses = dict(zip(card_ids, (card["status"] for card in cards), strict=True))
-    # Every 20th visible card is merged into its neighbour; merged cards hold no dots.
-    merged = {
-        card_ids[i]: card_ids[i + 1]
-        for i in range(0, len(card_ids) - 1, 20)
-        if statuses[card_ids[i]] == statuses[card_ids[i + 1]] == "visible"
-    }
-    votable = [cid for cid in card_ids if statuses[cid] == "visible" and cid not in merged]
-    # Popularity falls off steeply, as in a real plenum: many cards with few dots.
-    weights = [1 / (rank + 5) for rank in range(len(votable))]
-    rng.shuffle(votable)
+    return card_ids, dict(zip(card_ids, (card["status"] for card in cards), strict=True))
 
-    people = -(-dots // BUDGET)
-    person_ids = list(
-        db.session.scalars(
-            sa.insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
-            [
-                {"event_id": event.id, "token_hash": f"{n:064x}", "dots_budget": BUDGET}
-                for n in range(people)
-            ],
-        )
-    )
+
+def _cast_votes(
+    person_ids: list[int],
+    votable: list[int],
+    weights: list[float],
+    dots: int,
+    rng: random.Random,
+) -> dict[tuple[int, int], int]:
+    """Dots by (participant, card): each spends the whole budget until `dots` are given."""
     votes: dict[tuple[int, int], int] = {}
     left = dots
     for person in person_ids:
@@ -131,6 +154,16 @@ def build(suggestions: int, dots: int, seed: int = 1) -> int:
                 step = min(room, spend, rng.randint(1, CAP))
                 votes[(person, card)] = votes.get((person, card), 0) + step
                 spend -= step
+    return votes
+
+
+def _insert_votes(
+    votes: dict[tuple[int, int], int],
+    card_ids: list[int],
+    person_ids: list[int],
+    merged: dict[int, int],
+) -> None:
+    """The vote rows, and the totals and merges they imply on cards and participants."""
     db.session.execute(
         sa.insert(Vote),
         [{"participant_id": p, "suggestion_id": s, "dots": n} for (p, s), n in votes.items()],
@@ -156,6 +189,10 @@ def build(suggestions: int, dots: int, seed: int = 1) -> int:
         sa.update(Participant),
         [{"id": pid, "dots_used": spent[pid]} for pid in person_ids if spent[pid]],
     )
+
+
+def _insert_ledger(votes: dict[tuple[int, int], int], merged: dict[int, int]) -> None:
+    """Ledger entries as a merge leaves them: a few of the target's voters, one dot moved."""
     by_card: dict[int, list[tuple[int, int]]] = {}
     for (person, card), n in votes.items():
         by_card.setdefault(card, []).append((person, n))
@@ -166,8 +203,6 @@ def build(suggestions: int, dots: int, seed: int = 1) -> int:
     ]
     if ledger:
         db.session.execute(sa.insert(MergedVote), ledger)
-    db.session.commit()
-    return event.id
 
 
 def main() -> None:

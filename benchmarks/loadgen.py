@@ -747,6 +747,38 @@ def saved_point(name: str, report: dict) -> Point:
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = argument_parser()
+    args = parser.parse_args(argv)
+    if args.from_json:
+        print_saved(Path(args.from_json))
+        return 0
+    if args.no_pin:
+        args.server_cpus = args.client_cpus = None
+    if args.processes > 1 and not (args.postgres and args.redis):
+        parser.error("--processes above 1 needs --postgres and --redis")
+    points = chosen_points(args)
+
+    if not (HERE / "node_modules" / "socket.io-client").exists():
+        print("run `npm ci --prefix benchmarks` first (see benchmarks/README.md)", file=sys.stderr)
+        return 2
+
+    if args.capacity:
+        return capacity(args)
+    print(f"machine: {os.cpu_count()} cores; load average at start {load_average()}")
+    everything: list[dict] = []
+    rows: list[str] = []
+    for point in points:
+        reports, failed = measure(point, args, everything)
+        if reports:
+            rows.append(markdown_row(point, reports, failed))
+
+    print("\nMarkdown rows (medians over the runs; losses and errors summed):\n")
+    print(TABLE_HEADER)
+    print("\n".join(rows))
+    return 0
+
+
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--point", action="append", choices=sorted(POINTS), help="repeatable")
     parser.add_argument("--viewers", type=int, help="a point of your own: live sockets")
@@ -790,19 +822,20 @@ def main(argv: list[str] | None = None) -> int:
         help="measure the generator alone: a fake server sends RATE messages a second in all",
     )
     parser.add_argument("--from-json", metavar="FILE", help="print the table of a saved --json")
-    args = parser.parse_args(argv)
-    if args.from_json:
-        saved = json.loads(Path(args.from_json).read_text())
-        print(TABLE_HEADER)
-        for name in dict.fromkeys(report["point"] for report in saved):
-            reports = [report for report in saved if report["point"] == name]
-            print(markdown_row(saved_point(name, reports[0]), reports))
-        return 0
-    if args.no_pin:
-        args.server_cpus = args.client_cpus = None
-    if args.processes > 1 and not (args.postgres and args.redis):
-        parser.error("--processes above 1 needs --postgres and --redis")
+    return parser
 
+
+def print_saved(path: Path) -> None:
+    """The table of a report saved with --json, one row per point."""
+    saved = json.loads(path.read_text())
+    print(TABLE_HEADER)
+    for name in dict.fromkeys(report["point"] for report in saved):
+        reports = [report for report in saved if report["point"] == name]
+        print(markdown_row(saved_point(name, reports[0]), reports))
+
+
+def chosen_points(args: argparse.Namespace) -> list[Point]:
+    """The points to measure: one of the command line's own, or the named ones (default all)."""
     if args.viewers is not None:
         points = [
             Point(
@@ -819,41 +852,32 @@ def main(argv: list[str] | None = None) -> int:
         points = [POINTS[name] for name in (args.point or sorted(POINTS))]
     if args.processes > 1:
         points = [several_processes(point, args.processes) for point in points]
+    return points
 
-    if not (HERE / "node_modules" / "socket.io-client").exists():
-        print("run `npm ci --prefix benchmarks` first (see benchmarks/README.md)", file=sys.stderr)
-        return 2
 
-    if args.capacity:
-        return capacity(args)
-    print(f"machine: {os.cpu_count()} cores; load average at start {load_average()}")
-    everything: list[dict] = []
-    rows: list[str] = []
-    for point in points:
-        target = f"  [target: {point.target}]" if point.target else ""
-        print(f"({point.name}) {point.title}{target}")
-        reports = []
-        failed = 0
-        for _ in range(args.repeat):
-            try:
-                report = run_once(point, args)
-            except (RuntimeError, OSError, requests.RequestException) as error:
-                # An overloaded server can time out the setup or the results: say so, go on.
-                failed += 1
-                print(f"  run failed: {error}", flush=True)
-                continue
-            print(run_line(report), flush=True)
-            reports.append(report)
-            everything.append(report)
-            if args.json:
-                Path(args.json).write_text(json.dumps(everything, indent=1))
-        if reports:
-            rows.append(markdown_row(point, reports, failed))
-
-    print("\nMarkdown rows (medians over the runs; losses and errors summed):\n")
-    print(TABLE_HEADER)
-    print("\n".join(rows))
-    return 0
+def measure(
+    point: Point, args: argparse.Namespace, everything: list[dict]
+) -> tuple[list[dict], int]:
+    """Run one point --repeat times; its reports and how many runs failed."""
+    target = f"  [target: {point.target}]" if point.target else ""
+    print(f"({point.name}) {point.title}{target}")
+    reports = []
+    failed = 0
+    for _ in range(args.repeat):
+        try:
+            report = run_once(point, args)
+        except (RuntimeError, OSError, requests.RequestException) as error:
+            # An overloaded server can time out the setup or the results: say so, go on.
+            failed += 1
+            print(f"  run failed: {error}", flush=True)
+            continue
+        print(run_line(report), flush=True)
+        reports.append(report)
+        # --json holds every run of every point so far, rewritten after each so none is lost.
+        everything.append(report)
+        if args.json:
+            Path(args.json).write_text(json.dumps(everything, indent=1))
+    return reports, failed
 
 
 if __name__ == "__main__":

@@ -207,51 +207,75 @@ def string_literals(source: str) -> list[str]:
     literals, i, previous = [], 0, ""
     while i < len(source):
         char = source[i]
-        if source.startswith("//", i):
-            i = source.find("\n", i)
-            i = len(source) if i < 0 else i
-            continue
-        if source.startswith("/*", i):
-            i = source.find("*/", i + 2) + 2
+        comment_end = _comment_end(source, i)
+        if comment_end is not None:
+            i = comment_end
             continue
         if char == "/" and previous in "(,=:[!&|?{};+":
-            # A regular expression literal: skip to its closing slash.
-            i += 1
-            in_class = False
-            while i < len(source) and (source[i] != "/" or in_class):
-                if source[i] == "\\":
-                    i += 1
-                elif source[i] == "[":
-                    in_class = True
-                elif source[i] == "]":
-                    in_class = False
-                i += 1
-            i += 1
-            previous = "/"
+            i, previous = _regex_end(source, i), "/"
             continue
         if char in "\"'`":
-            end, text = i + 1, []
-            while end < len(source) and source[end] != char:
-                if source[end] == "\\":
-                    text.append(source[end : end + 2])
-                    end += 2
-                    continue
-                if char == "`" and source.startswith("${", end):
-                    depth, end = 1, end + 2
-                    while end < len(source) and depth:
-                        depth += {"{": 1, "}": -1}.get(source[end], 0)
-                        end += 1
-                    text.append(" ")
-                    continue
-                text.append(source[end])
-                end += 1
-            literals.append("".join(text))
+            text, end = _string_literal(source, i)
+            literals.append(text)
             i, previous = end + 1, "x"
             continue
         if not char.isspace():
             previous = char
         i += 1
     return literals
+
+
+def _comment_end(source: str, i: int) -> int | None:
+    """Where the comment starting at i ends, or None if no comment starts there."""
+    if source.startswith("//", i):
+        end = source.find("\n", i)
+        return len(source) if end < 0 else end
+    if source.startswith("/*", i):
+        return source.find("*/", i + 2) + 2
+    return None
+
+
+def _regex_end(source: str, i: int) -> int:
+    """The index just past the regular expression literal whose opening slash is at i."""
+    i += 1
+    in_class = False
+    # A slash inside a character class does not close the literal.
+    while i < len(source) and (source[i] != "/" or in_class):
+        if source[i] == "\\":
+            i += 1
+        elif source[i] == "[":
+            in_class = True
+        elif source[i] == "]":
+            in_class = False
+        i += 1
+    return i + 1
+
+
+def _string_literal(source: str, i: int) -> tuple[str, int]:
+    """The text of the string literal opening at i, and the index of its closing quote."""
+    quote, end, text = source[i], i + 1, []
+    while end < len(source) and source[end] != quote:
+        if source[end] == "\\":
+            text.append(source[end : end + 2])
+            end += 2
+            continue
+        if quote == "`" and source.startswith("${", end):
+            # A template substitution is code, not text: it stands as one space.
+            end = _substitution_end(source, end)
+            text.append(" ")
+            continue
+        text.append(source[end])
+        end += 1
+    return "".join(text), end
+
+
+def _substitution_end(source: str, start: int) -> int:
+    """The index just past the `}` closing the `${` at start."""
+    depth, end = 1, start + 2
+    while end < len(source) and depth:
+        depth += {"{": 1, "}": -1}.get(source[end], 0)
+        end += 1
+    return end
 
 
 def looks_user_facing(text: str) -> bool:

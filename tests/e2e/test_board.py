@@ -239,72 +239,93 @@ def test_cards_arrive_merge_and_move_live(server, browser, api, artifacts):
         board.screenshot(path=artifacts / "board-after-move-1920.png")
 
 
+SPOTLIGHT_BODY = "Viele arbeiten tagsüber. " * 30
+
+
+def check_spotlight(
+    board: Page, api: Api, code: str, card: dict, other: dict, area: str, artifacts: Path
+) -> None:
+    """A card in the spotlight shows in full, and leaves it when switched off or hidden."""
+    spotlight = board.locator("#spotlight")
+    expect(spotlight).to_be_hidden()
+    api.patch(code, display={"spotlight": card["id"]})
+    expect(spotlight).to_be_visible()
+    expect(spotlight.locator(".spotlight-title")).to_have_text("Mehr Sprachkurse am Abend")
+    expect(spotlight.locator(".spotlight-body")).to_have_text(SPOTLIGHT_BODY.strip())
+    expect(spotlight.locator(".spotlight-area")).to_have_text(area)
+    board.screenshot(path=artifacts / "board-spotlight-1920.png")
+    api.patch(code, display={"spotlight": None})
+    expect(spotlight).to_be_hidden()
+    # A spotlit card that leaves the public view takes the spotlight with it.
+    api.patch(code, display={"spotlight": other["id"]})
+    expect(spotlight).to_be_visible()
+    path = f"/events/{code}/suggestions/{other['id']}"
+    api.call("PATCH", path, json={"status": "hidden"}, status=200)
+    expect(spotlight).to_be_hidden()
+
+
+def check_timer(board: Page, api: Api, code: str) -> None:
+    """The timer counts down, says when the time is up, and goes when set to zero."""
+    timer = board.locator("#timer-value")
+    api.patch(code, display={"timer_seconds": 90})
+    expect(board.locator("#timer")).to_be_visible()
+    expect(timer).to_have_text(re.compile(r"^1:(30|29|28)$"))
+    first = timer.text_content()
+    expect(timer).not_to_have_text(first, timeout=3000)  # it counts down
+    api.patch(code, display={"timer_seconds": 1})
+    expect(timer).to_have_text("0:00", timeout=4000)
+    expect(board.locator("#timer-done")).to_have_text("Die Zeit ist um.")
+    api.patch(code, display={"timer_seconds": 0})
+    expect(board.locator("#timer")).to_be_hidden()
+
+
+def check_screens(board: Page, api: Api, code: str, artifacts: Path) -> None:
+    """The join screen with a large QR code, the results screen, and back to the board."""
+    api.patch(code, display={"screen": "join"})
+    expect(board.locator("#screen-join")).to_be_visible()
+    expect(board.locator("#screen-board")).to_be_hidden()
+    qr = board.locator("#screen-join .qr").bounding_box()
+    assert qr["width"] >= 400, qr
+    board.screenshot(path=artifacts / "board-join-1920.png")
+
+    api.patch(code, display={"screen": "results"})
+    expect(board.locator("#screen-results")).to_be_visible()
+    expect(board.locator("#results-message")).to_have_text(
+        "Die Ergebnisse erscheinen nach der Abstimmung."
+    )
+    api.patch(code, display={"screen": "board"})
+    expect(board.locator("#screen-board")).to_be_visible()
+
+
+def check_theme_and_full_screen(board: Page, api: Api, code: str, artifacts: Path) -> None:
+    """The dark theme changes the background; "f" switches full screen on and off."""
+    body = board.locator("body")
+    light = body.evaluate("node => getComputedStyle(node).backgroundColor")
+    api.patch(code, display={"theme": "dark"})
+    expect(body).to_have_class(re.compile(r"\btheme-dark\b"))
+    assert body.evaluate("node => getComputedStyle(node).backgroundColor") != light
+    board.screenshot(path=artifacts / "board-dark-1920.png")
+
+    board.keyboard.press("f")
+    board.wait_for_function("document.fullscreenElement !== null")
+    expect(body).to_have_attribute("data-fullscreen", "on")
+    expect(board.locator("#fullscreen-button")).to_have_attribute("aria-pressed", "true")
+    board.keyboard.press("f")
+    board.wait_for_function("document.fullscreenElement === null")
+    expect(body).to_have_attribute("data-fullscreen", "off")
+    expect(board.get_by_role("button", name="Vollbild")).to_be_attached()
+
+
 def test_spotlight_timer_screens_theme_and_full_screen(server, browser, api, artifacts):
     code = server.demo_code
     areas = api.event(code)["areas"]
-    long_body = "Viele arbeiten tagsüber. " * 30
-    card = api.card(code, "Mehr Sprachkurse am Abend", body=long_body, area_id=areas[2]["id"])
+    card = api.card(code, "Mehr Sprachkurse am Abend", body=SPOTLIGHT_BODY, area_id=areas[2]["id"])
     other = api.card(code, "Dolmetscher im Bürgeramt", area_id=areas[0]["id"])
     with open_board(browser, server, code) as board:
-        spotlight = board.locator("#spotlight")
-        expect(spotlight).to_be_hidden()
-        api.patch(code, display={"spotlight": card["id"]})
-        expect(spotlight).to_be_visible()
-        expect(spotlight.locator(".spotlight-title")).to_have_text("Mehr Sprachkurse am Abend")
-        expect(spotlight.locator(".spotlight-body")).to_have_text(long_body.strip())
-        expect(spotlight.locator(".spotlight-area")).to_have_text(areas[2]["name"])
-        board.screenshot(path=artifacts / "board-spotlight-1920.png")
-        api.patch(code, display={"spotlight": None})
-        expect(spotlight).to_be_hidden()
-        # A spotlit card that leaves the public view takes the spotlight with it.
-        api.patch(code, display={"spotlight": other["id"]})
-        expect(spotlight).to_be_visible()
-        path = f"/events/{code}/suggestions/{other['id']}"
-        api.call("PATCH", path, json={"status": "hidden"}, status=200)
-        expect(spotlight).to_be_hidden()
-
-        timer = board.locator("#timer-value")
-        api.patch(code, display={"timer_seconds": 90})
-        expect(board.locator("#timer")).to_be_visible()
-        expect(timer).to_have_text(re.compile(r"^1:(30|29|28)$"))
-        first = timer.text_content()
-        expect(timer).not_to_have_text(first, timeout=3000)  # it counts down
-        api.patch(code, display={"timer_seconds": 1})
-        expect(timer).to_have_text("0:00", timeout=4000)
-        expect(board.locator("#timer-done")).to_have_text("Die Zeit ist um.")
-        api.patch(code, display={"timer_seconds": 0})
-        expect(board.locator("#timer")).to_be_hidden()
-
-        api.patch(code, display={"screen": "join"})
-        expect(board.locator("#screen-join")).to_be_visible()
-        expect(board.locator("#screen-board")).to_be_hidden()
-        qr = board.locator("#screen-join .qr").bounding_box()
-        assert qr["width"] >= 400, qr
-        board.screenshot(path=artifacts / "board-join-1920.png")
-
-        api.patch(code, display={"screen": "results"})
-        expect(board.locator("#screen-results")).to_be_visible()
-        expect(board.locator("#results-message")).to_have_text(
-            "Die Ergebnisse erscheinen nach der Abstimmung."
-        )
-        api.patch(code, display={"screen": "board"})
-        expect(board.locator("#screen-board")).to_be_visible()
-
-        body = board.locator("body")
-        light = body.evaluate("node => getComputedStyle(node).backgroundColor")
-        api.patch(code, display={"theme": "dark"})
-        expect(body).to_have_class(re.compile(r"\btheme-dark\b"))
-        assert body.evaluate("node => getComputedStyle(node).backgroundColor") != light
-        board.screenshot(path=artifacts / "board-dark-1920.png")
-
-        board.keyboard.press("f")
-        board.wait_for_function("document.fullscreenElement !== null")
-        expect(body).to_have_attribute("data-fullscreen", "on")
-        expect(board.locator("#fullscreen-button")).to_have_attribute("aria-pressed", "true")
-        board.keyboard.press("f")
-        board.wait_for_function("document.fullscreenElement === null")
-        expect(body).to_have_attribute("data-fullscreen", "off")
-        expect(board.get_by_role("button", name="Vollbild")).to_be_attached()
+        check_spotlight(board, api, code, card, other, areas[2]["name"], artifacts)
+        check_timer(board, api, code)
+        check_screens(board, api, code, artifacts)
+        check_theme_and_full_screen(board, api, code, artifacts)
 
 
 def test_results_screen_ranks_and_follows_the_votes(server, browser, api, artifacts):

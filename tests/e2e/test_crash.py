@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from .conftest import Server, wait_for
 from .live_client import LiveClient
@@ -293,65 +293,128 @@ def last_dots(sent: list[Sent]) -> dict[int, int]:
     return {card: n for card, n in dots.items() if n}
 
 
+def phones_for(stack: ExitStack, url: str, code: str) -> list[Phone]:
+    """PARTICIPANTS phones on the event, closed when the stack closes; not joined yet."""
+    phones = [Phone(url, code, index) for index in range(PARTICIPANTS)]
+    for phone in phones:
+        stack.callback(phone.close)
+    return phones
+
+
+def join_all(phones: list[Phone]) -> None:
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(Phone.join, phones))
+
+
+def connected_screens(
+    stack: ExitStack, url: str, code: str, staff: Staff
+) -> tuple[LiveClient, LiveClient]:
+    """A board and a moderator screen on Socket.IO, closed when the stack closes."""
+    board = LiveClient(url, code, "board")
+    moderator = LiveClient(url, code, "moderator", staff.token)
+    for client in (board, moderator):
+        stack.callback(client.close)
+        client.connect()
+    return board, moderator
+
+
+def cards_survived(staff: Staff, code: str, phones: list[Phone], found: dict) -> None:
+    """After the restart: every acknowledged card stored once, each unanswered one at most once."""
+    stored = stored_cards(staff, code)
+    titles = Counter(card["title"] for card in stored)
+    by_id = {card["id"]: card for card in stored}
+    acknowledged = [sent for phone in phones for sent in phone.answered()]
+    for sent in acknowledged:
+        assert titles[sent.body["title"]] == 1, sent
+        assert by_id[sent.answer["id"]]["title"] == sent.body["title"]
+    lost = [phone.unanswered() for phone in phones if phone.unanswered()]
+    for sent in lost:
+        assert titles[sent.body["title"]] <= 1, sent
+        # For the check after the resend: the id it was stored with, or None.
+        found[sent.body["client_id"]] = next(
+            (card["id"] for card in stored if card["title"] == sent.body["title"]), None
+        )
+    # Nothing else: no card that no phone sent, none twice.
+    stored_lost = sum(1 for card_id in found.values() if card_id)
+    assert len(stored) == len(acknowledged) + stored_lost
+    print(
+        f"\nfiling: {len(acknowledged)} cards acknowledged before the kill, "
+        f"{len(lost)} without an answer, {stored_lost} of them stored"
+    )
+
+
+def resent_cards_kept_once(phones: list[Phone], found: dict) -> None:
+    """Each phone's cards, resent ones included, are stored once and are its own."""
+    for phone in phones:
+        for sent in phone.sent:
+            if sent.resent:
+                # Already stored: the same card again (200); not stored: a new one (201).
+                earlier = found[sent.body["client_id"]]
+                assert sent.status == (200 if earlier else 201), sent
+                assert earlier in (None, sent.answer["id"])
+        filed = sorted(sent.answer["id"] for sent in phone.answered())
+        assert len(set(filed)) == CARDS_EACH
+        assert sorted(phone.me()["suggestions"]) == filed
+
+
+def votes_survived(staff: Staff, code: str, phones: list[Phone]) -> None:
+    """After the restart: every acknowledged vote holds; an unanswered one is stored or not."""
+    committed = 0
+    stored_totals: Counter[int] = Counter()
+    for phone in phones:
+        stored = {int(card): n for card, n in phone.me()["dots"].items()}
+        expected = last_dots(phone.sent)
+        lost = phone.unanswered()
+        if lost:
+            card = int(lost.path.split("/")[2])
+            assert stored.get(card, 0) in (expected.get(card, 0), lost.body["dots"])
+            committed += stored.get(card, 0) != expected.get(card, 0)
+            expected.pop(card, None)
+            stored.pop(card, None)
+        assert stored == expected, phone.index
+        stored_totals.update(phone.me()["dots"])
+    # The cards' counters agree with the votes the phones hold.
+    counted = totals(staff, code)
+    assert {int(k): v for k, v in stored_totals.items() if v} == {
+        k: v for k, v in counted.items() if v
+    }
+    print(
+        f"\nvoting: {sum(len(p.answered()) for p in phones)} votes acknowledged before "
+        f"the kill, {sum(1 for p in phones if p.unanswered())} without an answer, "
+        f"{committed} of them visibly stored"
+    )
+
+
+def last_votes_hold(staff: Staff, code: str, phones: list[Phone]) -> None:
+    """Every phone's last answer holds, the resent one included, and the totals add them up."""
+    expected_totals: Counter[int] = Counter()
+    for phone in phones:
+        mine = last_dots(phone.sent)
+        assert {int(card): n for card, n in phone.me()["dots"].items()} == mine
+        expected_totals.update(mine)
+    assert {k: v for k, v in totals(staff, code).items() if v} == dict(expected_totals)
+
+
 def test_acknowledged_writes_survive_kill_9_and_resends_never_double(site, staff, event):
     code, area_ids, url = event["code"], [area["id"] for area in event["areas"]], site.url
-    phones = [Phone(url, code, index) for index in range(PARTICIPANTS)]
     with ExitStack() as stack:
-        for phone in phones:
-            stack.callback(phone.close)
-        board = LiveClient(url, code, "board")
-        moderator = LiveClient(url, code, "moderator", staff.token)
-        for client in (board, moderator):
-            stack.callback(client.close)
-            client.connect()
-        with ThreadPoolExecutor(max_workers=10) as pool:
-            list(pool.map(Phone.join, phones))
+        phones = phones_for(stack, url, code)
+        board, moderator = connected_screens(stack, url, code, staff)
+        join_all(phones)
 
         # Round 1: every phone files its cards; the server dies in the middle.
-        found = {}
-
-        def cards_survived() -> None:
-            stored = stored_cards(staff, code)
-            titles = Counter(card["title"] for card in stored)
-            by_id = {card["id"]: card for card in stored}
-            acknowledged = [sent for phone in phones for sent in phone.answered()]
-            for sent in acknowledged:
-                assert titles[sent.body["title"]] == 1, sent
-                assert by_id[sent.answer["id"]]["title"] == sent.body["title"]
-            lost = [phone.unanswered() for phone in phones if phone.unanswered()]
-            for sent in lost:
-                assert titles[sent.body["title"]] <= 1, sent
-                found[sent.body["client_id"]] = next(
-                    (card["id"] for card in stored if card["title"] == sent.body["title"]), None
-                )
-            # Nothing else: no card that no phone sent, none twice.
-            stored_lost = sum(1 for card_id in found.values() if card_id)
-            assert len(stored) == len(acknowledged) + stored_lost
-            print(
-                f"\nfiling: {len(acknowledged)} cards acknowledged before the kill, "
-                f"{len(lost)} without an answer, {stored_lost} of them stored"
-            )
-
+        found: dict[str, int | None] = {}
         run_round(
             phones,
             lambda phone: phone.file_cards(area_ids),
             PARTICIPANTS * CARDS_EACH,
             site,
-            check_before_resend=cards_survived,
+            check_before_resend=lambda: cards_survived(staff, code, phones, found),
         )
         stored = stored_cards(staff, code)
         assert len(stored) == PARTICIPANTS * CARDS_EACH
         assert set(Counter(card["title"] for card in stored).values()) == {1}
-        for phone in phones:
-            for sent in phone.sent:
-                if sent.resent:
-                    # Already stored: the same card again (200); not stored: a new one (201).
-                    earlier = found[sent.body["client_id"]]
-                    assert sent.status == (200 if earlier else 201), sent
-                    assert earlier in (None, sent.answer["id"])
-            filed = sorted(sent.answer["id"] for sent in phone.answered())
-            assert len(set(filed)) == CARDS_EACH
-            assert sorted(phone.me()["suggestions"]) == filed
+        resent_cards_kept_once(phones, found)
 
         public = {card["id"] for card in stored}
         for client in (board, moderator):
@@ -361,47 +424,14 @@ def test_acknowledged_writes_survive_kill_9_and_resends_never_double(site, staff
         # Round 2: every phone votes; the server dies again.
         staff.call("PATCH", f"/events/{code}", {"phase": "vote"})
         ids = sorted(public)
-
-        def votes_survived() -> None:
-            committed = 0
-            stored_totals: Counter[int] = Counter()
-            for phone in phones:
-                stored = {int(card): n for card, n in phone.me()["dots"].items()}
-                expected = last_dots(phone.sent)
-                lost = phone.unanswered()
-                if lost:
-                    card = int(lost.path.split("/")[2])
-                    assert stored.get(card, 0) in (expected.get(card, 0), lost.body["dots"])
-                    committed += stored.get(card, 0) != expected.get(card, 0)
-                    expected.pop(card, None)
-                    stored.pop(card, None)
-                assert stored == expected, phone.index
-                stored_totals.update(phone.me()["dots"])
-            # The cards' counters agree with the votes the phones hold.
-            counted = totals(staff, code)
-            assert {int(k): v for k, v in stored_totals.items() if v} == {
-                k: v for k, v in counted.items() if v
-            }
-            print(
-                f"\nvoting: {sum(len(p.answered()) for p in phones)} votes acknowledged before "
-                f"the kill, {sum(1 for p in phones if p.unanswered())} without an answer, "
-                f"{committed} of them visibly stored"
-            )
-
         run_round(
             phones,
             lambda phone: phone.vote(ids),
             PARTICIPANTS * VOTES_EACH,
             site,
-            check_before_resend=votes_survived,
+            check_before_resend=lambda: votes_survived(staff, code, phones),
         )
-        expected_totals: Counter[int] = Counter()
-        for phone in phones:
-            # Every phone's last answer holds, the resent one included.
-            mine = last_dots(phone.sent)
-            assert {int(card): n for card, n in phone.me()["dots"].items()} == mine
-            expected_totals.update(mine)
-        assert {k: v for k, v in totals(staff, code).items() if v} == dict(expected_totals)
+        last_votes_hold(staff, code, phones)
 
         # The live screens came back twice by themselves and show what the results say.
         counted = totals(staff, code)
@@ -414,6 +444,51 @@ def test_acknowledged_writes_survive_kill_9_and_resends_never_double(site, staff
 # -- open pages in Chromium ---------------------------------------------------------------------
 
 
+def open_pages(stack: ExitStack, browser, url: str, code: str, cards: int) -> tuple[Page, Page]:
+    """The board and an attendee page in Chromium, showing `cards` cards and connected."""
+    board_context = browser.new_context(locale="de-DE", viewport={"width": 1920, "height": 1080})
+    phone_context = browser.new_context(locale="de-DE", viewport={"width": 412, "height": 915})
+    for context in (board_context, phone_context):
+        stack.callback(context.close)
+    board = board_context.new_page()
+    board.goto(f"{url}/board/{code}")
+    attendee = phone_context.new_page()
+    attendee.goto(f"{url}/j/{code}")
+    expect(board.locator(".board-card")).to_have_count(cards)
+    expect(attendee.locator("#cards > li")).to_have_count(cards)
+    for page in (board, attendee):
+        # Gone after a reload: proves that the page caught up by itself.
+        page.evaluate("window.__before_kill = true")
+        expect(page.locator("#connection")).to_be_hidden()
+    return board, attendee
+
+
+def pages_noticed(pages: tuple[Page, ...]) -> None:
+    for page in pages:
+        expect(page.locator("#connection")).to_be_visible()
+
+
+def pages_came_back(pages: tuple[Page, ...]) -> None:
+    """Before the phones send again: the pages reconnect by themselves."""
+    back = time.monotonic()
+    for page in pages:
+        expect(page.locator("#connection")).to_be_hidden(timeout=30_000)
+    print(f"\npages connected again {time.monotonic() - back:.1f} s after the restart")
+
+
+def pages_show_dots(board: Page, attendee: Page, counted: dict[int, int], skip: int) -> None:
+    """Both pages show each card's dots as the results count them (but the card `skip`)."""
+    for card_id, dots in counted.items():
+        if card_id == skip:
+            continue
+        expect(board.locator(f"#card-{card_id} .badge-dots")).to_have_attribute(
+            "data-dots", str(dots)
+        )
+        expect(attendee.locator(f"#card-{card_id} .badge-dots")).to_have_text(
+            re.compile(rf"^{dots}\b")
+        )
+
+
 @pytest.mark.browser
 def test_open_pages_catch_up_after_kill_9_without_reload(site, staff, event, browser):
     code, url = event["code"], site.url
@@ -424,48 +499,17 @@ def test_open_pages_catch_up_after_kill_9_without_reload(site, staff, event, bro
     ids = sorted(card["id"] for card in stored_cards(staff, code))
 
     with ExitStack() as stack:
-        board_context = browser.new_context(
-            locale="de-DE", viewport={"width": 1920, "height": 1080}
-        )
-        phone_context = browser.new_context(locale="de-DE", viewport={"width": 412, "height": 915})
-        for context in (board_context, phone_context):
-            stack.callback(context.close)
-        board = board_context.new_page()
-        board.goto(f"{url}/board/{code}")
-        attendee = phone_context.new_page()
-        attendee.goto(f"{url}/j/{code}")
-        expect(board.locator(".board-card")).to_have_count(len(ids))
-        expect(attendee.locator("#cards > li")).to_have_count(len(ids))
+        board, attendee = open_pages(stack, browser, url, code, len(ids))
         pages = (board, attendee)
-        for page in pages:
-            # Gone after a reload: proves that the page caught up by itself.
-            page.evaluate("window.__before_kill = true")
-            expect(page.locator("#connection")).to_be_hidden()
-
-        phones = [Phone(url, code, index) for index in range(PARTICIPANTS)]
-        for phone in phones:
-            stack.callback(phone.close)
-        with ThreadPoolExecutor(max_workers=10) as pool:
-            list(pool.map(Phone.join, phones))
-
-        def pages_noticed() -> None:
-            for page in pages:
-                expect(page.locator("#connection")).to_be_visible()
-
-        def pages_came_back() -> None:
-            # Before the phones send again: the pages reconnect by themselves.
-            back = time.monotonic()
-            for page in pages:
-                expect(page.locator("#connection")).to_be_hidden(timeout=30_000)
-            print(f"\npages connected again {time.monotonic() - back:.1f} s after the restart")
-
+        phones = phones_for(stack, url, code)
+        join_all(phones)
         run_round(
             phones,
             lambda phone: phone.vote(ids),
             PARTICIPANTS * VOTES_EACH,
             site,
-            while_down=pages_noticed,
-            check_before_resend=pages_came_back,
+            while_down=lambda: pages_noticed(pages),
+            check_before_resend=lambda: pages_came_back(pages),
         )
 
         late = staff.call(
@@ -480,14 +524,6 @@ def test_open_pages_catch_up_after_kill_9_without_reload(site, staff, event, bro
             expect(page.locator("#connection")).to_be_hidden(timeout=30_000)
             expect(page.get_by_text("Nach dem Neustart")).to_be_visible(timeout=30_000)
             assert page.evaluate("window.__before_kill") is True, "the page was reloaded"
-        for card_id, dots in counted.items():
-            if card_id == late["id"]:
-                continue
-            expect(board.locator(f"#card-{card_id} .badge-dots")).to_have_attribute(
-                "data-dots", str(dots)
-            )
-            expect(attendee.locator(f"#card-{card_id} .badge-dots")).to_have_text(
-                re.compile(rf"^{dots}\b")
-            )
+        pages_show_dots(board, attendee, counted, skip=late["id"])
         figures = staff.call("GET", f"/events/{code}")["counts"]
         expect(board.locator("#figure-dots")).to_have_text(str(figures["dots"]))

@@ -251,17 +251,8 @@ class Participant:
             self.refusals[expected] += 1
 
 
-def test_plenum_live_screens_match_results(server, http, staff, make_event, live):
-    event = make_event(
-        vote_budget=BUDGET, max_dots_per_suggestion=CAP, hide_counts_while_voting=True
-    )
-    code, area_ids = event["code"], [area["id"] for area in event["areas"]]
-    assert len(area_ids) == 8
-    board = live(code)
-    moderator = live(code, "moderator", staff.token)
-
-    # Thirty phones join and file two cards each, all at once.
-    people = [Participant(http, code, index) for index in range(PARTICIPANTS)]
+def file_cards_at_once(people: list[Participant], area_ids: list[int]) -> set[int]:
+    """Every phone joins and files two cards, all at once; the ids of the cards filed."""
 
     def join_and_submit(person: Participant) -> None:
         person.join()
@@ -270,12 +261,13 @@ def test_plenum_live_screens_match_results(server, http, staff, make_event, live
     run_all(join_and_submit, people)
     filed = {card_id for person in people for card_id in person.cards.values()}
     assert len(filed) == 2 * PARTICIPANTS
-    stored = staff.get(f"/events/{code}/suggestions", expect=200).json()["suggestions"]
-    assert sorted(card["id"] for card in stored) == sorted(filed)
-    board.wait(lambda c: set(c.cards) == filed)
-    moderator.wait(lambda c: set(c.cards) == filed)
+    return filed
 
-    # Clustering: move one card to another area, hide one, merge two.
+
+def cluster(
+    staff: Caller, code: str, filed: set[int], stored: list[dict], area_ids: list[int]
+) -> tuple[int, int, int, int, int]:
+    """Move one card to another area, hide one, merge two; the cards and the area involved."""
     staff.patch(f"/events/{code}", json={"phase": "cluster"}, expect=200)
     moved, hidden, source, target = sorted(filed)[:4]
     old_area = next(card["area_id"] for card in stored if card["id"] == moved)
@@ -285,30 +277,30 @@ def test_plenum_live_screens_match_results(server, http, staff, make_event, live
     staff.patch(f"/events/{code}/suggestions/{hidden}", json={"status": "hidden"}, expect=200)
     merged = staff.post(f"/events/{code}/suggestions/{source}/merge", json={"into": target}).json()
     assert (merged["id"], merged["merged_from"]) == (target, [source])
-    public = sorted(filed - {hidden, source})
-    board.wait(
-        lambda c: (
-            set(c.cards) == set(public)
-            and c.cards[moved]["area_id"] == new_area
-            and c.cards[target]["merged_from"] == [source]
-        )
-    )
-    moderator.wait(
-        lambda c: (
-            c.cards[hidden]["status"] == "hidden"
-            and c.cards[source]["merged_into"] == target
-            and c.cards[moved]["area_id"] == new_area
-        )
-    )
+    return moved, new_area, hidden, source, target
 
-    # Voting: everyone at once; the board must not learn totals before the results.
+
+def vote_blind(
+    staff: Caller,
+    code: str,
+    board: LiveClient,
+    people: list[Participant],
+    public: list[int],
+    not_public: list[int],
+) -> None:
+    """Everyone votes at once, some votes refused; the board learns no totals meanwhile."""
     staff.patch(f"/events/{code}", json={"phase": "vote"}, expect=200)
     board.wait(lambda c: c.event["phase"] == "vote")
     assert board.event["counts_visible"] is False
     hot = public[4:10]
-    run_all(lambda person: person.vote(public, [hidden, source], hot), people)
+    run_all(lambda person: person.vote(public, not_public, hot), people)
     refusals = sum((person.refusals for person in people), Counter())
     assert set(refusals) == DOT_REFUSALS, refusals
+    no_totals_since_voting_began(board)
+
+
+def no_totals_since_voting_began(board: LiveClient) -> None:
+    """The board got no dot totals after the phase changed to voting."""
     since_vote = next(
         index
         for index, change in enumerate(board.log)
@@ -318,9 +310,13 @@ def test_plenum_live_screens_match_results(server, http, staff, make_event, live
         change["type"] == "dots" and "totals" in change["data"] for change in board.log[since_vote:]
     )
 
-    # Results: every acknowledged vote counts, and every screen shows the same numbers.
-    staff.patch(f"/events/{code}", json={"phase": "results"}, expect=200)
+
+def check_results(
+    http: Http, code: str, people: list[Participant], public: list[int]
+) -> tuple[dict[int, tuple], Counter]:
+    """Every acknowledged vote counts in the results; the ranked cards and acknowledged dots."""
     results = http.client().get(f"/events/{code}/results", expect=200).json()
+    # (area, dots, voters, rank) by card id, as the results list them.
     ranked = {
         card["id"]: (area["id"], card["dots"], card["voters"], card["rank"])
         for area in results["areas"]
@@ -352,8 +348,11 @@ def test_plenum_live_screens_match_results(server, http, staff, make_event, live
         dots = [card["dots"] for card in area["suggestions"]]
         assert dots == sorted(dots, reverse=True)
         assert [card["rank"] for card in area["suggestions"]] == [1 + dots.index(n) for n in dots]
+    return ranked, acknowledged
 
-    final = {card_id: acknowledged[card_id] for card_id in public}
+
+def board_shows_results(board: LiveClient, ranked: dict[int, tuple], final: dict) -> None:
+    """The board ends in the results phase with the cards, areas and totals of the results."""
     board.wait(lambda c: c.event["phase"] == "results" and c.state()["totals"] == final)
     state = board.state()
     assert set(state["cards"]) == set(ranked)
@@ -362,14 +361,9 @@ def test_plenum_live_screens_match_results(server, http, staff, make_event, live
     }
     assert state["totals"] == {card_id: dots for card_id, (_a, dots, _v, _r) in ranked.items()}
 
-    everything = {**final, hidden: 0, source: 0}
-    moderator.wait(lambda c: c.state()["totals"] == everything)
-    seen = moderator.state()["cards"]
-    assert set(seen) == filed
-    assert (seen[hidden]["status"], seen[source]["status"]) == ("hidden", "merged")
-    assert seen[target]["merged_from"] == [source]
 
-    # Each phone's own view matches what the server acknowledged to it.
+def own_views_match(people: list[Participant], code: str) -> None:
+    """Each phone's own view matches what the server acknowledged to it."""
     for person in people:
         me = person.caller.get(f"/events/{code}/me", expect=200).json()
         assert me == {
@@ -378,6 +372,58 @@ def test_plenum_live_screens_match_results(server, http, staff, make_event, live
             "dots": {str(card_id): dots for card_id, dots in person.dots.items()},
             "suggestions": sorted(person.cards.values()),
         }
+
+
+def test_plenum_live_screens_match_results(server, http, staff, make_event, live):
+    event = make_event(
+        vote_budget=BUDGET, max_dots_per_suggestion=CAP, hide_counts_while_voting=True
+    )
+    code, area_ids = event["code"], [area["id"] for area in event["areas"]]
+    assert len(area_ids) == 8
+    board = live(code)
+    moderator = live(code, "moderator", staff.token)
+
+    # Thirty phones join and file two cards each, all at once.
+    people = [Participant(http, code, index) for index in range(PARTICIPANTS)]
+    filed = file_cards_at_once(people, area_ids)
+    stored = staff.get(f"/events/{code}/suggestions", expect=200).json()["suggestions"]
+    assert sorted(card["id"] for card in stored) == sorted(filed)
+    board.wait(lambda c: set(c.cards) == filed)
+    moderator.wait(lambda c: set(c.cards) == filed)
+
+    # Clustering: move one card to another area, hide one, merge two.
+    moved, new_area, hidden, source, target = cluster(staff, code, filed, stored, area_ids)
+    public = sorted(filed - {hidden, source})
+    board.wait(
+        lambda c: (
+            set(c.cards) == set(public)
+            and c.cards[moved]["area_id"] == new_area
+            and c.cards[target]["merged_from"] == [source]
+        )
+    )
+    moderator.wait(
+        lambda c: (
+            c.cards[hidden]["status"] == "hidden"
+            and c.cards[source]["merged_into"] == target
+            and c.cards[moved]["area_id"] == new_area
+        )
+    )
+
+    # Voting: everyone at once; the board must not learn totals before the results.
+    vote_blind(staff, code, board, people, public, [hidden, source])
+
+    # Results: every acknowledged vote counts, and every screen shows the same numbers.
+    staff.patch(f"/events/{code}", json={"phase": "results"}, expect=200)
+    ranked, acknowledged = check_results(http, code, people, public)
+    final = {card_id: acknowledged[card_id] for card_id in public}
+    board_shows_results(board, ranked, final)
+    everything = {**final, hidden: 0, source: 0}
+    moderator.wait(lambda c: c.state()["totals"] == everything)
+    seen = moderator.state()["cards"]
+    assert set(seen) == filed
+    assert (seen[hidden]["status"], seen[source]["status"]) == ("hidden", "merged")
+    assert seen[target]["merged_from"] == [source]
+    own_views_match(people, code)
 
     # A screen that opens now starts where the others ended.
     assert shows(board, public_cards(http, code))

@@ -204,8 +204,53 @@ def world(tmp_path_factory, browser) -> Iterator[World]:
 
 
 def build_world(server: Server, browser: Browser) -> World:
-    # Staff accounts named with payloads, made through the admin page; the first one is an admin
-    # and runs everything below, so that its name reaches the activity log and the staff bar.
+    """Payloads everywhere: staff names, events, areas, cards, merges, votes and the log."""
+    usernames, staff = staff_accounts(server)
+
+    # The main event: 29 payload areas now, a 30th later (so that "area created" is logged).
+    area_payloads = [p for p in PAYLOADS if fits(p, AREA_MAX)]
+    main_areas = spread(area_payloads, AREAS_MAX)
+    rest_areas = [p for p in area_payloads if p not in main_areas]
+    settings = {
+        "vote_budget": 30,
+        "max_dots_per_suggestion": 5,
+        "max_suggestions_per_participant": CARDS_EACH,
+        "hide_counts_while_voting": False,
+    }
+    event = staff.json(
+        "POST",
+        "/events",
+        {
+            "title": first("template syntax and format strings", lambda p: p.startswith("${{")),
+            "question": first("markdown and links", lambda p: fits(p, QUESTION_MAX)),
+            "areas": main_areas[:-1],
+            "settings": settings,
+            "phase": "collect",
+        },
+        expect=201,
+    )
+    world = World(server, staff, usernames[0], usernames, event["code"])
+
+    # Every payload that fits is a title; the rest must be refused as titles.
+    titles = [p for p in PAYLOADS if fits(p, TITLE_MAX)]
+    world.refused = [p for p in PAYLOADS if not fits(p, TITLE_MAX)]
+    area_ids = [area["id"] for area in event["areas"]]
+    tokens, filed = file_cards(world, card_requests(titles, area_ids))
+    world.author_token = tokens[0]
+    world.author_cards = {card["id"] for card in filed[0][1]}
+    refuse_titles(world)
+    staff_work(world, sorted(card["id"] for card in filed[1][1]), main_areas[-1], titles)
+    file_pending_breakouts(world, titles)
+    vote_everywhere(world, tokens)
+    world.extra_codes = extra_events(staff, rest_areas)
+    world.storage_state = staff_browser_state(browser, server, world.staff_name)
+    return world
+
+
+def staff_accounts(server: Server) -> tuple[list[str], Api]:
+    """Staff accounts named with payloads, made through the admin page; the API of the first."""
+    # The first one is an admin and runs everything in the world, so that its name reaches the
+    # activity log and the staff bar.
     usernames = [
         first(section, lambda p: fits(p, USERNAME_MAX))
         for section in (
@@ -240,38 +285,13 @@ def build_world(server: Server, browser: Browser) -> World:
         timeout=10,
     )
     assert token.status_code == 200, token.text
-    staff = Api(server, token.json()["token"])
+    return usernames, Api(server, token.json()["token"])
 
-    # The main event: 29 payload areas now, a 30th later (so that "area created" is logged).
-    area_payloads = [p for p in PAYLOADS if fits(p, AREA_MAX)]
-    main_areas = spread(area_payloads, AREAS_MAX)
-    rest_areas = [p for p in area_payloads if p not in main_areas]
-    settings = {
-        "vote_budget": 30,
-        "max_dots_per_suggestion": 5,
-        "max_suggestions_per_participant": CARDS_EACH,
-        "hide_counts_while_voting": False,
-    }
-    event = staff.json(
-        "POST",
-        "/events",
-        {
-            "title": first("template syntax and format strings", lambda p: p.startswith("${{")),
-            "question": first("markdown and links", lambda p: fits(p, QUESTION_MAX)),
-            "areas": main_areas[:-1],
-            "settings": settings,
-            "phase": "collect",
-        },
-        expect=201,
-    )
-    world = World(server, staff, usernames[0], usernames, event["code"])
-    code = world.code
-    area_ids = [area["id"] for area in event["areas"]]
 
-    # Every payload that fits is a title; every one that fits is a detail (several to a card,
-    # one a line, where there are more details than cards).
-    titles = [p for p in PAYLOADS if fits(p, TITLE_MAX)]
-    world.refused = [p for p in PAYLOADS if not fits(p, TITLE_MAX)]
+def card_requests(titles: list[str], area_ids: list[int]) -> list[dict]:
+    """A card for every title, the details spread over them, in every area and in none."""
+    # Every payload that fits is a detail (several to a card, one a line, where there are more
+    # details than cards).
     bodies: list[list[str]] = [[] for _ in titles]
     details = sorted((p for p in PAYLOADS if fits(p, BODY_MAX, multiline=True)), key=len)
     # Longest first, so that each long one gets a card of its own.
@@ -290,6 +310,12 @@ def build_world(server: Server, browser: Browser) -> World:
         for index, (title, body) in enumerate(zip(titles, bodies, strict=True))
     ]
     assert all(fits(item["body"], BODY_MAX, multiline=True) for item in work if item["body"])
+    return work
+
+
+def file_cards(world: World, work: list[dict]) -> tuple[list[str], list[tuple[str, list[dict]]]]:
+    """Participants file the cards, CARDS_EACH each; their tokens, and each one's cards."""
+    code = world.code
     batches = [work[i : i + CARDS_EACH] for i in range(0, len(work), CARDS_EACH)]
 
     def file(batch: list[dict]) -> tuple[str, list[dict]]:
@@ -301,14 +327,15 @@ def build_world(server: Server, browser: Browser) -> World:
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         filed = list(pool.map(file, batches))
-    tokens = [token for token, _ in filed]
     for item, card in zip(work, (card for _, cards in filed for card in cards), strict=True):
         # Stored as sent, up to the normalisation every text gets.
         assert card["title"] == unicodedata.normalize("NFC", item["title"]).strip(), card
-    world.author_token = tokens[0]
-    world.author_cards = {card["id"] for card in filed[0][1]}
+    return [token for token, _ in filed], filed
 
-    # Payloads that cannot be titles are refused with a validation error, never stored or a 500.
+
+def refuse_titles(world: World) -> None:
+    """Payloads that cannot be titles are refused with a validation error, never stored or a 500."""
+    code = world.code
     for index, payload in enumerate(world.refused):
         if index % SUBMIT_LIMIT == 0:
             phone = world.phone()
@@ -317,10 +344,13 @@ def build_world(server: Server, browser: Browser) -> World:
         answer = phone.json("POST", f"/events/{code}/suggestions", body, expect=400)
         assert answer["error"]["code"] == "validation_error", answer
 
-    # Staff work on cards (not the author's), so that payloads reach the activity log and the
+
+def staff_work(world: World, ids: list[int], last_area: str, titles: list[str]) -> None:
+    """Staff edit, move, hide and merge cards and retitle the event, all with payloads."""
+    # On cards that are not the author's, so that payloads reach the activity log and the
     # merged lists.
-    ids = sorted(card["id"] for card in filed[1][1])
-    staff.json("POST", f"/events/{code}/areas", {"name": main_areas[-1]}, expect=201)
+    staff, code = world.staff, world.code
+    staff.json("POST", f"/events/{code}/areas", {"name": last_area}, expect=201)
     area_ids = [area["id"] for area in world.event()["areas"]]
     edited, moved, hidden, source, target = ids[:5]
     staff.json("PATCH", f"/events/{code}/suggestions/{edited}", {"title": titles[-1]})
@@ -343,18 +373,23 @@ def build_world(server: Server, browser: Browser) -> World:
         ),
     )
 
-    # The author files a few more under pre-moderation: they wait, shown only to the author
-    # (from the page's JSON data block, so `</script>` in them is a real test).
+
+def file_pending_breakouts(world: World, titles: list[str]) -> None:
+    """The author files a few more under pre-moderation: they wait, shown only to the author."""
+    # Shown from the page's JSON data block, so `</script>` in them is a real test.
     world.set(settings={"moderation": "pre", "max_suggestions_per_participant": SUBMIT_LIMIT})
     author = world.phone(world.author_token)
     breakouts = [p for p in titles if "</script" in p.lower()][: SUBMIT_LIMIT - CARDS_EACH]
     for payload in breakouts:
         body = {"client_id": str(uuid.uuid4()), "title": payload, "body": payload}
-        card = author.json("POST", f"/events/{code}/suggestions", body, expect=201)
+        card = author.json("POST", f"/events/{world.code}/suggestions", body, expect=201)
         assert card["status"] == "pending"
         world.author_cards.add(card["id"])
 
-    # Votes on many cards, so that every area has a ranking and the top ten are payloads.
+
+def vote_everywhere(world: World, tokens: list[str]) -> None:
+    """Votes on many cards, so that every area has a ranking and the top ten are payloads."""
+    code = world.code
     world.set(phase="vote")
     world.refresh()
     public = sorted(card["id"] for card in world.public_cards())
@@ -371,7 +406,10 @@ def build_world(server: Server, browser: Browser) -> World:
     world.set(phase="collect")
     world.refresh()
 
-    # Every other payload that fits an area name names an area of another event.
+
+def extra_events(staff: Api, rest_areas: list[str]) -> list[str]:
+    """Every other payload that fits an area name names an area of another event; their codes."""
+    codes = []
     for start in range(0, len(rest_areas), AREAS_MAX):
         chunk = rest_areas[start : start + AREAS_MAX]
         extra = staff.json(
@@ -380,19 +418,22 @@ def build_world(server: Server, browser: Browser) -> World:
             {"title": chunk[0], "question": chunk[-1], "areas": chunk, "phase": "collect"},
             expect=201,
         )
-        world.extra_codes.append(extra["code"])
+        codes.append(extra["code"])
+    return codes
 
-    # A browser session of the payload-named admin, for the staff pages.
+
+def staff_browser_state(browser: Browser, server: Server, username: str) -> dict:
+    """A browser session of the payload-named admin, for the staff pages."""
     context = browser.new_context(locale="de-DE")
     page = context.new_page()
     page.goto(f"{server.url}/login")
-    page.fill("#username", world.staff_name)
+    page.fill("#username", username)
     page.fill("#password", STAFF_PASSWORD)
     page.locator("form.stack button[type=submit]").click()
     page.wait_for_url(re.compile(r"/moderate/"))
-    world.storage_state = context.storage_state()
+    state = context.storage_state()
     context.close()
-    return world
+    return state
 
 
 # -- looking at a page --------------------------------------------------------------------------

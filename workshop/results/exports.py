@@ -120,13 +120,44 @@ NO_AREA_COLOR = "#555555"
 def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -> Snapshot:
     """Read an event for export in a fixed number of queries; ranks come from `queries.results`."""
     results = queries.results(event)
-    ranks = {
+    ranks = _ranks(results)
+    cards = _cards(event, ranks)
+    areas = [
+        {"id": area.id, "name": area.name, "color": area.color, "position": area.position}
+        for area in event.areas
+    ]
+    groups, merged_from = _groups(areas, cards, ranks)
+    snap = Snapshot(
+        event=_event_facts(event),
+        areas=areas,
+        groups=groups,
+        cards=cards,
+        merged_from=merged_from,
+        totals=results["totals"],
+        exported_at=utcnow(),
+    )
+    if with_audit:
+        snap.audit = _audit_rows(event)
+    if with_votes:
+        snap.participant_ids = _participant_ids(event)
+        snap.votes = _vote_rows(event)
+        snap.ledger = _ledger_rows(event)
+    return snap
+
+
+def _ranks(results: dict) -> dict[int, int]:
+    """Each ranked card's rank, by card id, in the order of the live results."""
+    return {
         card["id"]: card["rank"]
         for area in results["areas"]
         for card in area["suggestions"]
         # A card without dots has no place in a ranking, though the live results list it.
         if card["dots"] > 0
     }
+
+
+def _cards(event: Event, ranks: dict[int, int]) -> dict[int, Card]:
+    """Every card of the event by id, merged ones included, with its rank where it has one."""
     rows = db.session.execute(
         sa.select(
             Suggestion.id,
@@ -142,11 +173,13 @@ def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -
         .where(Suggestion.event_id == event.id)
         .order_by(Suggestion.id)
     ).all()
-    cards = {row[0]: Card(*row, rank=ranks.get(row[0])) for row in rows}
-    areas = [
-        {"id": area.id, "name": area.name, "color": area.color, "position": area.position}
-        for area in event.areas
-    ]
+    return {row[0]: Card(*row, rank=ranks.get(row[0])) for row in rows}
+
+
+def _groups(
+    areas: list[dict[str, Any]], cards: dict[int, Card], ranks: dict[int, int]
+) -> tuple[list[Group], dict[int, list[int]]]:
+    """The areas with their cards not merged away, and which cards were merged into which."""
     groups = {area["id"]: Group(area["id"], area["name"], area["color"]) for area in areas}
     merged_from: dict[int, list[int]] = {}
     order = {card_id: index for index, card_id in enumerate(ranks)}  # results order
@@ -160,56 +193,60 @@ def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -
         groups[area_id].cards.append(card)
     for originals in merged_from.values():
         originals.sort()
-    snap = Snapshot(
-        event={
-            "id": event.id,
-            "code": event.code,
-            "title": event.title,
-            "question": event.question,
-            "phase": event.phase,
-            "created_at": event.created_at,
-            "settings": {name: getattr(event, name) for name in SETTINGS},
-        },
-        areas=areas,
-        groups=list(groups.values()),
-        cards=cards,
-        merged_from=merged_from,
-        totals=results["totals"],
-        exported_at=utcnow(),
-    )
-    if with_audit:
-        snap.audit = _audit_rows(event)
-    if with_votes:
-        snap.participant_ids = list(
-            db.session.scalars(
-                sa.select(Participant.id)
-                .where(Participant.event_id == event.id)
-                .order_by(Participant.id)
-            )
+    return list(groups.values()), merged_from
+
+
+def _event_facts(event: Event) -> dict[str, Any]:
+    """The event's own fields and settings as plain values."""
+    return {
+        "id": event.id,
+        "code": event.code,
+        "title": event.title,
+        "question": event.question,
+        "phase": event.phase,
+        "created_at": event.created_at,
+        "settings": {name: getattr(event, name) for name in SETTINGS},
+    }
+
+
+def _participant_ids(event: Event) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(Participant.id)
+            .where(Participant.event_id == event.id)
+            .order_by(Participant.id)
         )
-        snap.votes = [
-            tuple(row)
-            for row in db.session.execute(
-                sa.select(Vote.participant_id, Vote.suggestion_id, Vote.dots)
-                .join(Suggestion, Suggestion.id == Vote.suggestion_id)
-                .where(Suggestion.event_id == event.id)
+    )
+
+
+def _vote_rows(event: Event) -> list[tuple[int, int, int]]:
+    """(participant id, suggestion id, dots) for every vote on the event's cards."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(Vote.participant_id, Vote.suggestion_id, Vote.dots)
+            .join(Suggestion, Suggestion.id == Vote.suggestion_id)
+            .where(Suggestion.event_id == event.id)
+        )
+    ]
+
+
+def _ledger_rows(event: Event) -> list[tuple[int, int, int, int, int]]:
+    """(suggestion id, participant id, moved, before, after) for every dot moved by a merge."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(
+                MergedVote.suggestion_id,
+                MergedVote.participant_id,
+                MergedVote.moved,
+                MergedVote.before,
+                MergedVote.after,
             )
-        ]
-        snap.ledger = [
-            tuple(row)
-            for row in db.session.execute(
-                sa.select(
-                    MergedVote.suggestion_id,
-                    MergedVote.participant_id,
-                    MergedVote.moved,
-                    MergedVote.before,
-                    MergedVote.after,
-                )
-                .join(Suggestion, Suggestion.id == MergedVote.suggestion_id)
-                .where(Suggestion.event_id == event.id)
-            )
-        ]
-    return snap
+            .join(Suggestion, Suggestion.id == MergedVote.suggestion_id)
+            .where(Suggestion.event_id == event.id)
+        )
+    ]
 
 
 def _audit_rows(event: Event) -> list[tuple[datetime, int | None, str, int | None, dict]]:
@@ -625,20 +662,7 @@ def to_document(snap: Snapshot) -> dict:
             for area in snap.areas
         ],
         "participants": len(snap.participant_ids),
-        "suggestions": [
-            {
-                "id": card_no[card.id],
-                "area": area_no.get(card.area_id),
-                "title": card.title,
-                "body": card.body,
-                "status": card.status,
-                "merged_into": card_no[card.merged_into] if card.merged_into else None,
-                "dots": card.dots,
-                "voters": card.voters,
-                "created_at": iso(card.created_at),
-            }
-            for card in (snap.cards[card_id] for card_id in sorted(snap.cards))
-        ],
+        "suggestions": _document_suggestions(snap, area_no, card_no),
         "votes": [
             {"participant": p, "suggestion": s, "dots": dots}
             for p, s, dots in sorted(
@@ -652,17 +676,42 @@ def to_document(snap: Snapshot) -> dict:
                 for sid, pid, moved, before, after in snap.ledger
             )
         ],
-        "audit": [
-            {
-                "at": iso(at),
-                "by": who,
-                "action": action,
-                "suggestion": card_no.get(card_id),
-                "details": details,
-            }
-            for at, who, action, card_id, details in snap.audit
-        ],
+        "audit": _document_audit(snap, card_no),
     }
+
+
+def _document_suggestions(
+    snap: Snapshot, area_no: dict[int, int], card_no: dict[int, int]
+) -> list[dict]:
+    """The JSON export's cards, merged ones included, by their numbers in the file."""
+    return [
+        {
+            "id": card_no[card.id],
+            "area": area_no.get(card.area_id),
+            "title": card.title,
+            "body": card.body,
+            "status": card.status,
+            "merged_into": card_no[card.merged_into] if card.merged_into else None,
+            "dots": card.dots,
+            "voters": card.voters,
+            "created_at": iso(card.created_at),
+        }
+        for card in (snap.cards[card_id] for card_id in sorted(snap.cards))
+    ]
+
+
+def _document_audit(snap: Snapshot, card_no: dict[int, int]) -> list[dict]:
+    """The JSON export's activity log, cards by their numbers in the file."""
+    return [
+        {
+            "at": iso(at),
+            "by": who,
+            "action": action,
+            "suggestion": card_no.get(card_id),
+            "details": details,
+        }
+        for at, who, action, card_id, details in snap.audit
+    ]
 
 
 def to_json(snap: Snapshot) -> bytes:

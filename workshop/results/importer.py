@@ -198,37 +198,42 @@ def _suggestions(raw: Any, area_ids: set[int]) -> list[dict]:
         seen.add(number)
         if data["area"] is not None and data["area"] not in area_ids:
             raise ImportRefused(f"{where}.area", _l("there is no area with this id."))
-        cards.append(
-            {
-                "id": number,
-                "area": data["area"],
-                "title": _checked(
-                    f"{where}.title",
-                    validation.text,
-                    data["title"],
-                    "title",
-                    max_length=TITLE_MAX,
-                ),
-                "body": _checked(
-                    f"{where}.body",
-                    validation.text,
-                    data.get("body"),
-                    "body",
-                    max_length=BODY_MAX,
-                    required=False,
-                    multiline=True,
-                ),
-                "status": _checked(
-                    f"{where}.status", validation.choice, data["status"], "status", STATUSES
-                ),
-                "merged_into": data["merged_into"],
-                "dots": _integer(data["dots"], f"{where}.dots", 0, 2**31),
-                "voters": _integer(data["voters"], f"{where}.voters", 0, 2**31),
-                "created_at": _moment(data["created_at"], f"{where}.created_at")
-                if "created_at" in data
-                else None,
-            }
-        )
+        cards.append(_suggestion(data, where, number))
+    _check_merges(cards)
+    return cards
+
+
+def _suggestion(data: dict, where: str, number: int) -> dict:
+    """One card's checked fields; its merge target is checked once all cards are known."""
+    return {
+        "id": number,
+        "area": data["area"],
+        "title": _checked(
+            f"{where}.title", validation.text, data["title"], "title", max_length=TITLE_MAX
+        ),
+        "body": _checked(
+            f"{where}.body",
+            validation.text,
+            data.get("body"),
+            "body",
+            max_length=BODY_MAX,
+            required=False,
+            multiline=True,
+        ),
+        "status": _checked(
+            f"{where}.status", validation.choice, data["status"], "status", STATUSES
+        ),
+        "merged_into": data["merged_into"],
+        "dots": _integer(data["dots"], f"{where}.dots", 0, 2**31),
+        "voters": _integer(data["voters"], f"{where}.voters", 0, 2**31),
+        "created_at": _moment(data["created_at"], f"{where}.created_at")
+        if "created_at" in data
+        else None,
+    }
+
+
+def _check_merges(cards: list[dict]) -> None:
+    """Every merge points at another card of the file, and no chain of merges loops."""
     by_id = {card["id"]: card for card in cards}
     for index, card in enumerate(cards):
         target = card["merged_into"]
@@ -248,7 +253,6 @@ def _suggestions(raw: Any, area_ids: set[int]) -> list[dict]:
                 )
             seen_in_chain.add(target)
             target = by_id[target]["merged_into"]
-    return cards
 
 
 def _votes(raw: Any, plan: Plan) -> None:
@@ -388,106 +392,129 @@ def parse_bytes(raw: bytes) -> Plan:
 
 def import_event(plan: Plan, owner: User | None = None) -> Event:
     """Write a checked export as a new event with a new code, in one transaction."""
-    settings = plan.event["settings"]
-    budget = settings.get("vote_budget", 5)
     with write_transaction():
-        event = Event(
-            code=events.new_code(),  # the same readable, unused code as a new event
-            title=plan.event["title"],
-            question=plan.event["question"],
-            phase=plan.event["phase"],
-            owner_id=owner.id if owner else None,
-            **settings,
-        )
-        if plan.event["created_at"] is not None:
-            event.created_at = plan.event["created_at"]
-        event.areas = [
-            Area(name=area["name"], color=area["color"], position=position)
-            for position, area in enumerate(plan.areas)
-        ]
-        db.session.add(event)
-        db.session.flush()
-        area_ids = {area["id"]: row.id for area, row in zip(plan.areas, event.areas, strict=True)}
+        event, area_ids = _insert_event(plan, owner)
+        person_ids = _insert_participants(plan, event)
+        card_ids = _insert_suggestions(plan, event, area_ids)
+        _insert_votes(plan, person_ids, card_ids)
+        _insert_audit(plan, event, card_ids)
+    return event
 
-        spent: Counter[int] = Counter()
-        for person, _card, dots in plan.votes:
-            spent[person] += dots
-        people = _insert_returning_ids(
-            Participant,
+
+def _insert_event(plan: Plan, owner: User | None) -> tuple[Event, dict[int, int]]:
+    """The new event with its areas; also the areas' new ids by their numbers in the file."""
+    event = Event(
+        code=events.new_code(),  # the same readable, unused code as a new event
+        title=plan.event["title"],
+        question=plan.event["question"],
+        phase=plan.event["phase"],
+        owner_id=owner.id if owner else None,
+        **plan.event["settings"],
+    )
+    if plan.event["created_at"] is not None:
+        event.created_at = plan.event["created_at"]
+    event.areas = [
+        Area(name=area["name"], color=area["color"], position=position)
+        for position, area in enumerate(plan.areas)
+    ]
+    db.session.add(event)
+    db.session.flush()
+    area_ids = {area["id"]: row.id for area, row in zip(plan.areas, event.areas, strict=True)}
+    return event, area_ids
+
+
+def _insert_participants(plan: Plan, event: Event) -> dict[int, int]:
+    """Anonymous participants with the dots they spent; their new ids by number in the file."""
+    budget = plan.event["settings"].get("vote_budget", 5)
+    spent: Counter[int] = Counter()
+    for person, _card, dots in plan.votes:
+        spent[person] += dots
+    people = _insert_returning_ids(
+        Participant,
+        [
+            # A random value that is the hash of no token: nobody can sign in as them.
+            {
+                "event_id": event.id,
+                "token_hash": secrets.token_hex(32),
+                "dots_budget": budget,
+                "dots_used": spent[number],
+            }
+            for number in range(1, plan.participants + 1)
+        ],
+    )
+    return dict(zip(range(1, plan.participants + 1), people, strict=True))
+
+
+def _insert_suggestions(plan: Plan, event: Event, area_ids: dict[int, int]) -> dict[int, int]:
+    """The cards, then their merges; the cards' new ids by their numbers in the file."""
+    # Inserted in file order, so new ids keep the order ties are broken by.
+    rows = []
+    for card in plan.suggestions:
+        row = {
+            "event_id": event.id,
+            "area_id": area_ids.get(card["area"]),
+            "title": card["title"],
+            "body": card["body"],
+            "status": card["status"],
+            "dots": card["dots"],
+            "voters": card["voters"],
+        }
+        if card["created_at"] is not None:
+            row["created_at"] = row["updated_at"] = card["created_at"]
+        rows.append(row)
+    new_ids = _insert_returning_ids(Suggestion, _same_keys(rows))
+    card_ids = {card["id"]: new for card, new in zip(plan.suggestions, new_ids, strict=True)}
+    merges = [
+        {"id": card_ids[card["id"]], "merged_into_id": card_ids[card["merged_into"]]}
+        for card in plan.suggestions
+        if card["merged_into"] is not None
+    ]
+    if merges:
+        db.session.execute(sa.update(Suggestion), merges)
+    return card_ids
+
+
+def _insert_votes(plan: Plan, person_ids: dict[int, int], card_ids: dict[int, int]) -> None:
+    """The votes and the ledger of dots moved by merges."""
+    if plan.votes:
+        db.session.execute(
+            sa.insert(Vote),
             [
-                # A random value that is the hash of no token: nobody can sign in as them.
-                {
-                    "event_id": event.id,
-                    "token_hash": secrets.token_hex(32),
-                    "dots_budget": budget,
-                    "dots_used": spent[number],
-                }
-                for number in range(1, plan.participants + 1)
+                {"participant_id": person_ids[p], "suggestion_id": card_ids[s], "dots": dots}
+                for p, s, dots in plan.votes
             ],
         )
-        person_ids = dict(zip(range(1, plan.participants + 1), people, strict=True))
+    if plan.ledger:
+        db.session.execute(
+            sa.insert(MergedVote),
+            [
+                {
+                    "suggestion_id": card_ids[s],
+                    "participant_id": person_ids[p],
+                    "moved": moved,
+                    "before": before,
+                    "after": after,
+                }
+                for s, p, moved, before, after in plan.ledger
+            ],
+        )
 
-        # Inserted in file order, so new ids keep the order ties are broken by.
-        rows = []
-        for card in plan.suggestions:
-            row = {
-                "event_id": event.id,
-                "area_id": area_ids.get(card["area"]),
-                "title": card["title"],
-                "body": card["body"],
-                "status": card["status"],
-                "dots": card["dots"],
-                "voters": card["voters"],
-            }
-            if card["created_at"] is not None:
-                row["created_at"] = row["updated_at"] = card["created_at"]
-            rows.append(row)
-        new_ids = _insert_returning_ids(Suggestion, _same_keys(rows))
-        card_ids = {card["id"]: new for card, new in zip(plan.suggestions, new_ids, strict=True)}
-        merges = [
-            {"id": card_ids[card["id"]], "merged_into_id": card_ids[card["merged_into"]]}
-            for card in plan.suggestions
-            if card["merged_into"] is not None
-        ]
-        if merges:
-            db.session.execute(sa.update(Suggestion), merges)
-        if plan.votes:
-            db.session.execute(
-                sa.insert(Vote),
-                [
-                    {"participant_id": person_ids[p], "suggestion_id": card_ids[s], "dots": dots}
-                    for p, s, dots in plan.votes
-                ],
-            )
-        if plan.ledger:
-            db.session.execute(
-                sa.insert(MergedVote),
-                [
-                    {
-                        "suggestion_id": card_ids[s],
-                        "participant_id": person_ids[p],
-                        "moved": moved,
-                        "before": before,
-                        "after": after,
-                    }
-                    for s, p, moved, before, after in plan.ledger
-                ],
-            )
-        if plan.audit:
-            db.session.execute(
-                sa.insert(AuditEntry),
-                [
-                    {
-                        "event_id": event.id,
-                        "action": action,
-                        "suggestion_id": card_ids[card] if card is not None else None,
-                        "details": json.dumps(details, ensure_ascii=False),
-                        "created_at": at,
-                    }
-                    for at, action, card, details in plan.audit
-                ],
-            )
-    return event
+
+def _insert_audit(plan: Plan, event: Event, card_ids: dict[int, int]) -> None:
+    if plan.audit:
+        db.session.execute(
+            sa.insert(AuditEntry),
+            [
+                {
+                    "event_id": event.id,
+                    "action": action,
+                    "suggestion_id": card_ids[card] if card is not None else None,
+                    "details": json.dumps(details, ensure_ascii=False),
+                    "created_at": at,
+                }
+                for at, action, card, details in plan.audit
+            ],
+        )
 
 
 def _same_keys(rows: list[dict]) -> list[dict]:
