@@ -514,7 +514,7 @@ def merged_then_tallied(client: LiveClient, target: int, source: int) -> bool:
         and source in change["data"]["merged_from"]
     ]
     return bool(merges) and any(
-        change["type"] == "dots" and str(target) in change["data"]["totals"]
+        change["type"] == "dots" and str(target) in change["data"].get("totals", {})
         for change in client.log[merges[-1] + 1 :]
     )
 
