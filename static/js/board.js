@@ -1,7 +1,17 @@
 // The projected board: one column per area, cards arriving and moving live, and the screens the
 // moderator switches to (join, results, spotlight, countdown). Read-only.
 
-import { h, number, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
+import {
+  $,
+  h,
+  number,
+  oncePerFrame,
+  pageData,
+  plural,
+  reconcile,
+  setText,
+  showConnection,
+} from "./dom.js";
 import { follow } from "./live.js";
 import {
   animateChanges,
@@ -20,7 +30,6 @@ import {
 
 const data = pageData();
 const t = data.strings;
-const $ = (id) => document.getElementById(id);
 const NO_AREA = "none";
 const MAX_PER_ROW = 10;
 const SCREENS = ["board", "join", "results"];
@@ -267,14 +276,4 @@ function buildCard(card, event, fresh) {
   }
   if (badges.childElementCount) item.append(badges);
   return item;
-}
-
-function showConnection(message) {
-  const mark = $("connection");
-  mark.textContent = message ?? "";
-  mark.hidden = !message;
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
 }

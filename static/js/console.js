@@ -5,12 +5,23 @@
 
 import { createApi } from "./api.js";
 import { enableDrag } from "./console-drag.js";
-import { format, h, number, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
+import {
+  $,
+  format,
+  h,
+  number,
+  oncePerFrame,
+  pageData,
+  pageLanguage,
+  plural,
+  reconcile,
+  setText,
+  showConnection,
+} from "./dom.js";
 import { follow } from "./live.js";
 
 const data = pageData();
 const t = data.strings;
-const $ = (id) => document.getElementById(id);
 const NO_AREA = "none";
 
 let showHidden = true;
@@ -363,7 +374,7 @@ function drawAudit() {
   });
 }
 
-const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "de", {
+const timeFormat = new Intl.DateTimeFormat(pageLanguage, {
   hour: "2-digit",
   minute: "2-digit",
   second: "2-digit",
@@ -721,16 +732,6 @@ function focusNeighbourList(card, step) {
 }
 
 // -- connection -------------------------------------------------------------------------------
-
-function showConnection(message) {
-  const mark = $("connection");
-  mark.textContent = message ?? "";
-  mark.hidden = !message;
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
 
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") live.resync();

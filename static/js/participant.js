@@ -2,7 +2,17 @@
 // rule; this page shows its state and its answers.
 
 import { createApi } from "./api.js";
-import { format, h, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
+import {
+  $,
+  format,
+  h,
+  oncePerFrame,
+  pageData,
+  plural,
+  reconcile,
+  setText,
+  showConnection,
+} from "./dom.js";
 import { follow } from "./live.js";
 import { createSender, Outbox, offline, verdict } from "./outbox.js";
 import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-form.js";
@@ -10,7 +20,6 @@ import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-fo
 const data = pageData();
 const t = data.strings;
 const api = createApi(data.api, t);
-const $ = (id) => document.getElementById(id);
 
 const view = {
   filter: "all",
@@ -584,7 +593,7 @@ window.addEventListener("online", () => {
   render();
 });
 window.addEventListener("offline", () => {
-  showConnection(t.reconnecting);
+  showConnection(t.reconnecting, CONNECTION_DELAY);
   render();
 });
 
@@ -610,30 +619,15 @@ function fillAreaSelects(areas) {
   if (filter.value !== view.filter) view.filter = filter.value;
 }
 
-let connectionShown = null;
-
-function showConnection(message) {
-  // A connection that is back within a second is not worth a status: shown at once, it only
-  // makes the header wrap and the page jump on every load.
-  clearTimeout(connectionShown);
-  const mark = $("connection");
-  const show = () => {
-    mark.textContent = message ?? "";
-    mark.hidden = !message;
-  };
-  if (message) connectionShown = setTimeout(show, 1000);
-  else show();
-}
+// A connection that is back within a second is not worth a status: shown at once, it only
+// makes the header wrap and the page jump on every load.
+const CONNECTION_DELAY = 1000;
 
 function showLiveError(message) {
   const box = $("live-error");
   box.textContent = message;
   box.hidden = false;
   $("cards").setAttribute("aria-busy", "false");
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
 }
 
 // -- start --------------------------------------------------------------------------------------
@@ -654,8 +648,8 @@ const live = follow({
   code: data.code,
   role: "participant",
   onUpdate,
-  onConnection: (connected) => showConnection(connected ? null : t.reconnecting),
+  onConnection: (connected) => showConnection(connected ? null : t.reconnecting, CONNECTION_DELAY),
   onRefused: (message) => showLiveError(message || t.unknown_error),
 });
-showConnection(offline() ? t.reconnecting : t.connecting);
+showConnection(offline() ? t.reconnecting : t.connecting, CONNECTION_DELAY);
 drawOutbox();

@@ -1,7 +1,7 @@
 // Writing suggestions on the attendee page: the form for a new card and the inline edit form.
 // The server checks every field; these forms show its answer next to the field it names.
 
-import { h, uuid } from "./dom.js";
+import { $, h, uuid } from "./dom.js";
 
 /**
  * Wire the page's form for a new card (#submit-form). `onFiled(card)` gets what the server stored.
@@ -12,7 +12,6 @@ import { h, uuid } from "./dom.js";
  * a card the server refused later back into the form when the form is empty.
  */
 export function initNewSuggestionForm({ api, t, onFiled, queue }) {
-  const $ = (id) => document.getElementById(id);
   const form = $("submit-form");
   const fields = { title: $("new-title"), body: $("new-body"), area_id: $("new-area") };
   const errorOf = (name) => $(`new-${name === "area_id" ? "area" : name}-error`);
