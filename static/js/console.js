@@ -64,12 +64,13 @@ const moveCard = (id, areaKey) => {
   return act("PATCH", cardPath(id), { area_id: areaId }, format(t.moved, { area: areaName(areaId) }));
 };
 const setStatus = (id, status) => act("PATCH", cardPath(id), { status });
+const unmerge = (id) => act("POST", `${cardPath(id)}/unmerge`, undefined, t.unmerged);
 const setDisplay = (display) => act("PATCH", "", { display });
 
 async function mergeCard(id, into) {
   if (id === into) return;
   const answer = await act("POST", `${cardPath(id)}/merge`, { into });
-  if (answer) toast(t.merged, () => act("POST", `${cardPath(id)}/unmerge`, undefined, t.unmerged));
+  if (answer) toast(t.merged, () => unmerge(id));
 }
 
 // -- live state -------------------------------------------------------------------------------
@@ -203,7 +204,16 @@ function buildCard(card, inSpotlight) {
   const area = areaOf(card);
   if (area) item.style.setProperty("--area-color", area.color);
   if (card.body) item.append(h("p", { class: "card-body", dir: "auto" }, card.body));
+  const badges = cardBadges(card, inSpotlight);
+  if (badges.childElementCount) item.append(badges);
+  if (card.merged_originals?.length) item.append(mergedOriginals(card.merged_originals));
+  const actions = cardActions(card);
+  item.prepend(menuButton(card));
+  if (actions.childElementCount) item.append(actions);
+  return item;
+}
 
+function cardBadges(card, inSpotlight) {
   const badges = h("p", { class: "badges" });
   if (card.status !== "visible") {
     badges.append(h("span", { class: `badge badge-${card.status}` }, data.statuses[card.status]));
@@ -212,33 +222,35 @@ function buildCard(card, inSpotlight) {
   if (typeof card.dots === "number" && card.dots > 0) {
     badges.append(h("span", { class: "badge badge-dots" }, plural(t.dots, card.dots)));
   }
-  if (badges.childElementCount) item.append(badges);
+  return badges;
+}
 
-  const originals = card.merged_originals ?? [];
-  if (originals.length) {
-    const list = h("ul", { class: "merged-list" });
-    for (const original of originals) {
-      list.append(
+/** The cards merged into this one, each with a button that takes it out again. */
+function mergedOriginals(originals) {
+  const list = h("ul", { class: "merged-list" });
+  for (const original of originals) {
+    list.append(
+      h(
+        "li",
+        { class: "merged-item" },
+        h("span", { class: "merged-title", dir: "auto" }, original.title),
         h(
-          "li",
-          { class: "merged-item" },
-          h("span", { class: "merged-title", dir: "auto" }, original.title),
-          h(
-            "button",
-            {
-              type: "button",
-              class: "secondary small",
-              dataset: { focus: `unmerge-${original.id}` },
-              onclick: () => act("POST", `${cardPath(original.id)}/unmerge`, undefined, t.unmerged),
-            },
-            t.undo_merge,
-          ),
+          "button",
+          {
+            type: "button",
+            class: "secondary small",
+            dataset: { focus: `unmerge-${original.id}` },
+            onclick: () => unmerge(original.id),
+          },
+          t.undo_merge,
         ),
-      );
-    }
-    item.append(h("div", { class: "merged" }, h("p", { class: "merged-head" }, t.merged_from), list));
+      ),
+    );
   }
+  return h("div", { class: "merged" }, h("p", { class: "merged-head" }, t.merged_from), list);
+}
 
+function cardActions(card) {
   const actions = h("div", { class: "mcard-actions" });
   if (card.status === "pending") {
     actions.append(
@@ -248,7 +260,11 @@ function buildCard(card, inSpotlight) {
   } else if (card.status === "hidden") {
     actions.append(smallButton(t.restore, "restore", () => setStatus(card.id, "visible")));
   }
-  const menuButton = h(
+  return actions;
+}
+
+function menuButton(card) {
+  const button = h(
     "button",
     {
       type: "button",
@@ -256,13 +272,11 @@ function buildCard(card, inSpotlight) {
       "aria-haspopup": "dialog",
       "aria-label": format(t.actions_for, { title: card.title }),
       dataset: { focus: "menu" },
-      onclick: () => openMenu(card.id, menuButton),
+      onclick: () => openMenu(card.id, button),
     },
     "⋯",
   );
-  item.prepend(menuButton);
-  if (actions.childElementCount) item.append(actions);
-  return item;
+  return button;
 }
 
 function smallButton(label, focus, onclick) {
@@ -466,9 +480,7 @@ function openMenu(id, opener) {
     add("spotlight", t.spotlight, () => setDisplay({ spotlight: id }));
   }
   for (const original of card.merged_originals ?? []) {
-    add(`unmerge-${original.id}`, `${t.undo_merge}: ${original.title}`, () =>
-      act("POST", `${cardPath(original.id)}/unmerge`, undefined, t.unmerged),
-    );
+    add(`unmerge-${original.id}`, `${t.undo_merge}: ${original.title}`, () => unmerge(original.id));
   }
 
   const areas = $("card-menu-areas");
