@@ -1,6 +1,7 @@
 // The board's other faces: the spotlight, the countdown, the results screen and full screen.
 // They show what the server says; ranks and the top ten come ready-made from the API.
 
+import { dotsBadge, mergedBadge, showsDots } from "./cards.js";
 import { h, plural } from "./dom.js";
 
 /** Show `card` full-screen in `box` (or hide the box when `card` is null). */
@@ -20,15 +21,8 @@ export function drawSpotlight(box, card, event, t) {
   if (area) box.style.setProperty("--area-color", area.color);
   else box.style.removeProperty("--area-color");
   const badges = h("p", { class: "spotlight-badges" });
-  if (showsDots(card, event)) {
-    badges.append(
-      h("span", { class: "badge badge-dots", "data-dots": card.dots }, plural(t.dots, card.dots)),
-    );
-  }
-  if (card.merged_from.length) {
-    const text = plural(t.merged_from, card.merged_from.length);
-    badges.append(h("span", { class: "badge badge-merged" }, text));
-  }
+  if (showsDots(card, event)) badges.append(dotsBadge(card.dots, t));
+  if (card.merged_from.length) badges.append(mergedBadge(card, t));
   box.replaceChildren(
     h(
       "div",
@@ -41,12 +35,6 @@ export function drawSpotlight(box, card, event, t) {
   );
   box.hidden = false;
   return opened;
-}
-
-/** Totals only where the server allows them; "0 dots" on every card while collecting is noise. */
-export function showsDots(card, event) {
-  if (!event.counts_visible || card.dots === null || card.dots === undefined) return false;
-  return card.dots > 0 || event.phase === "vote" || event.phase === "results";
 }
 
 /**

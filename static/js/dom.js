@@ -32,6 +32,13 @@ export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+/** Show why the live connection failed in the page's #live-error box. */
+export function showLiveError(message) {
+  const box = $("live-error");
+  box.textContent = message;
+  box.hidden = false;
+}
+
 let connectionTimer = 0;
 
 /**

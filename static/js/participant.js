@@ -2,6 +2,7 @@
 // rule; this page shows its state and its answers.
 
 import { createApi } from "./api.js";
+import { dotsBadge, mergedBadge, showsDots } from "./cards.js";
 import {
   $,
   format,
@@ -12,6 +13,7 @@ import {
   reconcile,
   setText,
   showConnection,
+  showLiveError,
 } from "./dom.js";
 import { follow } from "./live.js";
 import { createSender, Outbox, offline, verdict } from "./outbox.js";
@@ -97,7 +99,7 @@ function refreshMe() {
       live.state.me = await api("GET", "/me");
       render();
     } catch (error) {
-      showLiveError(error.message);
+      liveFailed(error.message);
     }
   }, Math.random() * 1000);
 }
@@ -216,13 +218,8 @@ function buildCard(card, areas) {
   const badges = h("p", { class: "badges" });
   if (mine) badges.append(h("span", { class: "badge badge-mine" }, t.mine));
   if (pending) badges.append(h("span", { class: "badge badge-pending" }, t.pending));
-  if (card.merged_from.length) {
-    const text = plural(t.merged_from, card.merged_from.length);
-    badges.append(h("span", { class: "badge badge-merged" }, text));
-  }
-  if (showsDots(card, event)) {
-    badges.append(h("span", { class: "badge badge-dots" }, plural(t.dots, card.dots)));
-  }
+  if (card.merged_from.length) badges.append(mergedBadge(card, t));
+  if (showsDots(card, event)) badges.append(dotsBadge(card.dots, t));
   if (badges.childElementCount) item.append(badges);
 
   if (event.phase === "collect" && mine) item.append(authorControls(card));
@@ -230,13 +227,6 @@ function buildCard(card, areas) {
   const error = view.errors.get(card.id);
   if (error) item.append(h("p", { class: "field-error", role: "alert" }, error));
   return item;
-}
-
-/** Totals only where the server allows them; "0 dots" on every card while collecting is noise. */
-function showsDots(card, event) {
-  if (!event.counts_visible || card.dots === null || card.dots === undefined) return false;
-  if (card.status === "pending") return false;
-  return card.dots > 0 || event.phase === "vote" || event.phase === "results";
 }
 
 function authorControls(card) {
@@ -623,10 +613,9 @@ function fillAreaSelects(areas) {
 // makes the header wrap and the page jump on every load.
 const CONNECTION_DELAY = 1000;
 
-function showLiveError(message) {
-  const box = $("live-error");
-  box.textContent = message;
-  box.hidden = false;
+/** A live failure: say why, and stop announcing the card list as loading. */
+function liveFailed(message) {
+  showLiveError(message);
   $("cards").setAttribute("aria-busy", "false");
 }
 
@@ -649,7 +638,7 @@ const live = follow({
   role: "participant",
   onUpdate,
   onConnection: (connected) => showConnection(connected ? null : t.reconnecting, CONNECTION_DELAY),
-  onRefused: (message) => showLiveError(message || t.unknown_error),
+  onRefused: (message) => liveFailed(message || t.unknown_error),
 });
 showConnection(offline() ? t.reconnecting : t.connecting, CONNECTION_DELAY);
 drawOutbox();
