@@ -4,6 +4,7 @@
 // two moderators see the same. The server decides what is allowed; this page shows its message.
 
 import { createApi } from "./api.js";
+import { dotsBadge, groupByArea, NO_AREA } from "./cards.js";
 import { enableDrag } from "./console-drag.js";
 import {
   $,
@@ -17,12 +18,12 @@ import {
   reconcile,
   setText,
   showConnection,
+  showLiveError,
 } from "./dom.js";
 import { follow } from "./live.js";
 
 const data = pageData();
 const t = data.strings;
-const NO_AREA = "none";
 
 let showHidden = true;
 let language = ""; // show only cards written in this language ("" for all)
@@ -88,9 +89,7 @@ const live = follow({
   },
   onConnection: (connected) => showConnection(connected ? null : t.reconnecting),
   onRefused: (message) => {
-    const box = $("live-error");
-    box.textContent = message || t.unknown_error;
-    box.hidden = false;
+    showLiveError(message || t.unknown_error);
     showConnection(null);
   },
 });
@@ -107,21 +106,33 @@ function draw() {
   setText($("console-title"), event.title);
   drawControls(event);
   drawFigures(event);
-
   const all = [...cards.values()].sort((a, b) => a.id - b.id);
   const spotlight = event.display?.spotlight ?? null;
+  drawQueue(all, spotlight);
+  drawColumns(event, all, spotlight);
+  if (carrying) markCarryTarget();
+  drawAudit();
+
+  // A card that moved was rebuilt in its new column: give focus back to it.
+  if (focusCard && (!document.activeElement || document.activeElement === document.body)) {
+    const card = $(`mcard-${focusCard}`);
+    const inner = focusKey && card?.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`);
+    (inner || card)?.focus();
+  }
+}
+
+function drawQueue(all, spotlight) {
   const queue = all.filter((card) => card.status === "pending" && inLanguage(card));
   setText($("queue-count"), number(queue.length));
   $("queue-empty").hidden = queue.length > 0;
   reconcile($("queue-cards"), queue, cardOptions(spotlight));
+}
 
-  const groups = new Map(event.areas.map((area) => [String(area.id), []]));
-  groups.set(NO_AREA, []);
-  for (const card of all) {
-    if (card.status !== "visible" && card.status !== "hidden") continue;
-    if (!inLanguage(card)) continue;
-    (groups.get(String(card.area_id)) ?? groups.get(NO_AREA)).push(card);
-  }
+function drawColumns(event, all, spotlight) {
+  const onBoard = all.filter(
+    (card) => (card.status === "visible" || card.status === "hidden") && inLanguage(card),
+  );
+  const groups = groupByArea(event.areas, onBoard);
   const columns = [
     ...event.areas.map((area) => ({ id: String(area.id), area })),
     { id: NO_AREA, area: null },
@@ -134,25 +145,19 @@ function draw() {
   });
   for (const column of columns) {
     const section = container.querySelector(`:scope > [data-key="${column.id}"]`);
-    const group = groups.get(column.id);
-    const shown = group.filter((card) => showHidden || card.status !== "hidden");
-    const hidden = group.length - group.filter((card) => card.status !== "hidden").length;
-    let count = plural(t.cards_count, group.length - hidden);
-    if (hidden) count += ` · ${plural(t.hidden_count, hidden)}`;
-    setText(section.querySelector(".mcolumn-count"), count);
-    section.querySelector(".empty").hidden = shown.length > 0;
-    reconcile(section.querySelector(".mcards"), shown, cardOptions(spotlight));
+    fillColumn(section, groups.get(column.id), spotlight);
   }
   container.setAttribute("aria-busy", "false");
-  if (carrying) markCarryTarget();
-  drawAudit();
+}
 
-  // A card that moved was rebuilt in its new column: give focus back to it.
-  if (focusCard && (!document.activeElement || document.activeElement === document.body)) {
-    const card = document.getElementById(`mcard-${focusCard}`);
-    const inner = focusKey && card?.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`);
-    (inner || card)?.focus();
-  }
+function fillColumn(section, group, spotlight) {
+  const shown = group.filter((card) => showHidden || card.status !== "hidden");
+  const hidden = group.length - group.filter((card) => card.status !== "hidden").length;
+  let count = plural(t.cards_count, group.length - hidden);
+  if (hidden) count += ` · ${plural(t.hidden_count, hidden)}`;
+  setText(section.querySelector(".mcolumn-count"), count);
+  section.querySelector(".empty").hidden = shown.length > 0;
+  reconcile(section.querySelector(".mcards"), shown, cardOptions(spotlight));
 }
 
 function cardOptions(spotlight) {
@@ -219,9 +224,7 @@ function cardBadges(card, inSpotlight) {
     badges.append(h("span", { class: `badge badge-${card.status}` }, data.statuses[card.status]));
   }
   if (inSpotlight) badges.append(h("span", { class: "badge badge-spotlight" }, t.on_board));
-  if (typeof card.dots === "number" && card.dots > 0) {
-    badges.append(h("span", { class: "badge badge-dots" }, plural(t.dots, card.dots)));
-  }
+  if (typeof card.dots === "number" && card.dots > 0) badges.append(dotsBadge(card.dots, t));
   return badges;
 }
 
@@ -461,11 +464,21 @@ function openMenu(id, opener) {
   $("card-menu-title").textContent = card.title;
   const status = data.statuses[card.status] ?? card.status;
   $("card-menu-status").textContent = format(t.status_in, { status, area: areaName(card.area_id) });
-
   const actions = $("card-menu-actions");
-  actions.replaceChildren();
+  actions.replaceChildren(...menuActions(card));
+  $("card-menu-areas").replaceChildren(...areaChoices(card));
+  $("card-menu-search").value = "";
+  drawTargets();
+  menu.showModal();
+  actions.querySelector("button")?.focus();
+}
+
+/** What the menu offers for `card`, each run after the menu closed. */
+function menuActions(card) {
+  const { id } = card;
+  const buttons = [];
   const add = (action, label, handler) =>
-    actions.append(
+    buttons.push(
       h("button", { type: "button", class: "secondary", dataset: { action }, onclick: () => run(handler) }, label),
     );
   if (card.status === "pending") add("approve", t.approve, () => setStatus(id, "visible"));
@@ -482,32 +495,27 @@ function openMenu(id, opener) {
   for (const original of card.merged_originals ?? []) {
     add(`unmerge-${original.id}`, `${t.undo_merge}: ${original.title}`, () => unmerge(original.id));
   }
+  return buttons;
+}
 
-  const areas = $("card-menu-areas");
-  areas.replaceChildren();
+/** One button per area (and "No area") to move `card` there. */
+function areaChoices(card) {
   const choices = [...(live.state.event?.areas ?? []), { id: null, name: t.no_area, color: null }];
-  for (const area of choices) {
+  return choices.map((area) => {
     const current = area.id === card.area_id;
-    const button = h(
-      "button",
+    const key = area.id === null ? NO_AREA : String(area.id);
+    return choiceButton(
       {
-        type: "button",
         class: "secondary area-choice",
         "aria-current": current ? "true" : null,
-        dataset: { area: area.id === null ? NO_AREA : String(area.id) },
+        dataset: { area: key },
         dir: "auto",
-        onclick: () => run(() => moveCard(id, area.id === null ? NO_AREA : String(area.id))),
+        onclick: () => run(() => moveCard(card.id, key)),
       },
-      h("span", { class: "swatch", "aria-hidden": "true" }),
+      area.color,
       current ? `${area.name} ${t.current_area}` : area.name,
     );
-    if (area.color) button.style.setProperty("--area-color", area.color);
-    areas.append(button);
-  }
-  $("card-menu-search").value = "";
-  drawTargets();
-  menu.showModal();
-  actions.querySelector("button")?.focus();
+  });
 }
 
 function drawTargets() {
@@ -520,22 +528,30 @@ function drawTargets() {
     .sort((a, b) => a.id - b.id)
     .slice(0, 30);
   for (const card of candidates) {
-    const area = areaOf(card);
-    const button = h(
-      "button",
+    const button = choiceButton(
       {
-        type: "button",
         class: "secondary merge-choice",
         dataset: { into: String(card.id) },
         onclick: () => run(() => mergeCard(menuCard, card.id)),
       },
-      h("span", { class: "swatch", "aria-hidden": "true" }),
+      areaOf(card)?.color,
       h("span", { dir: "auto" }, card.title),
     );
-    if (area) button.style.setProperty("--area-color", area.color);
     list.append(button);
   }
   if (!candidates.length) list.append(h("p", { class: "empty" }, t.no_matches));
+}
+
+/** A menu button with a swatch in `color` (an area's) before its label. */
+function choiceButton(attributes, color, label) {
+  const button = h(
+    "button",
+    { type: "button", ...attributes },
+    h("span", { class: "swatch", "aria-hidden": "true" }),
+    label,
+  );
+  if (color) button.style.setProperty("--area-color", color);
+  return button;
 }
 
 $("card-menu-search").addEventListener("input", drawTargets);
@@ -545,7 +561,7 @@ menu.addEventListener("close", () => {
   menuCard = null;
   menuOpener = null;
   if (opener?.isConnected) opener.focus();
-  else if (opener) document.getElementById(`mcard-${opener.closest?.(".mcard")?.dataset.id}`)?.focus();
+  else if (opener) $(`mcard-${opener.closest?.(".mcard")?.dataset.id}`)?.focus();
 });
 
 function run(handler) {
@@ -563,7 +579,7 @@ let editing = null; // {id, version, opener}
 function openEdit(id) {
   const card = live.state.cards.get(id);
   if (!card) return;
-  editing = { id, version: card.version, opener: document.getElementById(`mcard-${id}`) };
+  editing = { id, version: card.version, opener: $(`mcard-${id}`) };
   $("edit-title").value = card.title;
   $("edit-body").value = card.body ?? "";
   $("edit-error").hidden = true;
@@ -606,7 +622,7 @@ $("edit-cancel").addEventListener("click", () => editDialog.close());
 editDialog.addEventListener("close", () => {
   const opener = editing?.opener;
   editing = null;
-  const card = opener && document.getElementById(opener.id);
+  const card = opener && $(opener.id);
   card?.focus();
 });
 
@@ -665,7 +681,7 @@ function markCarryTarget() {
 
 function cancelCarry(message) {
   if (!carrying) return;
-  document.getElementById(`mcard-${carrying.id}`)?.classList.remove("carried");
+  $(`mcard-${carrying.id}`)?.classList.remove("carried");
   carrying = null;
   markCarryTarget();
   if (message) announce(message);
@@ -674,34 +690,45 @@ function cancelCarry(message) {
 boardRoot.addEventListener("keydown", (event) => {
   const card = event.target.closest?.(".mcard");
   if (!card || event.target !== card || event.altKey || event.ctrlKey || event.metaKey) return;
-  const id = Number(card.dataset.id);
+  const carried = carrying && carrying.id === Number(card.dataset.id);
+  if (carried ? carryKey(event, card) : cardKey(event, card)) event.preventDefault();
+});
+
+/** The arrow keys that go to the next and the previous column, as the page's direction reads. */
+function sideways(card) {
   const rtl = getComputedStyle(card).direction === "rtl";
-  const forward = rtl ? "ArrowLeft" : "ArrowRight";
-  const backward = rtl ? "ArrowRight" : "ArrowLeft";
+  return rtl ? ["ArrowLeft", "ArrowRight"] : ["ArrowRight", "ArrowLeft"];
+}
 
-  if (carrying && carrying.id === id) {
-    const keys = columnKeys();
-    if (event.key === forward || event.key === backward || event.key === "ArrowDown" || event.key === "ArrowUp") {
-      const step = event.key === forward || event.key === "ArrowDown" ? 1 : -1;
-      carrying.index = (carrying.index + step + keys.length) % keys.length;
-      markCarryTarget();
-      announce(format(t.over, { area: columnName(keys[carrying.index]) }));
-    } else if (event.key === "Enter" || event.key === " ") {
-      const target = keys[carrying.index];
-      cancelCarry("");
-      const current = live.state.cards.get(id);
-      const from = current?.area_id === null || current?.area_id === undefined ? NO_AREA : String(current.area_id);
-      if (target !== from) moveCard(id, target).then(() => announce($("console-status").textContent));
-      else announce(t.cancelled);
-    } else if (event.key === "Escape" || event.key === "m") {
-      cancelCarry(t.cancelled);
-    } else {
-      return;
-    }
-    event.preventDefault();
-    return;
+/** A key on the card being carried: choose a column, drop, or cancel. True when it was used. */
+function carryKey(event, card) {
+  const id = Number(card.dataset.id);
+  const [forward, backward] = sideways(card);
+  const keys = columnKeys();
+  if (event.key === forward || event.key === backward || event.key === "ArrowDown" || event.key === "ArrowUp") {
+    const step = event.key === forward || event.key === "ArrowDown" ? 1 : -1;
+    carrying.index = (carrying.index + step + keys.length) % keys.length;
+    markCarryTarget();
+    announce(format(t.over, { area: columnName(keys[carrying.index]) }));
+  } else if (event.key === "Enter" || event.key === " ") {
+    const target = keys[carrying.index];
+    cancelCarry("");
+    const current = live.state.cards.get(id);
+    const from = current?.area_id === null || current?.area_id === undefined ? NO_AREA : String(current.area_id);
+    if (target !== from) moveCard(id, target).then(() => announce($("console-status").textContent));
+    else announce(t.cancelled);
+  } else if (event.key === "Escape" || event.key === "m") {
+    cancelCarry(t.cancelled);
+  } else {
+    return false;
   }
+  return true;
+}
 
+/** A key on a card at rest: open its menu, pick it up, or go to another card. */
+function cardKey(event, card) {
+  const id = Number(card.dataset.id);
+  const [forward, backward] = sideways(card);
   if (event.key === "Enter" || event.key === " ") {
     openMenu(id, card.querySelector(".menu-button"));
   } else if (event.key === "m" || event.key === "M") {
@@ -721,10 +748,10 @@ boardRoot.addEventListener("keydown", (event) => {
     const list = card.parentElement;
     (event.key === "Home" ? list.firstElementChild : list.lastElementChild)?.focus();
   } else {
-    return;
+    return false;
   }
-  event.preventDefault();
-});
+  return true;
+}
 
 boardRoot.addEventListener("focusout", (event) => {
   if (!carrying || event.target.dataset?.id !== String(carrying.id)) return;
