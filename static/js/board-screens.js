@@ -1,6 +1,7 @@
 // The board's other faces: the spotlight, the countdown, the results screen and full screen.
 // They show what the server says; ranks and the top ten come ready-made from the API.
 
+import { dotsBadge, mergedBadge, showsDots } from "./cards.js";
 import { h, plural } from "./dom.js";
 
 /** Show `card` full-screen in `box` (or hide the box when `card` is null). */
@@ -20,15 +21,8 @@ export function drawSpotlight(box, card, event, t) {
   if (area) box.style.setProperty("--area-color", area.color);
   else box.style.removeProperty("--area-color");
   const badges = h("p", { class: "spotlight-badges" });
-  if (showsDots(card, event)) {
-    badges.append(
-      h("span", { class: "badge badge-dots", "data-dots": card.dots }, plural(t.dots, card.dots)),
-    );
-  }
-  if (card.merged_from.length) {
-    const text = plural(t.merged_from, card.merged_from.length);
-    badges.append(h("span", { class: "badge badge-merged" }, text));
-  }
+  if (showsDots(card, event)) badges.append(dotsBadge(card.dots, t));
+  if (card.merged_from.length) badges.append(mergedBadge(card, t));
   box.replaceChildren(
     h(
       "div",
@@ -41,12 +35,6 @@ export function drawSpotlight(box, card, event, t) {
   );
   box.hidden = false;
   return opened;
-}
-
-/** Totals only where the server allows them; "0 dots" on every card while collecting is noise. */
-export function showsDots(card, event) {
-  if (!event.counts_visible || card.dots === null || card.dots === undefined) return false;
-  return card.dots > 0 || event.phase === "vote" || event.phase === "results";
 }
 
 /**
@@ -107,108 +95,115 @@ export function clock(seconds) {
  * while it stays up and totals change. A 403 before the phase `results` shows a calm note.
  */
 export function resultsScreen({ url, message, body, top, areas, t, every = 2000 }) {
-  let active = false;
-  let last = 0;
-  let timer = 0;
-  let running = false;
-  let again = false;
-  let context = null;
-
-  async function load() {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    last = performance.now();
-    try {
-      const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (!active) return;
-      if (response.status === 403) {
-        show(t.results_locked);
-      } else if (!response.ok) {
-        show(t.unknown_error);
-      } else {
-        draw(await response.json());
-      }
-    } catch {
-      if (active) show(t.unknown_error);
-    } finally {
-      running = false;
-      if (again && active) {
-        again = false;
-        request();
-      }
-    }
-  }
-
-  function show(text) {
-    message.textContent = text;
-    message.hidden = false;
-    body.hidden = true;
-  }
-
-  function draw(results) {
-    const colors = new Map((context?.areas ?? []).map((area) => [area.id, area.color]));
-    const names = new Map((context?.areas ?? []).map((area) => [area.id, area.name]));
-    const best = Math.max(1, ...results.top.map((entry) => entry.dots));
-    top.replaceChildren(
-      ...results.top.map((entry) =>
-        rankRow(entry, best, t, {
-          area: entry.area_id === null ? t.no_area : (names.get(entry.area_id) ?? ""),
-          color: colors.get(entry.area_id),
-        }),
-      ),
-    );
-    if (!results.top.length) top.append(h("li", { class: "ranking-empty" }, t.results_empty));
-    areas.replaceChildren(
-      ...results.areas.map((area) => {
-        const shown = area.suggestions.slice(0, 3);
-        const most = Math.max(1, ...shown.map((entry) => entry.dots));
-        const rest = area.suggestions.length - shown.length;
-        const section = h(
-          "section",
-          { class: "results-area", "data-area": area.id ?? "none" },
-          h("h3", { dir: "auto" }, area.name ?? t.no_area),
-          h("ol", { class: "ranking ranking-small" }, ...shown.map((e) => rankRow(e, most, t))),
-          rest > 0 ? h("p", { class: "results-more" }, plural(t.more, rest)) : null,
-          shown.length ? null : h("p", { class: "results-more" }, t.empty),
-        );
-        const color = colors.get(area.id);
-        if (color) section.style.setProperty("--area-color", color);
-        return section;
-      }),
-    );
-    message.hidden = true;
-    body.hidden = false;
-  }
-
-  function request() {
-    if (!active || timer) return;
-    const wait = Math.max(0, last + every - performance.now());
-    timer = setTimeout(() => {
-      timer = 0;
-      load();
-    }, wait);
-  }
-
+  const screen = {
+    url,
+    every,
+    t,
+    nodes: { message, body, top, areas },
+    event: null, // gives area names and colours
+    active: false,
+    last: 0, // when the last fetch started
+    timer: 0,
+    running: false,
+    again: false, // asked for again while a fetch was running
+  };
   return {
     /** Show or hide the screen; `event` gives area names and colours. */
     update(isActive, event) {
-      context = event;
-      if (isActive && !active) {
-        active = true;
-        if (body.hidden) show(t.results_loading);
-        load();
+      screen.event = event;
+      if (isActive && !screen.active) {
+        screen.active = true;
+        if (body.hidden) showNote(screen, t.results_loading);
+        loadResults(screen);
         return;
       }
-      active = isActive;
+      screen.active = isActive;
     },
     /** Totals or cards changed: fetch again, throttled. */
     changed() {
-      if (active) request();
+      if (screen.active) requestResults(screen);
     },
   };
+}
+
+async function loadResults(screen) {
+  if (screen.running) {
+    screen.again = true;
+    return;
+  }
+  screen.running = true;
+  screen.last = performance.now();
+  const { t } = screen;
+  try {
+    const response = await fetch(screen.url, { headers: { Accept: "application/json" } });
+    if (!screen.active) return;
+    if (response.status === 403) {
+      showNote(screen, t.results_locked);
+    } else if (!response.ok) {
+      showNote(screen, t.unknown_error);
+    } else {
+      drawResults(screen, await response.json());
+    }
+  } catch {
+    if (screen.active) showNote(screen, t.unknown_error);
+  } finally {
+    screen.running = false;
+    if (screen.again && screen.active) {
+      screen.again = false;
+      requestResults(screen);
+    }
+  }
+}
+
+function requestResults(screen) {
+  if (!screen.active || screen.timer) return;
+  const wait = Math.max(0, screen.last + screen.every - performance.now());
+  screen.timer = setTimeout(() => {
+    screen.timer = 0;
+    loadResults(screen);
+  }, wait);
+}
+
+function showNote({ nodes }, text) {
+  nodes.message.textContent = text;
+  nodes.message.hidden = false;
+  nodes.body.hidden = true;
+}
+
+function drawResults({ nodes, t, event }, results) {
+  const colors = new Map((event?.areas ?? []).map((area) => [area.id, area.color]));
+  const names = new Map((event?.areas ?? []).map((area) => [area.id, area.name]));
+  const best = Math.max(1, ...results.top.map((entry) => entry.dots));
+  nodes.top.replaceChildren(
+    ...results.top.map((entry) =>
+      rankRow(entry, best, t, {
+        area: entry.area_id === null ? t.no_area : (names.get(entry.area_id) ?? ""),
+        color: colors.get(entry.area_id),
+      }),
+    ),
+  );
+  if (!results.top.length) nodes.top.append(h("li", { class: "ranking-empty" }, t.results_empty));
+  nodes.areas.replaceChildren(...results.areas.map((area) => areaResults(area, colors, t)));
+  nodes.message.hidden = true;
+  nodes.body.hidden = false;
+}
+
+/** One area's best three cards, and how many more it has. */
+function areaResults(area, colors, t) {
+  const shown = area.suggestions.slice(0, 3);
+  const most = Math.max(1, ...shown.map((entry) => entry.dots));
+  const rest = area.suggestions.length - shown.length;
+  const section = h(
+    "section",
+    { class: "results-area", "data-area": area.id ?? "none" },
+    h("h3", { dir: "auto" }, area.name ?? t.no_area),
+    h("ol", { class: "ranking ranking-small" }, ...shown.map((e) => rankRow(e, most, t))),
+    rest > 0 ? h("p", { class: "results-more" }, plural(t.more, rest)) : null,
+    shown.length ? null : h("p", { class: "results-more" }, t.empty),
+  );
+  const color = colors.get(area.id);
+  if (color) section.style.setProperty("--area-color", color);
+  return section;
 }
 
 function rankRow(entry, best, t, { area = null, color = null } = {}) {

@@ -1,7 +1,19 @@
 // The projected board: one column per area, cards arriving and moving live, and the screens the
 // moderator switches to (join, results, spotlight, countdown). Read-only.
 
-import { h, number, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
+import { dotsBadge, groupByArea, mergedBadge, NO_AREA, showsDots } from "./cards.js";
+import {
+  $,
+  h,
+  number,
+  oncePerFrame,
+  pageData,
+  plural,
+  reconcile,
+  setText,
+  showConnection,
+  showLiveError,
+} from "./dom.js";
 import { follow } from "./live.js";
 import {
   animateChanges,
@@ -15,13 +27,10 @@ import {
   drawSpotlight,
   fullscreenToggle,
   resultsScreen,
-  showsDots,
 } from "./board-screens.js";
 
 const data = pageData();
 const t = data.strings;
-const $ = (id) => document.getElementById(id);
-const NO_AREA = "none";
 const MAX_PER_ROW = 10;
 const SCREENS = ["board", "join", "results"];
 const seen = new Set(); // cards drawn before, so that only newcomers are highlighted
@@ -58,11 +67,7 @@ const live = follow({
     render();
   },
   onConnection: (connected) => showConnection(connected ? null : t.reconnecting),
-  onRefused: (message) => {
-    const box = $("live-error");
-    box.textContent = message || t.unknown_error;
-    box.hidden = false;
-  },
+  onRefused: (message) => showLiveError(message || t.unknown_error),
 });
 showConnection(t.connecting);
 fullscreenToggle($("fullscreen-button"));
@@ -159,7 +164,7 @@ function drawColumns(event, cards) {
   shown = screen;
   const before = animate ? measure(container) : null;
 
-  const groups = groupByArea(event, [...cards.values()]);
+  const groups = sortedGroups(event, [...cards.values()]);
   const columns = event.areas.map((area) => ({ id: String(area.id), area }));
   // "No area" appears only while some card has none.
   if (groups.get(NO_AREA).length) columns.push({ id: NO_AREA, area: null });
@@ -179,12 +184,8 @@ function drawColumns(event, cards) {
   drawnOnce = true;
 }
 
-function groupByArea(event, cards) {
-  const groups = new Map(event.areas.map((area) => [String(area.id), []]));
-  groups.set(NO_AREA, []);
-  for (const card of cards) {
-    (groups.get(String(card.area_id)) ?? groups.get(NO_AREA)).push(card);
-  }
+function sortedGroups(event, cards) {
+  const groups = groupByArea(event.areas, cards);
   // Newest first while collecting; by dots once they are final, or while voting in the open.
   const dotsFirst =
     event.phase === "results" || (event.phase === "vote" && Boolean(event.counts_visible));
@@ -248,14 +249,8 @@ function buildCard(card, event, fresh) {
   // A long detail is clamped on the board; the title attribute and the spotlight carry it whole.
   if (card.body) item.append(h("p", { class: "card-body", dir: "auto", title: card.body }, card.body));
   const badges = h("p", { class: "badges" });
-  if (showsDots(card, event)) {
-    const text = plural(t.dots, card.dots);
-    badges.append(h("span", { class: "badge badge-dots", "data-dots": card.dots }, text));
-  }
-  if (card.merged_from.length) {
-    const text = plural(t.merged_from, card.merged_from.length);
-    badges.append(h("span", { class: "badge badge-merged" }, text));
-  }
+  if (showsDots(card, event)) badges.append(dotsBadge(card.dots, t));
+  if (card.merged_from.length) badges.append(mergedBadge(card, t));
   // The card's text is marked with its language; written in another language than the
   // event's default, it gets a small tag such as "AR".
   const language = data.languages.tags[card.language];
@@ -267,14 +262,4 @@ function buildCard(card, event, fresh) {
   }
   if (badges.childElementCount) item.append(badges);
   return item;
-}
-
-function showConnection(message) {
-  const mark = $("connection");
-  mark.textContent = message ?? "";
-  mark.hidden = !message;
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
 }

@@ -4,14 +4,26 @@
 // two moderators see the same. The server decides what is allowed; this page shows its message.
 
 import { createApi } from "./api.js";
+import { dotsBadge, groupByArea, NO_AREA } from "./cards.js";
 import { enableDrag } from "./console-drag.js";
-import { format, h, number, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
+import {
+  $,
+  format,
+  h,
+  number,
+  oncePerFrame,
+  pageData,
+  pageLanguage,
+  plural,
+  reconcile,
+  setText,
+  showConnection,
+  showLiveError,
+} from "./dom.js";
 import { follow } from "./live.js";
 
 const data = pageData();
 const t = data.strings;
-const $ = (id) => document.getElementById(id);
-const NO_AREA = "none";
 
 let showHidden = true;
 let language = ""; // show only cards written in this language ("" for all)
@@ -53,12 +65,13 @@ const moveCard = (id, areaKey) => {
   return act("PATCH", cardPath(id), { area_id: areaId }, format(t.moved, { area: areaName(areaId) }));
 };
 const setStatus = (id, status) => act("PATCH", cardPath(id), { status });
+const unmerge = (id) => act("POST", `${cardPath(id)}/unmerge`, undefined, t.unmerged);
 const setDisplay = (display) => act("PATCH", "", { display });
 
 async function mergeCard(id, into) {
   if (id === into) return;
   const answer = await act("POST", `${cardPath(id)}/merge`, { into });
-  if (answer) toast(t.merged, () => act("POST", `${cardPath(id)}/unmerge`, undefined, t.unmerged));
+  if (answer) toast(t.merged, () => unmerge(id));
 }
 
 // -- live state -------------------------------------------------------------------------------
@@ -76,9 +89,7 @@ const live = follow({
   },
   onConnection: (connected) => showConnection(connected ? null : t.reconnecting),
   onRefused: (message) => {
-    const box = $("live-error");
-    box.textContent = message || t.unknown_error;
-    box.hidden = false;
+    showLiveError(message || t.unknown_error);
     showConnection(null);
   },
 });
@@ -95,21 +106,33 @@ function draw() {
   setText($("console-title"), event.title);
   drawControls(event);
   drawFigures(event);
-
   const all = [...cards.values()].sort((a, b) => a.id - b.id);
   const spotlight = event.display?.spotlight ?? null;
+  drawQueue(all, spotlight);
+  drawColumns(event, all, spotlight);
+  if (carrying) markCarryTarget();
+  drawAudit();
+
+  // A card that moved was rebuilt in its new column: give focus back to it.
+  if (focusCard && (!document.activeElement || document.activeElement === document.body)) {
+    const card = $(`mcard-${focusCard}`);
+    const inner = focusKey && card?.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`);
+    (inner || card)?.focus();
+  }
+}
+
+function drawQueue(all, spotlight) {
   const queue = all.filter((card) => card.status === "pending" && inLanguage(card));
   setText($("queue-count"), number(queue.length));
   $("queue-empty").hidden = queue.length > 0;
   reconcile($("queue-cards"), queue, cardOptions(spotlight));
+}
 
-  const groups = new Map(event.areas.map((area) => [String(area.id), []]));
-  groups.set(NO_AREA, []);
-  for (const card of all) {
-    if (card.status !== "visible" && card.status !== "hidden") continue;
-    if (!inLanguage(card)) continue;
-    (groups.get(String(card.area_id)) ?? groups.get(NO_AREA)).push(card);
-  }
+function drawColumns(event, all, spotlight) {
+  const onBoard = all.filter(
+    (card) => (card.status === "visible" || card.status === "hidden") && inLanguage(card),
+  );
+  const groups = groupByArea(event.areas, onBoard);
   const columns = [
     ...event.areas.map((area) => ({ id: String(area.id), area })),
     { id: NO_AREA, area: null },
@@ -122,25 +145,19 @@ function draw() {
   });
   for (const column of columns) {
     const section = container.querySelector(`:scope > [data-key="${column.id}"]`);
-    const group = groups.get(column.id);
-    const shown = group.filter((card) => showHidden || card.status !== "hidden");
-    const hidden = group.length - group.filter((card) => card.status !== "hidden").length;
-    let count = plural(t.cards_count, group.length - hidden);
-    if (hidden) count += ` · ${plural(t.hidden_count, hidden)}`;
-    setText(section.querySelector(".mcolumn-count"), count);
-    section.querySelector(".empty").hidden = shown.length > 0;
-    reconcile(section.querySelector(".mcards"), shown, cardOptions(spotlight));
+    fillColumn(section, groups.get(column.id), spotlight);
   }
   container.setAttribute("aria-busy", "false");
-  if (carrying) markCarryTarget();
-  drawAudit();
+}
 
-  // A card that moved was rebuilt in its new column: give focus back to it.
-  if (focusCard && (!document.activeElement || document.activeElement === document.body)) {
-    const card = document.getElementById(`mcard-${focusCard}`);
-    const inner = focusKey && card?.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`);
-    (inner || card)?.focus();
-  }
+function fillColumn(section, group, spotlight) {
+  const shown = group.filter((card) => showHidden || card.status !== "hidden");
+  const hidden = group.length - group.filter((card) => card.status !== "hidden").length;
+  let count = plural(t.cards_count, group.length - hidden);
+  if (hidden) count += ` · ${plural(t.hidden_count, hidden)}`;
+  setText(section.querySelector(".mcolumn-count"), count);
+  section.querySelector(".empty").hidden = shown.length > 0;
+  reconcile(section.querySelector(".mcards"), shown, cardOptions(spotlight));
 }
 
 function cardOptions(spotlight) {
@@ -192,42 +209,51 @@ function buildCard(card, inSpotlight) {
   const area = areaOf(card);
   if (area) item.style.setProperty("--area-color", area.color);
   if (card.body) item.append(h("p", { class: "card-body", dir: "auto" }, card.body));
+  const badges = cardBadges(card, inSpotlight);
+  if (badges.childElementCount) item.append(badges);
+  if (card.merged_originals?.length) item.append(mergedOriginals(card.merged_originals));
+  const actions = cardActions(card);
+  item.prepend(menuButton(card));
+  if (actions.childElementCount) item.append(actions);
+  return item;
+}
 
+function cardBadges(card, inSpotlight) {
   const badges = h("p", { class: "badges" });
   if (card.status !== "visible") {
     badges.append(h("span", { class: `badge badge-${card.status}` }, data.statuses[card.status]));
   }
   if (inSpotlight) badges.append(h("span", { class: "badge badge-spotlight" }, t.on_board));
-  if (typeof card.dots === "number" && card.dots > 0) {
-    badges.append(h("span", { class: "badge badge-dots" }, plural(t.dots, card.dots)));
-  }
-  if (badges.childElementCount) item.append(badges);
+  if (typeof card.dots === "number" && card.dots > 0) badges.append(dotsBadge(card.dots, t));
+  return badges;
+}
 
-  const originals = card.merged_originals ?? [];
-  if (originals.length) {
-    const list = h("ul", { class: "merged-list" });
-    for (const original of originals) {
-      list.append(
+/** The cards merged into this one, each with a button that takes it out again. */
+function mergedOriginals(originals) {
+  const list = h("ul", { class: "merged-list" });
+  for (const original of originals) {
+    list.append(
+      h(
+        "li",
+        { class: "merged-item" },
+        h("span", { class: "merged-title", dir: "auto" }, original.title),
         h(
-          "li",
-          { class: "merged-item" },
-          h("span", { class: "merged-title", dir: "auto" }, original.title),
-          h(
-            "button",
-            {
-              type: "button",
-              class: "secondary small",
-              dataset: { focus: `unmerge-${original.id}` },
-              onclick: () => act("POST", `${cardPath(original.id)}/unmerge`, undefined, t.unmerged),
-            },
-            t.undo_merge,
-          ),
+          "button",
+          {
+            type: "button",
+            class: "secondary small",
+            dataset: { focus: `unmerge-${original.id}` },
+            onclick: () => unmerge(original.id),
+          },
+          t.undo_merge,
         ),
-      );
-    }
-    item.append(h("div", { class: "merged" }, h("p", { class: "merged-head" }, t.merged_from), list));
+      ),
+    );
   }
+  return h("div", { class: "merged" }, h("p", { class: "merged-head" }, t.merged_from), list);
+}
 
+function cardActions(card) {
   const actions = h("div", { class: "mcard-actions" });
   if (card.status === "pending") {
     actions.append(
@@ -237,7 +263,11 @@ function buildCard(card, inSpotlight) {
   } else if (card.status === "hidden") {
     actions.append(smallButton(t.restore, "restore", () => setStatus(card.id, "visible")));
   }
-  const menuButton = h(
+  return actions;
+}
+
+function menuButton(card) {
+  const button = h(
     "button",
     {
       type: "button",
@@ -245,13 +275,11 @@ function buildCard(card, inSpotlight) {
       "aria-haspopup": "dialog",
       "aria-label": format(t.actions_for, { title: card.title }),
       dataset: { focus: "menu" },
-      onclick: () => openMenu(card.id, menuButton),
+      onclick: () => openMenu(card.id, button),
     },
     "⋯",
   );
-  item.prepend(menuButton);
-  if (actions.childElementCount) item.append(actions);
-  return item;
+  return button;
 }
 
 function smallButton(label, focus, onclick) {
@@ -363,7 +391,7 @@ function drawAudit() {
   });
 }
 
-const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "de", {
+const timeFormat = new Intl.DateTimeFormat(pageLanguage, {
   hour: "2-digit",
   minute: "2-digit",
   second: "2-digit",
@@ -436,11 +464,21 @@ function openMenu(id, opener) {
   $("card-menu-title").textContent = card.title;
   const status = data.statuses[card.status] ?? card.status;
   $("card-menu-status").textContent = format(t.status_in, { status, area: areaName(card.area_id) });
-
   const actions = $("card-menu-actions");
-  actions.replaceChildren();
+  actions.replaceChildren(...menuActions(card));
+  $("card-menu-areas").replaceChildren(...areaChoices(card));
+  $("card-menu-search").value = "";
+  drawTargets();
+  menu.showModal();
+  actions.querySelector("button")?.focus();
+}
+
+/** What the menu offers for `card`, each run after the menu closed. */
+function menuActions(card) {
+  const { id } = card;
+  const buttons = [];
   const add = (action, label, handler) =>
-    actions.append(
+    buttons.push(
       h("button", { type: "button", class: "secondary", dataset: { action }, onclick: () => run(handler) }, label),
     );
   if (card.status === "pending") add("approve", t.approve, () => setStatus(id, "visible"));
@@ -455,36 +493,29 @@ function openMenu(id, opener) {
     add("spotlight", t.spotlight, () => setDisplay({ spotlight: id }));
   }
   for (const original of card.merged_originals ?? []) {
-    add(`unmerge-${original.id}`, `${t.undo_merge}: ${original.title}`, () =>
-      act("POST", `${cardPath(original.id)}/unmerge`, undefined, t.unmerged),
-    );
+    add(`unmerge-${original.id}`, `${t.undo_merge}: ${original.title}`, () => unmerge(original.id));
   }
+  return buttons;
+}
 
-  const areas = $("card-menu-areas");
-  areas.replaceChildren();
+/** One button per area (and "No area") to move `card` there. */
+function areaChoices(card) {
   const choices = [...(live.state.event?.areas ?? []), { id: null, name: t.no_area, color: null }];
-  for (const area of choices) {
+  return choices.map((area) => {
     const current = area.id === card.area_id;
-    const button = h(
-      "button",
+    const key = area.id === null ? NO_AREA : String(area.id);
+    return choiceButton(
       {
-        type: "button",
         class: "secondary area-choice",
         "aria-current": current ? "true" : null,
-        dataset: { area: area.id === null ? NO_AREA : String(area.id) },
+        dataset: { area: key },
         dir: "auto",
-        onclick: () => run(() => moveCard(id, area.id === null ? NO_AREA : String(area.id))),
+        onclick: () => run(() => moveCard(card.id, key)),
       },
-      h("span", { class: "swatch", "aria-hidden": "true" }),
+      area.color,
       current ? `${area.name} ${t.current_area}` : area.name,
     );
-    if (area.color) button.style.setProperty("--area-color", area.color);
-    areas.append(button);
-  }
-  $("card-menu-search").value = "";
-  drawTargets();
-  menu.showModal();
-  actions.querySelector("button")?.focus();
+  });
 }
 
 function drawTargets() {
@@ -497,22 +528,30 @@ function drawTargets() {
     .sort((a, b) => a.id - b.id)
     .slice(0, 30);
   for (const card of candidates) {
-    const area = areaOf(card);
-    const button = h(
-      "button",
+    const button = choiceButton(
       {
-        type: "button",
         class: "secondary merge-choice",
         dataset: { into: String(card.id) },
         onclick: () => run(() => mergeCard(menuCard, card.id)),
       },
-      h("span", { class: "swatch", "aria-hidden": "true" }),
+      areaOf(card)?.color,
       h("span", { dir: "auto" }, card.title),
     );
-    if (area) button.style.setProperty("--area-color", area.color);
     list.append(button);
   }
   if (!candidates.length) list.append(h("p", { class: "empty" }, t.no_matches));
+}
+
+/** A menu button with a swatch in `color` (an area's) before its label. */
+function choiceButton(attributes, color, label) {
+  const button = h(
+    "button",
+    { type: "button", ...attributes },
+    h("span", { class: "swatch", "aria-hidden": "true" }),
+    label,
+  );
+  if (color) button.style.setProperty("--area-color", color);
+  return button;
 }
 
 $("card-menu-search").addEventListener("input", drawTargets);
@@ -522,7 +561,7 @@ menu.addEventListener("close", () => {
   menuCard = null;
   menuOpener = null;
   if (opener?.isConnected) opener.focus();
-  else if (opener) document.getElementById(`mcard-${opener.closest?.(".mcard")?.dataset.id}`)?.focus();
+  else if (opener) $(`mcard-${opener.closest?.(".mcard")?.dataset.id}`)?.focus();
 });
 
 function run(handler) {
@@ -540,7 +579,7 @@ let editing = null; // {id, version, opener}
 function openEdit(id) {
   const card = live.state.cards.get(id);
   if (!card) return;
-  editing = { id, version: card.version, opener: document.getElementById(`mcard-${id}`) };
+  editing = { id, version: card.version, opener: $(`mcard-${id}`) };
   $("edit-title").value = card.title;
   $("edit-body").value = card.body ?? "";
   $("edit-error").hidden = true;
@@ -583,7 +622,7 @@ $("edit-cancel").addEventListener("click", () => editDialog.close());
 editDialog.addEventListener("close", () => {
   const opener = editing?.opener;
   editing = null;
-  const card = opener && document.getElementById(opener.id);
+  const card = opener && $(opener.id);
   card?.focus();
 });
 
@@ -642,7 +681,7 @@ function markCarryTarget() {
 
 function cancelCarry(message) {
   if (!carrying) return;
-  document.getElementById(`mcard-${carrying.id}`)?.classList.remove("carried");
+  $(`mcard-${carrying.id}`)?.classList.remove("carried");
   carrying = null;
   markCarryTarget();
   if (message) announce(message);
@@ -651,34 +690,45 @@ function cancelCarry(message) {
 boardRoot.addEventListener("keydown", (event) => {
   const card = event.target.closest?.(".mcard");
   if (!card || event.target !== card || event.altKey || event.ctrlKey || event.metaKey) return;
-  const id = Number(card.dataset.id);
+  const carried = carrying && carrying.id === Number(card.dataset.id);
+  if (carried ? carryKey(event, card) : cardKey(event, card)) event.preventDefault();
+});
+
+/** The arrow keys that go to the next and the previous column, as the page's direction reads. */
+function sideways(card) {
   const rtl = getComputedStyle(card).direction === "rtl";
-  const forward = rtl ? "ArrowLeft" : "ArrowRight";
-  const backward = rtl ? "ArrowRight" : "ArrowLeft";
+  return rtl ? ["ArrowLeft", "ArrowRight"] : ["ArrowRight", "ArrowLeft"];
+}
 
-  if (carrying && carrying.id === id) {
-    const keys = columnKeys();
-    if (event.key === forward || event.key === backward || event.key === "ArrowDown" || event.key === "ArrowUp") {
-      const step = event.key === forward || event.key === "ArrowDown" ? 1 : -1;
-      carrying.index = (carrying.index + step + keys.length) % keys.length;
-      markCarryTarget();
-      announce(format(t.over, { area: columnName(keys[carrying.index]) }));
-    } else if (event.key === "Enter" || event.key === " ") {
-      const target = keys[carrying.index];
-      cancelCarry("");
-      const current = live.state.cards.get(id);
-      const from = current?.area_id === null || current?.area_id === undefined ? NO_AREA : String(current.area_id);
-      if (target !== from) moveCard(id, target).then(() => announce($("console-status").textContent));
-      else announce(t.cancelled);
-    } else if (event.key === "Escape" || event.key === "m") {
-      cancelCarry(t.cancelled);
-    } else {
-      return;
-    }
-    event.preventDefault();
-    return;
+/** A key on the card being carried: choose a column, drop, or cancel. True when it was used. */
+function carryKey(event, card) {
+  const id = Number(card.dataset.id);
+  const [forward, backward] = sideways(card);
+  const keys = columnKeys();
+  if (event.key === forward || event.key === backward || event.key === "ArrowDown" || event.key === "ArrowUp") {
+    const step = event.key === forward || event.key === "ArrowDown" ? 1 : -1;
+    carrying.index = (carrying.index + step + keys.length) % keys.length;
+    markCarryTarget();
+    announce(format(t.over, { area: columnName(keys[carrying.index]) }));
+  } else if (event.key === "Enter" || event.key === " ") {
+    const target = keys[carrying.index];
+    cancelCarry("");
+    const current = live.state.cards.get(id);
+    const from = current?.area_id === null || current?.area_id === undefined ? NO_AREA : String(current.area_id);
+    if (target !== from) moveCard(id, target).then(() => announce($("console-status").textContent));
+    else announce(t.cancelled);
+  } else if (event.key === "Escape" || event.key === "m") {
+    cancelCarry(t.cancelled);
+  } else {
+    return false;
   }
+  return true;
+}
 
+/** A key on a card at rest: open its menu, pick it up, or go to another card. */
+function cardKey(event, card) {
+  const id = Number(card.dataset.id);
+  const [forward, backward] = sideways(card);
   if (event.key === "Enter" || event.key === " ") {
     openMenu(id, card.querySelector(".menu-button"));
   } else if (event.key === "m" || event.key === "M") {
@@ -698,10 +748,10 @@ boardRoot.addEventListener("keydown", (event) => {
     const list = card.parentElement;
     (event.key === "Home" ? list.firstElementChild : list.lastElementChild)?.focus();
   } else {
-    return;
+    return false;
   }
-  event.preventDefault();
-});
+  return true;
+}
 
 boardRoot.addEventListener("focusout", (event) => {
   if (!carrying || event.target.dataset?.id !== String(carrying.id)) return;
@@ -721,16 +771,6 @@ function focusNeighbourList(card, step) {
 }
 
 // -- connection -------------------------------------------------------------------------------
-
-function showConnection(message) {
-  const mark = $("connection");
-  mark.textContent = message ?? "";
-  mark.hidden = !message;
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
 
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") live.resync();

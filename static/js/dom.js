@@ -1,5 +1,11 @@
 // Small DOM helpers shared by the live pages. User text only ever goes in through textContent.
 
+/** The element with this id. */
+export const $ = (id) => document.getElementById(id);
+
+/** The page's language, for plurals, numbers and times. */
+export const pageLanguage = document.documentElement.lang || "de";
+
 /** Create an element: `h("p", {class: "x", dir: "auto"}, "text", child)`. */
 export function h(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -18,7 +24,36 @@ export function h(tag, attributes = {}, ...children) {
 
 /** Read the JSON a template put into `<script type="application/json" id=...>`. */
 export function pageData(id = "page-data") {
-  return JSON.parse(document.getElementById(id).textContent);
+  return JSON.parse($(id).textContent);
+}
+
+/** Set a node's text only when it differs: the same text written again makes live regions speak. */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/** Show why the live connection failed in the page's #live-error box. */
+export function showLiveError(message) {
+  const box = $("live-error");
+  box.textContent = message;
+  box.hidden = false;
+}
+
+let connectionTimer = 0;
+
+/**
+ * Show `message` in the page's #connection status, or hide it for null. With `delay` (ms) the
+ * message waits that long and is dropped when another call comes first.
+ */
+export function showConnection(message, delay = 0) {
+  clearTimeout(connectionTimer);
+  const mark = $("connection");
+  const show = () => {
+    mark.textContent = message ?? "";
+    mark.hidden = !message;
+  };
+  if (message && delay) connectionTimer = setTimeout(show, delay);
+  else show();
 }
 
 /** Fill `{name}` placeholders of a translated string. */
@@ -28,7 +63,7 @@ export function format(template, values) {
   );
 }
 
-const pluralRules = new Intl.PluralRules(document.documentElement.lang || "de");
+const pluralRules = new Intl.PluralRules(pageLanguage);
 
 /** Pick the plural form the page's language needs; the template gives "one" and "other". */
 export function plural(forms, n) {
@@ -37,7 +72,7 @@ export function plural(forms, n) {
 
 /** Group numbers as the page's language does. */
 export function number(n) {
-  return new Intl.NumberFormat(document.documentElement.lang || "de").format(n);
+  return new Intl.NumberFormat(pageLanguage).format(n);
 }
 
 const signatures = new WeakMap();

@@ -20,19 +20,22 @@ const RESYNC_RETRY = 3000;
 export function follow(options) {
   const { code, role, token, onUpdate, onConnection = () => {}, onRefused = () => {} } = options;
   const connect = options.connect ?? io; // tests pass a fake socket here
-  const state = { event: null, cards: new Map(), me: null };
-  let seq = null; // null until a snapshot arrived, and again while waiting for a resync
-  let waiting = []; // changes that arrived while seq was null
-
   const auth = { event: code, role };
   if (token) auth.token = token;
-  const socket = connect({ auth });
+  const stream = {
+    socket: connect({ auth }),
+    state: { event: null, cards: new Map(), me: null },
+    seq: null, // null until a snapshot arrived, and again while waiting for a resync
+    waiting: [], // changes that arrived while seq was null
+    onUpdate,
+  };
+  const { socket } = stream;
 
   socket.on("connect", () => onConnection(true));
   socket.on("disconnect", () => {
     // The server sends a fresh snapshot by itself when we are back.
-    seq = null;
-    waiting = [];
+    stream.seq = null;
+    stream.waiting = [];
     onConnection(false);
   });
   socket.on("connect_error", (error) => {
@@ -40,77 +43,80 @@ export function follow(options) {
     // Only the server's own message is translated; the client library's text is not.
     else onRefused(error?.data?.message ?? null);
   });
-
-  socket.on("snapshot", (snapshot) => {
-    seq = snapshot.seq;
-    state.event = snapshot.event;
-    state.cards = new Map(snapshot.suggestions.map((card) => [card.id, card]));
-    if (snapshot.me) state.me = snapshot.me;
-    onUpdate(state, { type: "snapshot" });
-    const buffered = waiting.sort((a, b) => a.seq - b.seq);
-    waiting = [];
-    for (const change of buffered) receive(change);
-  });
-
-  socket.on("change", receive);
-
-  // Every new connection (the first and each reconnect) gets a fresh snapshot from the server.
-  // When the device's network comes back, the open connection may have died silently meanwhile
-  // (a phone that changed networks notices only after the ping timeout): ask for a snapshot at
-  // once, and connect anew when no answer comes in time.
-  function onOnline() {
-    if (!socket.connected) return; // reconnecting already; a snapshot follows the connection
-    seq = null;
-    const asked = socket.id;
-    socket.timeout(RESYNC_TIMEOUT).emit("resync", (error) => {
-      if (error && socket.connected && socket.id === asked) socket.io.engine.close();
-    });
-  }
+  socket.on("snapshot", (snapshot) => takeSnapshot(stream, snapshot));
+  socket.on("change", (change) => receive(stream, change));
+  const onOnline = () => checkConnection(stream);
   window.addEventListener("online", onOnline);
 
-  // Changes wait until a snapshot comes; if the server refuses the request (the client asked too
-  // often), ask again a little later rather than wait for a reconnect.
-  function askForSnapshot() {
-    socket.emit("resync", (answer) => {
-      if (!answer?.error) return;
-      setTimeout(() => {
-        if (seq === null && socket.connected) askForSnapshot();
-      }, RESYNC_RETRY);
-    });
-  }
-
-  function receive(change) {
-    if (seq === null) {
-      waiting.push(change);
-      return;
-    }
-    if (change.seq <= seq) return; // already part of the snapshot
-    if (change.seq !== seq + 1) {
-      // A message was lost: start again from a snapshot, keeping what came meanwhile.
-      seq = null;
-      waiting = [change];
-      askForSnapshot();
-      return;
-    }
-    seq = change.seq;
-    const previous = apply(state, change);
-    onUpdate(state, { type: change.type, data: change.data, previous });
-  }
-
   return {
-    state,
+    state: stream.state,
     socket,
     /** Ask for a fresh snapshot, e.g. after the page was hidden for a long time. */
     resync() {
-      if (seq === null) return;
-      seq = null;
-      askForSnapshot();
+      if (stream.seq === null) return;
+      stream.seq = null;
+      askForSnapshot(stream);
     },
     close() {
       window.removeEventListener("online", onOnline);
       socket.close();
     },
   };
+}
+
+function takeSnapshot(stream, snapshot) {
+  const { state } = stream;
+  stream.seq = snapshot.seq;
+  state.event = snapshot.event;
+  state.cards = new Map(snapshot.suggestions.map((card) => [card.id, card]));
+  if (snapshot.me) state.me = snapshot.me;
+  stream.onUpdate(state, { type: "snapshot" });
+  const buffered = stream.waiting.sort((a, b) => a.seq - b.seq);
+  stream.waiting = [];
+  for (const change of buffered) receive(stream, change);
+}
+
+// Every new connection (the first and each reconnect) gets a fresh snapshot from the server.
+// When the device's network comes back, the open connection may have died silently meanwhile
+// (a phone that changed networks notices only after the ping timeout): ask for a snapshot at
+// once, and connect anew when no answer comes in time.
+function checkConnection(stream) {
+  const { socket } = stream;
+  if (!socket.connected) return; // reconnecting already; a snapshot follows the connection
+  stream.seq = null;
+  const asked = socket.id;
+  socket.timeout(RESYNC_TIMEOUT).emit("resync", (error) => {
+    if (error && socket.connected && socket.id === asked) socket.io.engine.close();
+  });
+}
+
+// Changes wait until a snapshot comes; if the server refuses the request (the client asked too
+// often), ask again a little later rather than wait for a reconnect.
+function askForSnapshot(stream) {
+  stream.socket.emit("resync", (answer) => {
+    if (!answer?.error) return;
+    setTimeout(() => {
+      if (stream.seq === null && stream.socket.connected) askForSnapshot(stream);
+    }, RESYNC_RETRY);
+  });
+}
+
+function receive(stream, change) {
+  if (stream.seq === null) {
+    stream.waiting.push(change);
+    return;
+  }
+  if (change.seq <= stream.seq) return; // already part of the snapshot
+  if (change.seq !== stream.seq + 1) {
+    // A message was lost: start again from a snapshot, keeping what came meanwhile.
+    stream.seq = null;
+    stream.waiting = [change];
+    askForSnapshot(stream);
+    return;
+  }
+  stream.seq = change.seq;
+  const previous = apply(stream.state, change);
+  stream.onUpdate(stream.state, { type: change.type, data: change.data, previous });
 }
 
 /** Apply one change to the state; return what it replaced (a card, the event or null). */

@@ -109,93 +109,106 @@ const DEFAULT_RETRY_AFTER = 10;
  */
 export function createSender(outbox, options) {
   const { send, onSent, onDropped, onState, order = (items) => items } = options;
-  let running = null;
-  let again = false;
-  let timer = 0;
-  let delay = FIRST_RETRY;
-  let state = "idle";
-
-  function report(next) {
-    state = next;
-    onState(next);
-  }
-
-  function retryIn(ms) {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = 0;
-      flush();
-    }, ms);
-  }
-
-  /** Wait after a failure before sending again, as the failure asks. */
-  function hold(error) {
-    if (verdict(error) === "later") {
-      const seconds = Number(error.retryAfter) > 0 ? error.retryAfter : DEFAULT_RETRY_AFTER;
-      retryIn(Math.min(seconds, 300) * 1000);
-      report("busy");
-      return;
-    }
-    // Without a network the browser's "online" event says when to try; with one, the server is
-    // unreachable or failing, so try again after a growing pause.
-    if (!offline()) {
-      retryIn(delay);
-      delay = Math.min(delay * 2, LAST_RETRY);
-    }
-    report("offline");
-  }
-
-  async function run() {
-    do {
-      again = false;
-      outbox.reload();
-      for (const item of order([...outbox.items])) {
-        if (offline()) {
-          report("offline");
-          return;
-        }
-        if (state !== "sending") report("sending");
-        let answer;
-        try {
-          answer = await send(item);
-        } catch (error) {
-          if (verdict(error) !== "drop") {
-            hold(error);
-            return;
-          }
-          outbox.remove(item);
-          onDropped(item, error);
-          continue;
-        }
-        delay = FIRST_RETRY;
-        outbox.remove(item);
-        onSent(item, answer);
-      }
-    } while (again);
-    report("idle");
-  }
-
-  /** Send what waits now (a new item, the network or the socket came back, the page loaded). */
-  function flush() {
-    // After a 429 only the pause ends the wait: the server asked for it whatever else happens.
-    if (state === "busy" && timer) return Promise.resolve();
-    clearTimeout(timer);
-    timer = 0;
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = run().finally(() => {
-      running = null;
-    });
-    return running;
-  }
-
+  const sender = {
+    outbox,
+    send,
+    onSent,
+    onDropped,
+    onState,
+    order,
+    running: null, // the promise of the run under way
+    again: false, // flushed again while running: go through the items once more
+    timer: 0,
+    delay: FIRST_RETRY,
+    state: "idle",
+  };
   return {
-    flush,
-    hold,
+    /** Send what waits now (a new item, the network or the socket came back, the page loaded). */
+    flush: () => flush(sender),
+    /** Wait after a failure before sending again, as the failure asks. */
+    hold: (error) => hold(sender, error),
     get state() {
-      return state;
+      return sender.state;
     },
   };
+}
+
+function report(sender, next) {
+  sender.state = next;
+  sender.onState(next);
+}
+
+function retryIn(sender, ms) {
+  clearTimeout(sender.timer);
+  sender.timer = setTimeout(() => {
+    sender.timer = 0;
+    flush(sender);
+  }, ms);
+}
+
+function hold(sender, error) {
+  if (verdict(error) === "later") {
+    const seconds = Number(error.retryAfter) > 0 ? error.retryAfter : DEFAULT_RETRY_AFTER;
+    retryIn(sender, Math.min(seconds, 300) * 1000);
+    report(sender, "busy");
+    return;
+  }
+  // Without a network the browser's "online" event says when to try; with one, the server is
+  // unreachable or failing, so try again after a growing pause.
+  if (!offline()) {
+    retryIn(sender, sender.delay);
+    sender.delay = Math.min(sender.delay * 2, LAST_RETRY);
+  }
+  report(sender, "offline");
+}
+
+function flush(sender) {
+  // After a 429 only the pause ends the wait: the server asked for it whatever else happens.
+  if (sender.state === "busy" && sender.timer) return Promise.resolve();
+  clearTimeout(sender.timer);
+  sender.timer = 0;
+  if (sender.running) {
+    sender.again = true;
+    return sender.running;
+  }
+  sender.running = run(sender).finally(() => {
+    sender.running = null;
+  });
+  return sender.running;
+}
+
+async function run(sender) {
+  do {
+    sender.again = false;
+    sender.outbox.reload();
+    for (const item of sender.order([...sender.outbox.items])) {
+      if (offline()) {
+        report(sender, "offline");
+        return;
+      }
+      if (sender.state !== "sending") report(sender, "sending");
+      if (!(await sendItem(sender, item))) return;
+    }
+  } while (sender.again);
+  report(sender, "idle");
+}
+
+/** Send one item; false when the rest must wait (the failure asked for a pause). */
+async function sendItem(sender, item) {
+  let answer;
+  try {
+    answer = await sender.send(item);
+  } catch (error) {
+    if (verdict(error) !== "drop") {
+      hold(sender, error);
+      return false;
+    }
+    sender.outbox.remove(item);
+    sender.onDropped(item, error);
+    return true;
+  }
+  sender.delay = FIRST_RETRY;
+  sender.outbox.remove(item);
+  sender.onSent(item, answer);
+  return true;
 }

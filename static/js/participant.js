@@ -2,7 +2,19 @@
 // rule; this page shows its state and its answers.
 
 import { createApi } from "./api.js";
-import { format, h, oncePerFrame, pageData, plural, reconcile } from "./dom.js";
+import { dotsBadge, mergedBadge, showsDots } from "./cards.js";
+import {
+  $,
+  format,
+  h,
+  oncePerFrame,
+  pageData,
+  plural,
+  reconcile,
+  setText,
+  showConnection,
+  showLiveError,
+} from "./dom.js";
 import { follow } from "./live.js";
 import { createSender, Outbox, offline, verdict } from "./outbox.js";
 import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-form.js";
@@ -10,7 +22,6 @@ import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-fo
 const data = pageData();
 const t = data.strings;
 const api = createApi(data.api, t);
-const $ = (id) => document.getElementById(id);
 
 const view = {
   filter: "all",
@@ -88,7 +99,7 @@ function refreshMe() {
       live.state.me = await api("GET", "/me");
       render();
     } catch (error) {
-      showLiveError(error.message);
+      liveFailed(error.message);
     }
   }, Math.random() * 1000);
 }
@@ -207,13 +218,8 @@ function buildCard(card, areas) {
   const badges = h("p", { class: "badges" });
   if (mine) badges.append(h("span", { class: "badge badge-mine" }, t.mine));
   if (pending) badges.append(h("span", { class: "badge badge-pending" }, t.pending));
-  if (card.merged_from.length) {
-    const text = plural(t.merged_from, card.merged_from.length);
-    badges.append(h("span", { class: "badge badge-merged" }, text));
-  }
-  if (showsDots(card, event)) {
-    badges.append(h("span", { class: "badge badge-dots" }, plural(t.dots, card.dots)));
-  }
+  if (card.merged_from.length) badges.append(mergedBadge(card, t));
+  if (showsDots(card, event)) badges.append(dotsBadge(card.dots, t));
   if (badges.childElementCount) item.append(badges);
 
   if (event.phase === "collect" && mine) item.append(authorControls(card));
@@ -221,13 +227,6 @@ function buildCard(card, areas) {
   const error = view.errors.get(card.id);
   if (error) item.append(h("p", { class: "field-error", role: "alert" }, error));
   return item;
-}
-
-/** Totals only where the server allows them; "0 dots" on every card while collecting is noise. */
-function showsDots(card, event) {
-  if (!event.counts_visible || card.dots === null || card.dots === undefined) return false;
-  if (card.status === "pending") return false;
-  return card.dots > 0 || event.phase === "vote" || event.phase === "results";
 }
 
 function authorControls(card) {
@@ -584,7 +583,7 @@ window.addEventListener("online", () => {
   render();
 });
 window.addEventListener("offline", () => {
-  showConnection(t.reconnecting);
+  showConnection(t.reconnecting, CONNECTION_DELAY);
   render();
 });
 
@@ -610,30 +609,14 @@ function fillAreaSelects(areas) {
   if (filter.value !== view.filter) view.filter = filter.value;
 }
 
-let connectionShown = null;
+// A connection that is back within a second is not worth a status: shown at once, it only
+// makes the header wrap and the page jump on every load.
+const CONNECTION_DELAY = 1000;
 
-function showConnection(message) {
-  // A connection that is back within a second is not worth a status: shown at once, it only
-  // makes the header wrap and the page jump on every load.
-  clearTimeout(connectionShown);
-  const mark = $("connection");
-  const show = () => {
-    mark.textContent = message ?? "";
-    mark.hidden = !message;
-  };
-  if (message) connectionShown = setTimeout(show, 1000);
-  else show();
-}
-
-function showLiveError(message) {
-  const box = $("live-error");
-  box.textContent = message;
-  box.hidden = false;
+/** A live failure: say why, and stop announcing the card list as loading. */
+function liveFailed(message) {
+  showLiveError(message);
   $("cards").setAttribute("aria-busy", "false");
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
 }
 
 // -- start --------------------------------------------------------------------------------------
@@ -654,8 +637,8 @@ const live = follow({
   code: data.code,
   role: "participant",
   onUpdate,
-  onConnection: (connected) => showConnection(connected ? null : t.reconnecting),
-  onRefused: (message) => showLiveError(message || t.unknown_error),
+  onConnection: (connected) => showConnection(connected ? null : t.reconnecting, CONNECTION_DELAY),
+  onRefused: (message) => liveFailed(message || t.unknown_error),
 });
-showConnection(offline() ? t.reconnecting : t.connecting);
+showConnection(offline() ? t.reconnecting : t.connecting, CONNECTION_DELAY);
 drawOutbox();

@@ -1,7 +1,7 @@
 // Writing suggestions on the attendee page: the form for a new card and the inline edit form.
 // The server checks every field; these forms show its answer next to the field it names.
 
-import { h, uuid } from "./dom.js";
+import { $, h, uuid } from "./dom.js";
 
 /**
  * Wire the page's form for a new card (#submit-form). `onFiled(card)` gets what the server stored.
@@ -12,103 +12,122 @@ import { h, uuid } from "./dom.js";
  * a card the server refused later back into the form when the form is empty.
  */
 export function initNewSuggestionForm({ api, t, onFiled, queue }) {
-  const $ = (id) => document.getElementById(id);
-  const form = $("submit-form");
   const fields = { title: $("new-title"), body: $("new-body"), area_id: $("new-area") };
-  const errorOf = (name) => $(`new-${name === "area_id" ? "area" : name}-error`);
-  let draftId = uuid(); // kept until the server has the draft, so a retry is stored only once
-
+  const draft = {
+    api,
+    t,
+    onFiled,
+    queue,
+    fields,
+    id: uuid(), // kept until the server has the draft, so a retry is stored only once
+  };
   for (const name of ["title", "body"]) {
-    fields[name].addEventListener("input", () => updateCounter(name));
+    fields[name].addEventListener("input", () => updateCounter(fields, name));
   }
-
-  function updateCounter(name) {
-    const counter = $(`new-${name}-count`);
-    const max = Number(counter.dataset.max);
-    const length = fields[name].value.length;
-    // Numbers read left to right even on a right-to-left page: the span says dir="ltr".
-    counter.firstElementChild.textContent = `${length} / ${max}`;
-    counter.classList.toggle("near-limit", length >= max * 0.9);
-  }
-
-  function showFieldError(name, message) {
-    errorOf(name).textContent = message;
-    errorOf(name).hidden = false;
-    fields[name].setAttribute("aria-invalid", "true");
-  }
-
-  function clearErrors() {
-    for (const [name, field] of Object.entries(fields)) {
-      field.removeAttribute("aria-invalid");
-      errorOf(name).hidden = true;
-      errorOf(name).textContent = "";
-    }
-    $("submit-error").hidden = true;
-    $("submit-done").textContent = "";
-  }
-
-  /** The draft has left the form (stored, or kept to be sent): start a new one. */
-  function nextDraft(message) {
-    draftId = uuid();
-    fields.title.value = "";
-    fields.body.value = "";
-    updateCounter("title");
-    updateCounter("body");
-    // The area stays chosen: people often file several cards for one area.
-    $("submit-done").textContent = message;
-    fields.title.focus();
-  }
-
-  form.addEventListener("submit", async (submitEvent) => {
+  $("submit-form").addEventListener("submit", (submitEvent) => {
     submitEvent.preventDefault();
-    clearErrors();
-    if (!fields.title.value.trim()) {
-      showFieldError("title", t.title_required);
-      fields.title.focus();
-      return;
-    }
-    const body = { client_id: draftId, title: fields.title.value };
-    if (fields.body.value.trim()) body.body = fields.body.value;
-    if (fields.area_id.value) body.area_id = Number(fields.area_id.value);
-    if (queue.first()) {
-      queue.add(body);
-      nextDraft(t.queued);
-      return;
-    }
-    const button = $("submit-button");
-    button.disabled = true;
-    try {
-      const card = await api("POST", "/suggestions", body);
-      nextDraft(card.status === "pending" ? t.sent_pending : t.sent);
-      onFiled(card);
-    } catch (error) {
-      if (queue.keeps(error)) {
-        queue.add(body, error);
-        nextDraft(t.queued);
-      } else if (error.field && fields[error.field]) {
-        showFieldError(error.field, error.message);
-        fields[error.field].focus();
-      } else {
-        $("submit-error").textContent = error.message;
-        $("submit-error").hidden = false;
-      }
-    } finally {
-      button.disabled = false;
-    }
+    submitDraft(draft);
   });
+  return {
+    limits: { title: fields.title.maxLength, body: fields.body.maxLength },
+    restore: (body) => restoreDraft(fields, body),
+  };
+}
 
-  function restore(body) {
-    if (fields.title.value || fields.body.value) return false;
-    fields.title.value = body.title;
-    fields.body.value = body.body ?? "";
-    if (body.area_id) fields.area_id.value = String(body.area_id);
-    if (fields.area_id.selectedIndex < 0) fields.area_id.selectedIndex = 0;
-    updateCounter("title");
-    updateCounter("body");
-    return true;
+async function submitDraft(draft) {
+  const { fields, queue, t } = draft;
+  clearErrors(fields);
+  if (!fields.title.value.trim()) {
+    showFieldError(fields, "title", t.title_required);
+    fields.title.focus();
+    return;
   }
+  const body = { client_id: draft.id, title: fields.title.value };
+  if (fields.body.value.trim()) body.body = fields.body.value;
+  if (fields.area_id.value) body.area_id = Number(fields.area_id.value);
+  if (queue.first()) {
+    queue.add(body);
+    nextDraft(draft, t.queued);
+    return;
+  }
+  const button = $("submit-button");
+  button.disabled = true;
+  try {
+    const card = await draft.api("POST", "/suggestions", body);
+    nextDraft(draft, card.status === "pending" ? t.sent_pending : t.sent);
+    draft.onFiled(card);
+  } catch (error) {
+    submitFailed(draft, body, error);
+  } finally {
+    button.disabled = false;
+  }
+}
 
-  return { limits: { title: fields.title.maxLength, body: fields.body.maxLength }, restore };
+function submitFailed(draft, body, error) {
+  const { fields, queue } = draft;
+  if (queue.keeps(error)) {
+    queue.add(body, error);
+    nextDraft(draft, draft.t.queued);
+  } else if (error.field && fields[error.field]) {
+    showFieldError(fields, error.field, error.message);
+    fields[error.field].focus();
+  } else {
+    $("submit-error").textContent = error.message;
+    $("submit-error").hidden = false;
+  }
+}
+
+/** The draft has left the form (stored, or kept to be sent): start a new one. */
+function nextDraft(draft, message) {
+  const { fields } = draft;
+  draft.id = uuid();
+  fields.title.value = "";
+  fields.body.value = "";
+  updateCounter(fields, "title");
+  updateCounter(fields, "body");
+  // The area stays chosen: people often file several cards for one area.
+  $("submit-done").textContent = message;
+  fields.title.focus();
+}
+
+function restoreDraft(fields, body) {
+  if (fields.title.value || fields.body.value) return false;
+  fields.title.value = body.title;
+  fields.body.value = body.body ?? "";
+  if (body.area_id) fields.area_id.value = String(body.area_id);
+  if (fields.area_id.selectedIndex < 0) fields.area_id.selectedIndex = 0;
+  updateCounter(fields, "title");
+  updateCounter(fields, "body");
+  return true;
+}
+
+function updateCounter(fields, name) {
+  const counter = $(`new-${name}-count`);
+  const max = Number(counter.dataset.max);
+  const length = fields[name].value.length;
+  // Numbers read left to right even on a right-to-left page: the span says dir="ltr".
+  counter.firstElementChild.textContent = `${length} / ${max}`;
+  counter.classList.toggle("near-limit", length >= max * 0.9);
+}
+
+function errorOf(name) {
+  return $(`new-${name === "area_id" ? "area" : name}-error`);
+}
+
+function showFieldError(fields, name, message) {
+  errorOf(name).textContent = message;
+  errorOf(name).hidden = false;
+  fields[name].setAttribute("aria-invalid", "true");
+}
+
+function clearErrors(fields) {
+  for (const [name, field] of Object.entries(fields)) {
+    field.removeAttribute("aria-invalid");
+    errorOf(name).hidden = true;
+    errorOf(name).textContent = "";
+  }
+  $("submit-error").hidden = true;
+  $("submit-done").textContent = "";
 }
 
 /**
