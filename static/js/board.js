@@ -15,6 +15,7 @@ import {
   showLiveError,
 } from "./dom.js";
 import { follow } from "./live.js";
+import { totalsShownIn } from "./rules.js";
 import {
   animateChanges,
   autoScroll,
@@ -187,8 +188,7 @@ function drawColumns(event, cards) {
 function sortedGroups(event, cards) {
   const groups = groupByArea(event.areas, cards);
   // Newest first while collecting; by dots once they are final, or while voting in the open.
-  const dotsFirst =
-    event.phase === "results" || (event.phase === "vote" && Boolean(event.counts_visible));
+  const dotsFirst = totalsShownIn(event) && Boolean(event.counts_visible);
   for (const group of groups.values()) group.sort(dotsFirst ? byDots : newestFirst);
   return groups;
 }

@@ -2,6 +2,7 @@
 // cards sorted into their areas' columns.
 
 import { h, plural } from "./dom.js";
+import { totalsShownIn } from "./rules.js";
 
 /** The key of the column that holds the cards without an area. */
 export const NO_AREA = "none";
@@ -20,7 +21,7 @@ export function groupByArea(areas, cards) {
 export function showsDots(card, event) {
   if (!event.counts_visible || card.dots === null || card.dots === undefined) return false;
   if (card.status === "pending") return false;
-  return card.dots > 0 || event.phase === "vote" || event.phase === "results";
+  return card.dots > 0 || totalsShownIn(event);
 }
 
 /** "3 dots"; data-dots carries the number. */

@@ -21,6 +21,7 @@ import {
   showLiveError,
 } from "./dom.js";
 import { follow } from "./live.js";
+import { cardAllows } from "./rules.js";
 
 const data = pageData();
 const t = data.strings;
@@ -255,12 +256,14 @@ function mergedOriginals(originals) {
 
 function cardActions(card) {
   const actions = h("div", { class: "mcard-actions" });
-  if (card.status === "pending") {
+  // Waiting cards get both answers at hand; a visible card is hidden from its menu.
+  if (cardAllows(card, "approve")) {
     actions.append(
       smallButton(t.approve, "approve", () => setStatus(card.id, "visible")),
       smallButton(t.hide, "hide", () => setStatus(card.id, "hidden")),
     );
-  } else if (card.status === "hidden") {
+  }
+  if (cardAllows(card, "restore")) {
     actions.append(smallButton(t.restore, "restore", () => setStatus(card.id, "visible")));
   }
   return actions;
@@ -481,11 +484,9 @@ function menuActions(card) {
     buttons.push(
       h("button", { type: "button", class: "secondary", dataset: { action }, onclick: () => run(handler) }, label),
     );
-  if (card.status === "pending") add("approve", t.approve, () => setStatus(id, "visible"));
-  if (card.status === "pending" || card.status === "visible") {
-    add("hide", t.hide, () => setStatus(id, "hidden"));
-  }
-  if (card.status === "hidden") add("restore", t.restore, () => setStatus(id, "visible"));
+  if (cardAllows(card, "approve")) add("approve", t.approve, () => setStatus(id, "visible"));
+  if (cardAllows(card, "hide")) add("hide", t.hide, () => setStatus(id, "hidden"));
+  if (cardAllows(card, "restore")) add("restore", t.restore, () => setStatus(id, "visible"));
   add("edit", t.edit, () => openEdit(id));
   if (live.state.event?.display?.spotlight === id) {
     add("stop-spotlight", t.stop_spotlight, () => setDisplay({ spotlight: null }));
@@ -523,7 +524,7 @@ function drawTargets() {
   const list = $("card-menu-targets");
   list.replaceChildren();
   const candidates = [...live.state.cards.values()]
-    .filter((card) => card.id !== menuCard && ["visible", "hidden", "pending"].includes(card.status))
+    .filter((card) => card.id !== menuCard && cardAllows(card, "merge"))
     .filter((card) => !query || `${card.title} ${card.body}`.toLocaleLowerCase().includes(query))
     .sort((a, b) => a.id - b.id)
     .slice(0, 30);

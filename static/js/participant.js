@@ -16,6 +16,7 @@ import {
   showLiveError,
 } from "./dom.js";
 import { follow } from "./live.js";
+import { isPublic, participantMay, resultsPublic } from "./rules.js";
 import { createSender, Outbox, offline, verdict } from "./outbox.js";
 import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-form.js";
 
@@ -120,15 +121,15 @@ function draw() {
   const { event, me } = live.state;
   if (!event) return;
   document.body.className = `participant-page phase-${event.phase}`;
-  if (event.phase !== "collect") view.editing = view.confirming = null;
+  if (!participantMay(event, "edit")) view.editing = view.confirming = null;
   setText($("event-title"), event.title);
   setText($("event-question"), event.question);
   $("event-question").hidden = !event.question;
   setText($("phase-label"), data.phases[event.phase] ?? event.phase);
   setText($("phase-instruction"), data.instructions[event.phase] ?? "");
-  $("submit-section").hidden = event.phase !== "collect";
+  $("submit-section").hidden = !participantMay(event, "file");
 
-  const voting = event.phase === "vote" && me;
+  const voting = participantMay(event, "vote") && me;
   $("dots-bar").hidden = !voting;
   if (voting) {
     const left = dotsLeft();
@@ -160,7 +161,7 @@ function visibleCards() {
     shown = shown.filter((card) => String(card.area_id) === view.filter);
   }
   // Results read best first; before that, cards keep the order they were filed in.
-  if (event.phase === "results") {
+  if (resultsPublic(event)) {
     shown.sort((a, b) => (b.dots ?? 0) - (a.dots ?? 0) || a.id - b.id);
   } else {
     shown.sort((a, b) => a.id - b.id);
@@ -222,8 +223,8 @@ function buildCard(card, areas) {
   if (showsDots(card, event)) badges.append(dotsBadge(card.dots, t));
   if (badges.childElementCount) item.append(badges);
 
-  if (event.phase === "collect" && mine) item.append(authorControls(card));
-  if (event.phase === "vote" && !pending) item.append(dotControls(card, titleId));
+  if (participantMay(event, "edit") && mine) item.append(authorControls(card));
+  if (participantMay(event, "vote") && !pending) item.append(dotControls(card, titleId));
   const error = view.errors.get(card.id);
   if (error) item.append(h("p", { class: "field-error", role: "alert" }, error));
   return item;
@@ -404,7 +405,7 @@ function remember(card) {
     live.state.cards.delete(card.id);
   } else {
     view.ownPending.delete(card.id);
-    if (card.status === "visible" && !card.merged_into) live.state.cards.set(card.id, card);
+    if (isPublic(card)) live.state.cards.set(card.id, card);
     else live.state.cards.delete(card.id);
   }
   render();

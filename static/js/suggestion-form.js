@@ -47,14 +47,14 @@ async function submitDraft(draft) {
   if (fields.area_id.value) body.area_id = Number(fields.area_id.value);
   if (queue.first()) {
     queue.add(body);
-    nextDraft(draft, t.queued);
+    nextDraft(draft, t.queued, body);
     return;
   }
   const button = $("submit-button");
   button.disabled = true;
   try {
     const card = await draft.api("POST", "/suggestions", body);
-    nextDraft(draft, card.status === "pending" ? t.sent_pending : t.sent);
+    nextDraft(draft, card.status === "pending" ? t.sent_pending : t.sent, body);
     draft.onFiled(card);
   } catch (error) {
     submitFailed(draft, body, error);
@@ -67,7 +67,7 @@ function submitFailed(draft, body, error) {
   const { fields, queue } = draft;
   if (queue.keeps(error)) {
     queue.add(body, error);
-    nextDraft(draft, draft.t.queued);
+    nextDraft(draft, draft.t.queued, body);
   } else if (error.field && fields[error.field]) {
     showFieldError(fields, error.field, error.message);
     fields[error.field].focus();
@@ -77,16 +77,21 @@ function submitFailed(draft, body, error) {
   }
 }
 
-/** The draft has left the form (stored, or kept to be sent): start a new one. */
-function nextDraft(draft, message) {
+/**
+ * The draft `sent` has left the form (stored, or kept to be sent): start a new one. Text typed
+ * since it was sent (the answer can come late) is already the next card's, so it stays.
+ */
+function nextDraft(draft, message, sent) {
   const { fields } = draft;
   draft.id = uuid();
+  $("submit-done").textContent = message;
+  const body = fields.body.value.trim() ? fields.body.value : undefined;
+  if (fields.title.value !== sent.title || body !== sent.body) return;
   fields.title.value = "";
   fields.body.value = "";
   updateCounter(fields, "title");
   updateCounter(fields, "body");
   // The area stays chosen: people often file several cards for one area.
-  $("submit-done").textContent = message;
   fields.title.focus();
 }
 

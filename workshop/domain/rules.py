@@ -95,6 +95,8 @@ def as_data() -> dict:
         "staff": {phase: sorted(actions) for phase, actions in STAFF_ACTIONS.items()},
         "card": {status: list(actions) for status, actions in CARD_ACTIONS.items()},
         "author_editable": list(AUTHOR_EDITABLE),
+        # A card's JSON says "merged" when it is merged away, so "visible" is a public card.
+        "public": ["visible"],
         "counts_hidden_in": sorted(COUNTS_HIDDEN_IN),
         "totals_shown_in": sorted(TOTALS_SHOWN_IN),
         "results_public_in": sorted(RESULTS_PUBLIC_IN),
