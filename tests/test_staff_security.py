@@ -11,6 +11,7 @@ import pytest
 
 from workshop import config
 from workshop.extensions import socketio
+from workshop.live import listeners
 from workshop.web import sockets
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -156,7 +157,7 @@ def test_a_live_staff_connection_ends_with_its_login(
     console.get_received()
     later(monkeypatch, LIFETIME - 60)
     with app.app_context():
-        sockets.close_expired()
+        listeners.close_expired()
     console.emit("resync")
     assert console.is_connected() and [m["name"] for m in console.get_received()] == ["snapshot"]
     later(monkeypatch, LIFETIME + 60)
@@ -183,9 +184,9 @@ def test_the_sweep_closes_silent_expired_connections(app, client, anna, make_eve
     )
     board = socketio.test_client(app, flask_test_client=client, auth={"event": code})
     with app.app_context():
-        sockets.close_expired(now=time.time() + LIFETIME - 60)
+        listeners.close_expired(now=time.time() + LIFETIME - 60)
         assert console.is_connected()
-        sockets.close_expired(now=time.time() + LIFETIME + 60)
+        listeners.close_expired(now=time.time() + LIFETIME + 60)
     assert not console.is_connected() and board.is_connected()
     board.disconnect()
 

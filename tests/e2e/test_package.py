@@ -69,6 +69,10 @@ def build_wheel(directory: Path) -> Path:
     return wheel
 
 
+def in_checkout(path: Path, environment: Path) -> bool:
+    return path.is_relative_to(ROOT) and not path.is_relative_to(environment)
+
+
 def install(wheel: Path, prefix: Path) -> Path:
     """A new environment with the wheel in it (no pip of its own: the test's pip installs)."""
     venv.EnvBuilder(with_pip=False).create(prefix)
@@ -77,10 +81,12 @@ def install(wheel: Path, prefix: Path) -> Path:
     site = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
     # The test's import path less the checkout (the current folder, the tests, an older editable
     # install's entry), as plain paths: .pth files there (e.g. an editable `workshop`) stay unread.
+    # The test environment itself may lie inside the checkout (.ci/run makes .venv there).
+    environment = Path(sys.prefix).resolve()
     paths = [
         path
         for path in dict.fromkeys(sys.path)
-        if path and Path(path).is_dir() and not Path(path).resolve().is_relative_to(ROOT)
+        if path and Path(path).is_dir() and not in_checkout(Path(path).resolve(), environment)
     ]
     (Path(site.stdout.strip()) / "test-environment.pth").write_text("\n".join(paths) + "\n")
     return prefix / "bin" / "workshop"

@@ -300,14 +300,18 @@ def vote_blind(
 
 
 def no_totals_since_voting_began(board: LiveClient) -> None:
-    """The board got no dot totals after the phase changed to voting."""
+    """The board got no dot totals after the phase changed to voting (only the null that clears
+    each total as they become hidden)."""
     since_vote = next(
         index
         for index, change in enumerate(board.log)
         if change["type"] == "event" and change["data"]["phase"] == "vote"
     )
     assert not any(
-        change["type"] == "dots" and "totals" in change["data"] for change in board.log[since_vote:]
+        total is not None
+        for change in board.log[since_vote:]
+        if change["type"] == "dots"
+        for total in change["data"].get("totals", {}).values()
     )
 
 

@@ -14,6 +14,7 @@ from workshop.domain import audit, rules, suggestions
 from workshop.domain.schemas import card_status
 from workshop.errors import Conflict
 from workshop.extensions import db
+from workshop.live import publisher
 
 
 def _card_id(value: Any, field: str) -> int:
@@ -133,6 +134,10 @@ def _link(
     db.session.flush()
     _recount(source, target)
     suggestions.publish_cards(tx, event, source, target)
+    # Dots moved without a vote: a flush that read the totals before this commit may go out after
+    # these cards, so their totals follow once more, read after it.
+    event_id, card_ids = event.id, [source.id, target.id]
+    tx.on_commit(lambda: publisher.tallies_changed(event_id, card_ids))
 
 
 def _check_mergeable(card: Suggestion) -> None:

@@ -81,9 +81,9 @@ def event_messages(event: Event, totals_turned: bool = False) -> list[Message]:
     totals = None
     if totals_turned:
         shown = counts_visible(event, staff=False)
-        totals = {
-            card: dots if shown else None for card, dots in queries.public_totals(event.id).items()
-        }
+        current = queries.public_totals(event.id)
+        # Without public cards there is nothing to reveal or clear.
+        totals = {card: dots if shown else None for card, dots in current.items()} or None
     return messages.event(event_json(event, staff=True), event_json(event), totals)
 
 
