@@ -12,7 +12,27 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import engineio
 import socketio
+
+
+class InOrderEngineIO(engineio.Client):
+    """python-engineio's client, handling each message on its reading thread as it arrives.
+
+    The stock client hands every message to a new thread, and under load those threads can take
+    the client's lock out of order: change 27 applied before 26 looks like a gap and makes the
+    screen resync, though the wire carried them in order. A browser handles messages in order.
+    """
+
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class InOrderClient(socketio.Client):
+    def _engineio_client_class(self):
+        return InOrderEngineIO
 
 
 class Refused(Exception):
@@ -66,7 +86,7 @@ class LiveClient:
         self._reconnect_gate = threading.Event()
         self._reconnect_gate.set()
         self._old_transports: list[Any] = []
-        self.sio = socketio.Client(
+        self.sio = InOrderClient(
             reconnection=True,
             reconnection_delay=0.1,
             reconnection_delay_max=0.5,
@@ -241,6 +261,11 @@ class LiveClient:
                 "event": copy.deepcopy(self.event),
                 "seq": self.seq,
             }
+
+    def changes(self) -> list[tuple[int, str, dict]]:
+        """A copy of the log: (seq, type, data) of every change applied so far, in order."""
+        with self._state:
+            return [(m["seq"], m["type"], copy.deepcopy(m["data"])) for m in self.log]
 
     def holds_within(self, condition: Callable[[LiveClient], object], timeout: float) -> bool:
         """Whether `condition(self)` holds within `timeout` s (checked at every message)."""
