@@ -137,6 +137,10 @@ class Participant(db.Model):
         CheckConstraint("dots_used >= 0 AND dots_used <= dots_budget", name="budget"),
     )
 
+    @property
+    def dots_left(self) -> int:
+        return self.dots_budget - self.dots_used
+
 
 class Suggestion(db.Model):
     __tablename__ = "suggestions"

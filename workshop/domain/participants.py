@@ -65,10 +65,6 @@ def require(event: Event, token: str | None) -> Participant:
     return participant
 
 
-def dots_left(participant: Participant) -> int:
-    return participant.dots_budget - participant.dots_used
-
-
 def cookie_name(code: str) -> str:
     """The HttpOnly cookie that holds a browser's participant token for one event."""
     return f"workshop_{code}"

@@ -184,7 +184,7 @@ def me_json(participant: Participant) -> dict:
         .order_by(Suggestion.id)
     ).all()
     return {
-        "dots_left": participant.dots_budget - participant.dots_used,
+        "dots_left": participant.dots_left,
         "dots_budget": participant.dots_budget,
         "dots": {str(sid): n for sid, n in dots.items()},
         "suggestions": list(mine),

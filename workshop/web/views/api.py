@@ -145,7 +145,7 @@ def join(code: str):
     data = json_body() if request.get_data(cache=True) else {}
     validation.check_fields(data, {"seat_code"})
     participant, token = participants.join(event, seat_code=data.get("seat_code"))
-    return {"token": token, "dots_left": participants.dots_left(participant)}, 201
+    return {"token": token, "dots_left": participant.dots_left}, 201
 
 
 @bp.get("/events/<code>/seats")
