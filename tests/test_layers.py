@@ -10,7 +10,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "workshop"
 #: Lowest first. A module may import its own layer and the layers before it.
-LAYERS = ["ground", "db", "live", "domain", "results", "web", "ops"]
+LAYERS = ["ground", "engines", "db", "live", "domain", "results", "web", "ops"]
 GROUND = {"config", "extensions", "errors", "signals", "validation", "i18n", "clock", "hashing"}
 
 
