@@ -22,6 +22,8 @@ def _config(path: Path, instance: Path) -> dict:
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        # Similar cards: on only in the tests about them (`app_config(WORKSHOP_EMBEDDINGS=...)`).
+        "WORKSHOP_EMBEDDINGS": "off",
         "WORKSHOP_ASYNC_MODE": "threading",
         "WORKSHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "WORKSHOP_PUBLIC_URL": "http://workshop.test",

@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = config.make_flask(__name__, test_config)
     _init_extensions(app)
     _init_live(app)
+    _init_engines(app)
     _init_web(app)
     _connect_signals()
     from workshop.ops import cli
@@ -63,6 +64,12 @@ def _init_live(app: Flask) -> None:
     listeners.init_app(app)
 
 
+def _init_engines(app: Flask) -> None:
+    from workshop.domain import similarity
+
+    similarity.init_app(app)
+
+
 def _init_web(app: Flask) -> None:
     from workshop.domain import rules
     from workshop.web import assets, auth, security
@@ -87,6 +94,7 @@ def _connect_signals() -> None:
     from flask_login import user_logged_in, user_logged_out
 
     from workshop import signals
+    from workshop.domain import similarity
     from workshop.live import listeners, publisher
     from workshop.results import exports, pdf
     from workshop.web import auth
@@ -100,3 +108,4 @@ def _connect_signals() -> None:
     signals.event_deleted.connect(publisher.on_event_deleted)
     signals.event_deleted.connect(pdf.on_event_deleted)
     signals.results_opened.connect(exports.on_results_opened)
+    signals.cards_changed.connect(similarity.on_cards_changed)

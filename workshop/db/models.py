@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -264,3 +265,44 @@ class SeatCode(db.Model):
     )
 
     __table_args__ = (UniqueConstraint("event_id", "code_hash", name="uq_seat_codes_event_code"),)
+
+
+class CardVector(db.Model):
+    """A card's sentence embedding, for finding cards that say the same (domain/similarity.py).
+
+    Derived data: made again when the card's text or the engine's model changes, deleted with
+    the card and the event, never exported.
+    """
+
+    __tablename__ = "card_vectors"
+
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    #: The engine's model; a vector made by another one is stale.
+    model: Mapped[str] = mapped_column(String(100))
+    #: Hash of the text the vector was made from; an edited card's vector is stale.
+    text_hash: Mapped[str] = mapped_column(String(32))
+    #: float32, little-endian, length 1.
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DismissedPair(db.Model):
+    """Two cards a moderator said are not duplicates: never offered as a pair again."""
+
+    __tablename__ = "dismissed_pairs"
+
+    #: The lower card id of the pair.
+    a_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
+    )
+    b_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("a_id < b_id", name="ordered"),)

@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "card_restored": _l("restored a suggestion"),
     "card_merged": _l("merged a suggestion"),
     "card_unmerged": _l("undid a merge"),
+    "pair_dismissed": _l("said two suggestions are not duplicates"),
     "seat_codes_generated": _l("generated seat codes"),
 }
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from workshop import i18n, validation
+from workshop import i18n, signals, validation
 from workshop.db.engine import WriteTransaction, write_transaction
 from workshop.db.models import Area, Event, Participant, Suggestion, User
 from workshop.domain import audit, rules
@@ -40,8 +40,10 @@ def publish_cards(tx: WriteTransaction, event: Event, *cards: Suggestion) -> Non
     """After commit: the cards as each audience sees them, and the figures (the number of public
     cards may have changed)."""
     event_id, messages = event.id, card_messages(event, *cards)
+    ids = [card.id for card in cards]
     tx.on_commit(lambda: publisher.publish(event_id, messages))
     tx.on_commit(lambda: publisher.tallies_changed(event_id))
+    tx.on_commit(lambda: signals.cards_changed.send(None, event_id=event_id, ids=ids))
 
 
 def _check_area(event: Event, area_id: int | None) -> None:

@@ -15,8 +15,16 @@ DUPLICATE = 0.5
 HINT = 0.5
 #: Cards joined into a suggested group.
 GROUP = 0.5
+#: The prefix a stored card is embedded with, and the one for a text being typed.
+CARD_KIND = "query"
+PROBE_KIND = "query"
 #: Fewer cards than this give no stable mean to centre on: the raw cosine is used.
 CENTRE_MIN = 8
+
+
+def card_text(title: str, body: str) -> str:
+    """What is embedded for a card."""
+    return f"{title}. {body}".strip() if body else title
 
 
 def calibrate(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

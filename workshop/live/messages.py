@@ -54,3 +54,13 @@ def dots(
 def audit(entry: dict) -> list[Message]:
     """A staff action was logged: the console's activity log grows."""
     return [(STAFF, "audit", entry)]
+
+
+def similarity(pending: int) -> list[Message]:
+    """Cards were analysed (or wait to be): the console asks for possible duplicates again."""
+    return [(STAFF, "similarity", {"pending": pending})]
+
+
+def pair_dismissed(a: int, b: int) -> list[Message]:
+    """A moderator said two cards are not duplicates: every console drops the pair."""
+    return [(STAFF, "pair_dismissed", {"a": a, "b": b})]

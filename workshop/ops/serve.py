@@ -14,6 +14,7 @@ import sys
 from werkzeug.serving import WSGIRequestHandler
 
 from workshop import create_app
+from workshop.domain import similarity
 from workshop.errors import WorkshopError
 from workshop.extensions import socketio
 from workshop.live import listeners
@@ -97,9 +98,11 @@ def serve(host: str = "0.0.0.0", port: int = 5000, demo: bool = True) -> None:
     if not public_url:
         address = lan_address() if host in ("0.0.0.0", "::", "") else host
         public_url = app.config["WORKSHOP_PUBLIC_URL"] = f"http://{address}:{port}"
-    announce(public_url, prepared)
+    announce(public_url, prepared, similar=similarity_line(app))
     listeners.start(app)
     retention.start(app)
+    # Cards filed before a restart (or while the engine was off) are analysed in the background.
+    similarity.sweep(app)
     tune_garbage_collector()
     if app.config["WORKSHOP_ASYNC_MODE"] == "eventlet":
         _serve_eventlet(app, host, port)
@@ -113,13 +116,20 @@ def serve(host: str = "0.0.0.0", port: int = 5000, demo: bool = True) -> None:
         )
 
 
-def announce(public_url: str, prepared: Prepared) -> None:
+def similarity_line(app) -> str:
+    """Whether similar cards are found, and by which model."""
+    engine = app.extensions[similarity.EXTENSION].engine
+    return f"on ({engine.name})" if engine else "off"
+
+
+def announce(public_url: str, prepared: Prepared, similar: str = "off") -> None:
     """Print the addresses attendees, the board and the moderator open."""
     print(f"workshop is running on {public_url}")
     if prepared.demo_code:
         print(f"  Attendees: {public_url}/j/{prepared.demo_code}")
         print(f"  Board:     {public_url}/board/{prepared.demo_code}")
     print(f"  Moderator: {public_url}/login  (user: admin)")
+    print(f"  Similar cards: {similar}")
     if prepared.admin_password:
         print(f"  Admin password (shown only now): {prepared.admin_password}")
     if prepared.purged:

@@ -33,6 +33,8 @@ SESSION_USER_KEY = "_user_id"
 #: Endpoints whose per-participant limits apply (checked for the writes only).
 SUBMIT_ENDPOINTS = frozenset({"api.submit", "api.update_suggestion"})
 DOTS_ENDPOINTS = frozenset({"api.set_dots"})
+#: A phone asking, while its owner types, whether similar cards exist (a model runs each time).
+HINT_ENDPOINTS = frozenset({"api.similar_to_text"})
 #: Endpoints that create a participant: the API's join, and the event page on a first visit.
 JOIN_ENDPOINTS = frozenset({"api.join", "participant.event_page"})
 
@@ -157,6 +159,13 @@ APPLICATION_LIMITS = [
         exempt_when=_only(DOTS_ENDPOINTS, participant_key),
     ),
     ApplicationLimit(
+        _setting("WORKSHOP_RATELIMIT_HINTS"),
+        key_function=participant_key,
+        scope="hints",
+        methods=["POST"],
+        exempt_when=_only(HINT_ENDPOINTS, participant_key),
+    ),
+    ApplicationLimit(
         _setting("WORKSHOP_RATELIMIT_JOIN"),
         key_function=address_key,
         scope="join",
@@ -176,6 +185,7 @@ LIMIT_SETTINGS = (
     "WORKSHOP_RATELIMIT_ADDRESS",
     "WORKSHOP_RATELIMIT_SUBMIT",
     "WORKSHOP_RATELIMIT_DOTS",
+    "WORKSHOP_RATELIMIT_HINTS",
     "WORKSHOP_RATELIMIT_JOIN",
     "WORKSHOP_RATELIMIT_LOGIN",
     "WORKSHOP_RATELIMIT_LOGIN_ADDRESS",

@@ -21,6 +21,7 @@ from workshop.domain import (
     rules,
     schemas,
     seats,
+    similarity,
     suggestions,
     voting,
 )
@@ -227,6 +228,49 @@ def unmerge(code: str, suggestion_id: int):
     event, user = managed(code)
     card = merging.unmerge(event, suggestion_id, user=user)
     return card_json(event, card, None)
+
+
+# -- similar cards (domain/similarity.py) -------------------------------------------------------
+
+
+@bp.get("/events/<code>/duplicates")
+def duplicates(code: str):
+    event, _ = managed(code)
+    return similarity.duplicates(event)
+
+
+@bp.post("/events/<code>/duplicates/dismiss")
+def dismiss_duplicate(code: str):
+    event, user = managed(code)
+    return similarity.dismiss(event, json_body(), user)
+
+
+@bp.get("/events/<code>/suggestions/<int:suggestion_id>/similar")
+def similar_cards(code: str, suggestion_id: int):
+    event = events.get_event(code)
+    public = not is_manager(event)
+    if public:
+        require_participant(event)
+    return {"similar": similarity.similar_cards(event, suggestion_id, public=public)}
+
+
+@bp.post("/events/<code>/similar")
+def similar_to_text(code: str):
+    event = events.get_event(code)
+    require_participant(event)
+    return {"similar": similarity.hints(event, json_body())}
+
+
+@bp.get("/events/<code>/groups")
+def groups(code: str):
+    event, _ = managed(code)
+    return {"groups": similarity.groups(event, request.args.get("area_id"))}
+
+
+@bp.get("/events/<code>/area-hints")
+def area_hints(code: str):
+    event, _ = managed(code)
+    return {"hints": similarity.area_hints(event)}
 
 
 @bp.put("/events/<code>/suggestions/<int:suggestion_id>/dots")
