@@ -94,6 +94,11 @@ def language_tag(code: str) -> str:
     return LANGUAGE_TAGS.get(code, code.split("@")[0].upper())
 
 
+def card_languages() -> dict[str, str]:
+    """The `lang` tag of each offered language, for scripts that mark a card's text with it."""
+    return {code: html_lang(code) for code in languages()}
+
+
 def switcher() -> list[dict]:
     """The switcher's entries: code, own name, its `lang`, its `dir`, and whether it is current."""
     current = str(get_locale())
@@ -148,6 +153,7 @@ def init_app(app: Flask) -> None:
         current_locale=html_lang,
         text_direction=text_direction,
         language_switcher=switcher,
+        card_languages=card_languages,
         language_name=lambda code: LANGUAGE_NAMES.get(code, code),
         phase_label=phase_label,
         status_label=status_label,

@@ -7,8 +7,18 @@ import { createApi } from "./api.js";
 import { dotsBadge, groupByArea, NO_AREA } from "./cards.js";
 import { enableDrag } from "./console-drag.js";
 import {
+  acceptAreaHint,
+  areaHintButton,
+  areaHintFor,
+  drawSimilar,
+  openSimilar,
+  setupSimilar,
+  similarUpdate,
+} from "./console-similar.js";
+import {
   $,
   format,
+  formatIsolated,
   h,
   number,
   oncePerFrame,
@@ -69,10 +79,12 @@ const setStatus = (id, status) => act("PATCH", cardPath(id), { status });
 const unmerge = (id) => act("POST", `${cardPath(id)}/unmerge`, undefined, t.unmerged);
 const setDisplay = (display) => act("PATCH", "", { display });
 
+/** Merge card `id` into `into`, with Undo in the toast; true when the server merged them. */
 async function mergeCard(id, into) {
-  if (id === into) return;
+  if (id === into) return false;
   const answer = await act("POST", `${cardPath(id)}/merge`, { into });
   if (answer) toast(t.merged, () => unmerge(id));
+  return Boolean(answer);
 }
 
 // -- live state -------------------------------------------------------------------------------
@@ -82,6 +94,7 @@ const live = follow({
   role: "moderator",
   onUpdate: (state, update) => {
     if (update.type === "audit") addAudit([update.data]);
+    similarUpdate(update);
     if (update.type === "snapshot" || update.type === "event") {
       const left = state.event?.display?.timer?.seconds_left;
       timer = typeof left === "number" ? { seconds: left, at: performance.now() } : null;
@@ -112,6 +125,7 @@ function draw() {
   drawQueue(all, spotlight);
   drawColumns(event, all, spotlight);
   if (carrying) markCarryTarget();
+  drawSimilar();
   drawAudit();
 
   // A card that moved was rebuilt in its new column: give focus back to it.
@@ -164,7 +178,7 @@ function fillColumn(section, group, spotlight) {
 function cardOptions(spotlight) {
   return {
     key: (card) => card.id,
-    signature: (card) => JSON.stringify([card, card.id === spotlight]),
+    signature: (card) => JSON.stringify([card, card.id === spotlight, areaHintFor(card)]),
     build: (card) => buildCard(card, card.id === spotlight),
   };
 }
@@ -216,6 +230,12 @@ function buildCard(card, inSpotlight) {
   const actions = cardActions(card);
   item.prepend(menuButton(card));
   if (actions.childElementCount) item.append(actions);
+  const hint = areaHintFor(card);
+  if (hint) {
+    item.append(areaHintButton(card, hint));
+    item.setAttribute("aria-keyshortcuts", "A");
+    item.setAttribute("aria-describedby", "drag-help area-hint-help");
+  }
   return item;
 }
 
@@ -415,7 +435,9 @@ function buildAuditEntry(entry) {
     " ",
     data.audit_actions[entry.action] ?? entry.action,
   );
-  if (entry.suggestion_id) {
+  if (entry.action === "pair_dismissed") {
+    item.append(" ", auditPair(entry.details ?? {}));
+  } else if (entry.suggestion_id) {
     const title = live.state.cards.get(entry.suggestion_id)?.title ?? entry.details?.title;
     const ref = title ? format(t.card_ref, { title }) : `#${entry.suggestion_id}`;
     item.append(" ", h("span", { class: "audit-card", dir: "auto" }, ref));
@@ -428,6 +450,12 @@ function buildAuditEntry(entry) {
     item.append(" ", h("span", { dir: "auto" }, format(t.audit_to, { target })));
   }
   return item;
+}
+
+/** "“A” and “B”": the two cards a moderator said are not duplicates. */
+function auditPair({ a, b }) {
+  const title = (card) => live.state.cards.get(card?.id)?.title ?? card?.title ?? `#${card?.id}`;
+  return h("span", { class: "audit-card" }, formatIsolated(t.audit_pair, { a: title(a), b: title(b) }));
 }
 
 function addAudit(entries) {
@@ -452,6 +480,22 @@ async function loadAudit() {
   }
 }
 loadAudit();
+
+// -- similar cards (console-similar.js) -------------------------------------------------------
+
+setupSimilar({
+  call,
+  t,
+  data,
+  state: () => live.state,
+  merge: mergeCard,
+  unmerge,
+  move: moveCard,
+  say,
+  toast,
+  areaOf,
+  render,
+});
 
 // -- the card menu ----------------------------------------------------------------------------
 
@@ -488,6 +532,7 @@ function menuActions(card) {
   if (cardAllows(card, "hide")) add("hide", t.hide, () => setStatus(id, "hidden"));
   if (cardAllows(card, "restore")) add("restore", t.restore, () => setStatus(id, "visible"));
   add("edit", t.edit, () => openEdit(id));
+  if (data.similarity) add("similar", t.similar_cards, () => openSimilar(card, menuOpener));
   if (live.state.event?.display?.spotlight === id) {
     add("stop-spotlight", t.stop_spotlight, () => setDisplay({ spotlight: null }));
   } else {
@@ -748,6 +793,9 @@ function cardKey(event, card) {
   } else if (event.key === "Home" || event.key === "End") {
     const list = card.parentElement;
     (event.key === "Home" ? list.firstElementChild : list.lastElementChild)?.focus();
+  } else if (event.key === "a" || event.key === "A") {
+    const current = live.state.cards.get(id);
+    return Boolean(current) && acceptAreaHint(current);
   } else {
     return false;
   }

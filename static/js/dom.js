@@ -63,6 +63,18 @@ export function format(template, values) {
   );
 }
 
+/**
+ * Fill `{name}` placeholders of a translated string with text isolated in <bdi> elements, so that
+ * a title in another direction (Arabic in a German sentence) keeps the sentence in order. Returns
+ * nodes for h() or append().
+ */
+export function formatIsolated(template, values) {
+  return template.split(/(\{\w+\})/).map((part) => {
+    const name = part.match(/^\{(\w+)\}$/)?.[1];
+    return name && name in values ? h("bdi", {}, String(values[name])) : part;
+  });
+}
+
 const pluralRules = new Intl.PluralRules(pageLanguage);
 
 /** Pick the plural form the page's language needs; the template gives "one" and "other". */

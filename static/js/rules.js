@@ -9,6 +9,9 @@ const rules = pageData().rules;
 /** Whether participants may do `action` ("file", "edit", "withdraw", "vote") in the event's phase. */
 export const participantMay = (event, action) => rules.participant[event.phase].includes(action);
 
+/** Whether staff may do `action` ("merge", "unmerge", "file", …) in the event's phase. */
+export const staffMay = (event, action) => (rules.staff[event.phase] ?? []).includes(action);
+
 /** What staff may do to this card ("approve", "hide", "restore", "merge", "unmerge", …). */
 export const cardAllows = (card, action) => (rules.card[card.status] ?? []).includes(action);
 

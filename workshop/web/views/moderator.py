@@ -22,6 +22,7 @@ from workshop.domain import (
     rules,
     schemas,
     seats,
+    similarity,
     suggestions,
 )
 from workshop.errors import WorkshopError
@@ -101,7 +102,13 @@ def _page(template: str, event, **context):
 def event_page(code: str):
     """The live console; it reads everything from the live stream and writes through the API."""
     labels = {action: str(label) for action, label in audit.ACTION_LABELS.items()}
-    return _page("moderator/console.html", managed(code)[0], audit_labels=labels)
+    return _page(
+        "moderator/console.html",
+        managed(code)[0],
+        audit_labels=labels,
+        # Without an engine the console says that hints are off, and asks for none.
+        similarity=similarity.enabled(),
+    )
 
 
 @bp.get("/moderate/<code>/plain")
