@@ -18,6 +18,7 @@ import {
 import { follow } from "./live.js";
 import { isPublic, participantMay, resultsPublic } from "./rules.js";
 import { createSender, Outbox, offline, verdict } from "./outbox.js";
+import { addMineToo, readMineToo } from "./similar-hint.js";
 import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-form.js";
 
 const data = pageData();
@@ -36,6 +37,7 @@ const view = {
   sent: 0, // waiting items sent since the outbox was last empty
   allSent: false, // say "everything has been sent" for a while
   dropped: [], // messages about waiting items the server refused
+  mineToo: readMineToo(data.code), // cards this phone said are its own too (instead of a draft)
 };
 
 // -- live state ---------------------------------------------------------------------------------
@@ -113,6 +115,11 @@ function isMine(card) {
   return Boolean(card.mine) || Boolean(live.state.me?.suggestions.includes(card.id));
 }
 
+/** A card this phone said is its own too, or one such card was merged into. */
+function isMineToo(card) {
+  return [card.id, ...(card.merged_from ?? [])].some((id) => view.mineToo.has(id));
+}
+
 // -- rendering ----------------------------------------------------------------------------------
 
 const render = oncePerFrame(draw);
@@ -176,6 +183,7 @@ function signature(card, areas) {
     card,
     areas.get(card.area_id) ?? null,
     isMine(card),
+    isMineToo(card),
     myDotsOn(card.id),
     waitingDots(card.id)?.dots ?? null,
     waitFirst(),
@@ -218,6 +226,7 @@ function buildCard(card, areas) {
 
   const badges = h("p", { class: "badges" });
   if (mine) badges.append(h("span", { class: "badge badge-mine" }, t.mine));
+  else if (isMineToo(card)) badges.append(h("span", { class: "badge badge-mine-too" }, t.mine_too));
   if (pending) badges.append(h("span", { class: "badge badge-pending" }, t.pending));
   if (card.merged_from.length) badges.append(mergedBadge(card, t));
   if (showsDots(card, event)) badges.append(dotsBadge(card.dots, t));
@@ -630,6 +639,15 @@ const form = initNewSuggestionForm({
     first: waitFirst,
     keeps: (error) => verdict(error) !== "drop",
     add: (body, error) => keep({ key: `card:${body.client_id}`, kind: "suggestion", body }, error),
+  },
+  similar: data.similarity && {
+    languages: data.languages,
+    cardOf: (id) => live.state.cards.get(id),
+    isMine: (id) => isMine(live.state.cards.get(id) ?? { id }),
+    onMineToo: (id) => {
+      view.mineToo = addMineToo(data.code, id);
+      render();
+    },
   },
 });
 const limits = form.limits;

@@ -2,16 +2,19 @@
 // The server checks every field; these forms show its answer next to the field it names.
 
 import { $, h, uuid } from "./dom.js";
+import { watchForSimilar } from "./similar-hint.js";
 
 /**
  * Wire the page's form for a new card (#submit-form). `onFiled(card)` gets what the server stored.
  * `queue` keeps cards that cannot be sent now: `queue.first()` says whether a new card must wait
  * behind others (offline, or others wait already), `queue.keeps(error)` whether a failed request
  * is worth sending again, `queue.add(body, error)` keeps one (to be sent with the same client id).
+ * `similar` (optional) turns on the hint "Similar suggestions already exist" while typing: see
+ * similar-hint.js for its `cardOf`, `isMine`, `languages` and `onMineToo`.
  * Returns the fields' length limits, which the edit form reuses, and `restore(body)`, which puts
  * a card the server refused later back into the form when the form is empty.
  */
-export function initNewSuggestionForm({ api, t, onFiled, queue }) {
+export function initNewSuggestionForm({ api, t, onFiled, queue, similar = null }) {
   const fields = { title: $("new-title"), body: $("new-body"), area_id: $("new-area") };
   const draft = {
     api,
@@ -24,14 +27,38 @@ export function initNewSuggestionForm({ api, t, onFiled, queue }) {
   for (const name of ["title", "body"]) {
     fields[name].addEventListener("input", () => updateCounter(fields, name));
   }
+  const hint = similar && watchSimilar(draft, similar);
   $("submit-form").addEventListener("submit", (submitEvent) => {
     submitEvent.preventDefault();
+    hint?.forget();
     submitDraft(draft);
   });
   return {
     limits: { title: fields.title.maxLength, body: fields.body.maxLength },
     restore: (body) => restoreDraft(fields, body),
   };
+}
+
+/** The hint while typing; offline, or with cards waiting to be sent, it stays quiet. */
+function watchSimilar(draft, similar) {
+  return watchForSimilar({
+    ...similar,
+    api: draft.api,
+    t: draft.t,
+    fields: draft.fields,
+    canAsk: () => !draft.queue.first(),
+    send: () => {
+      // The hint's buttons are gone: focus waits on the form's own button while it sends.
+      $("submit-button").focus();
+      $("submit-form").requestSubmit();
+    },
+    discard: () => {
+      draft.id = uuid();
+      clearErrors(draft.fields);
+      clearFields(draft.fields);
+      $("submit-done").textContent = draft.t.similar_noted;
+    },
+  });
 }
 
 async function submitDraft(draft) {
@@ -87,6 +114,10 @@ function nextDraft(draft, message, sent) {
   $("submit-done").textContent = message;
   const body = fields.body.value.trim() ? fields.body.value : undefined;
   if (fields.title.value !== sent.title || body !== sent.body) return;
+  clearFields(fields);
+}
+
+function clearFields(fields) {
   fields.title.value = "";
   fields.body.value = "";
   updateCounter(fields, "title");

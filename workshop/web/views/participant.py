@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 
 from workshop import i18n
 from workshop.db.models import Event, Participant
-from workshop.domain import events, participants, schemas, seats, suggestions
+from workshop.domain import events, participants, schemas, seats, similarity, suggestions
 from workshop.errors import WorkshopError
 
 bp = Blueprint("participant", __name__)
@@ -71,6 +71,8 @@ def event_page(code: str):
                 event=event,
                 own_pending=own_pending(event, participant),
                 limits={"title": suggestions.TITLE_MAX, "body": suggestions.BODY_MAX},
+                # Without an engine the page asks for no hints while its owner types.
+                similarity=similarity.enabled(),
             )
         )
     if token:
