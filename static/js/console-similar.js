@@ -198,9 +198,10 @@ function buildPair(pair, first, second, canMerge) {
       cardBlock(second, { kept: kept === second, titleId: titles[1] }),
     ),
   );
+  const foot = h("div", { class: "pair-foot" });
   const actions = h("div", { class: "button-row pair-actions" });
   if (canMerge) {
-    item.append(h("p", { class: "pair-keeps", id: keepsId }, keepsText(kept, merged)));
+    foot.append(h("p", { class: "pair-keeps", id: keepsId }, keepsText(kept, merged)));
     actions.append(
       h(
         "button",
@@ -227,7 +228,8 @@ function buildPair(pair, first, second, canMerge) {
       t.not_duplicate,
     ),
   );
-  item.append(actions);
+  foot.append(actions);
+  item.append(foot);
   return item;
 }
 
