@@ -13,6 +13,7 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,7 @@ def _failed(error: EngineError) -> None:
 # -- analysing ----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def text_hash(title: str, body: str) -> str:
     """What a stored vector was made from: the card's text as embedded, and how."""
     text = neighbours.CARD_KIND + "\n" + neighbours.card_text(title, body)
