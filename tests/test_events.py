@@ -19,6 +19,7 @@ def test_defaults(make_event):
         "seat_codes_required": False,
         "default_language": "de",
         "board_languages": [],
+        "languages": ["de", "en", "ar", "fa", "uk", "ru"],
     }
 
 
@@ -48,6 +49,7 @@ def test_settings_and_phase_at_creation(staff):
         "seat_codes_required": False,
         "default_language": "de",
         "board_languages": [],
+        "languages": ["de", "en", "ar", "fa", "uk", "ru"],
     }
 
 

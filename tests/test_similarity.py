@@ -343,7 +343,7 @@ def test_an_engine_that_fails_gives_no_hints_is_logged_once_and_recovers(
     remote_app, engine_server, caplog
 ):
     client = remote_app.test_client()
-    with caplog.at_level(logging.WARNING, logger="workshop.domain.similarity"):
+    with caplog.at_level(logging.WARNING, logger="workshop.domain.background"):
         staff, code, phone = _remote_room(remote_app, client)
         for _ in range(3):
             hint = phone.post(f"/events/{code}/similar", json={"text": "Sprachkurse am Abend"})

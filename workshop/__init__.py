@@ -65,9 +65,10 @@ def _init_live(app: Flask) -> None:
 
 
 def _init_engines(app: Flask) -> None:
-    from workshop.domain import similarity
+    from workshop.domain import similarity, translations
 
     similarity.init_app(app)
+    translations.init_app(app)
 
 
 def _init_web(app: Flask) -> None:
@@ -94,7 +95,7 @@ def _connect_signals() -> None:
     from flask_login import user_logged_in, user_logged_out
 
     from workshop import signals
-    from workshop.domain import similarity
+    from workshop.domain import similarity, translations
     from workshop.live import listeners, publisher
     from workshop.results import exports, pdf
     from workshop.web import auth
@@ -109,3 +110,4 @@ def _connect_signals() -> None:
     signals.event_deleted.connect(pdf.on_event_deleted)
     signals.results_opened.connect(exports.on_results_opened)
     signals.cards_changed.connect(similarity.on_cards_changed)
+    signals.cards_changed.connect(translations.on_cards_changed)

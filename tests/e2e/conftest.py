@@ -69,6 +69,9 @@ class Server:
             "WORKSHOP_ASYNC_MODE": "eventlet",
             # No PDF made in the background whenever a test opens the results: it only adds load.
             "WORKSHOP_PREPARE_REPORTS": "0",
+            # Nor cards analysed for similar ones (the model's CPU), except where a test asks for
+            # it with `extra_env={"WORKSHOP_EMBEDDINGS": "local"}`.
+            "WORKSHOP_EMBEDDINGS": "off",
             "WORKSHOP_REPORT_CACHE": str(directory / "reports"),
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),

@@ -30,6 +30,8 @@ BOARD_LAYOUTS = ("scroll", "condense")
 BOARD_THEMES = ("light", "dark")
 ROLES = ("admin", "moderator")
 MODERATION_MODES = ("post", "pre")
+#: The languages an event works in unless its staff choose others.
+EVENT_LANGUAGES = "de,en,ar,fa,uk,ru"
 #: Moderation states of a card; being merged into another card is recorded separately.
 STATUSES = ("pending", "visible", "hidden", "withdrawn")
 
@@ -83,6 +85,11 @@ class Event(db.Model):
     default_language: Mapped[str] = mapped_column(String(16), default="de", server_default="de")
     #: Comma-separated language codes the board also shows its instruction in, besides German.
     board_languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: Comma-separated language codes the event works in: cards and the event's texts are
+    #: translated into each (plain German reads the German text).
+    languages: Mapped[str] = mapped_column(
+        String(200), default=EVENT_LANGUAGES, server_default=EVENT_LANGUAGES
+    )
     #: Set when staff archive the event: it stays readable, participants can no longer write.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -91,6 +98,9 @@ class Event(db.Model):
     owner: Mapped[User | None] = relationship()
     areas: Mapped[list[Area]] = relationship(
         back_populates="event", order_by="Area.position", cascade="all, delete-orphan"
+    )
+    translations: Mapped[list[EventTranslation]] = relationship(
+        cascade="all, delete-orphan", order_by="EventTranslation.language"
     )
 
     __table_args__ = (
@@ -118,6 +128,10 @@ class Area(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     event: Mapped[Event] = relationship(back_populates="areas")
+    #: Loaded with the areas (one query for all of an event's areas).
+    translations: Mapped[list[AreaTranslation]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="AreaTranslation.language"
+    )
 
 
 class Participant(db.Model):
@@ -158,7 +172,8 @@ class Suggestion(db.Model):
     title: Mapped[str] = mapped_column(String(140))
     body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="visible")
-    #: The language the author wrote in (their interface language), e.g. "ar"; null if unknown.
+    #: The language the card is written in, e.g. "ar": detected from its text (or the author's
+    #: interface language when unsure), corrected by the author or staff; null if unknown.
     language: Mapped[str | None] = mapped_column(String(16))
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("suggestions.id", ondelete="SET NULL"), index=True
@@ -169,6 +184,11 @@ class Suggestion(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    #: Loaded on demand; lists and snapshots load them for all their cards at once.
+    translations: Mapped[list[CardTranslation]] = relationship(
+        cascade="all, delete-orphan", order_by="CardTranslation.language"
+    )
 
     __table_args__ = (
         UniqueConstraint("participant_id", "client_id", name="uq_suggestions_participant_client"),
@@ -306,3 +326,48 @@ class DismissedPair(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (CheckConstraint("a_id < b_id", name="ordered"),)
+
+
+class CardTranslation(db.Model):
+    """A card's title and body in another language: by the engine, or corrected by staff."""
+
+    __tablename__ = "card_translations"
+
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    #: False once a person corrected it: the engine never overwrites it then.
+    machine: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Hash of the original (language, title, body) it was made from; stale when that changes.
+    source_hash: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class EventTranslation(db.Model):
+    """The event's question in another language (typed by staff, or a machine suggestion they
+    accepted)."""
+
+    __tablename__ = "event_translations"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    machine: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AreaTranslation(db.Model):
+    """An area's name in another language."""
+
+    __tablename__ = "area_translations"
+
+    area_id: Mapped[int] = mapped_column(
+        ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    machine: Mapped[bool] = mapped_column(Boolean, default=False)

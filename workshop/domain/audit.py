@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "card_merged": _l("merged a suggestion"),
     "card_unmerged": _l("undid a merge"),
     "pair_dismissed": _l("said two suggestions are not duplicates"),
+    "language_changed": _l("changed the language of a suggestion"),
+    "translation_corrected": _l("corrected a translation"),
+    "texts_translated": _l("translated the question or area names"),
     "seat_codes_generated": _l("generated seat codes"),
 }
 

@@ -125,7 +125,8 @@ def _language(value: Any, field: str) -> str:
 
 def _languages(value: Any, field: str) -> str:
     """A list of offered language codes, stored as one comma-separated string."""
-    if not isinstance(value, list) or len(value) > MAX_BOARD_LANGUAGES:
+    offered = current_app.config["WORKSHOP_LANGUAGES"]
+    if not isinstance(value, list) or len(value) > max(MAX_BOARD_LANGUAGES, len(offered)):
         raise validation.invalid(
             field, _l("%(field)s must be a list of language codes.", field=field)
         )

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from workshop.clock import iso, utcnow
 from workshop.db.models import Area, Event, Participant, Suggestion, Vote
@@ -22,7 +23,16 @@ from workshop.live.snapshots import public_states
 
 
 def area_json(area: Area) -> dict:
-    return {"id": area.id, "name": area.name, "color": area.color, "position": area.position}
+    return {
+        "id": area.id,
+        "name": area.name,
+        "color": area.color,
+        "position": area.position,
+        # The name in other languages, typed by staff or accepted from the engine.
+        "translations": {
+            row.language: {"name": row.name, "machine": row.machine} for row in area.translations
+        },
+    }
 
 
 def board_languages(event: Event) -> list[str]:
@@ -35,6 +45,7 @@ def settings_json(event: Event) -> dict:
         **{name: getattr(event, name) for name in SETTINGS},
         "default_language": event.default_language,
         "board_languages": board_languages(event),
+        "languages": [code for code in (event.languages or "").split(",") if code],
     }
 
 
@@ -62,6 +73,10 @@ def event_json(event: Event, staff: bool = False) -> dict:
         "code": event.code,
         "title": event.title,
         "question": event.question,
+        "translations": {
+            row.language: {"question": row.question, "machine": row.machine}
+            for row in event.translations
+        },
         "phase": event.phase,
         "areas": [area_json(area) for area in event.areas],
         "settings": settings_json(event),
@@ -118,8 +133,13 @@ def suggestion_json(
         "title": suggestion.title,
         "body": suggestion.body,
         "status": card_status(suggestion),
-        # The language the author wrote in, e.g. "ar" (null for cards older than this field).
+        # The language it is written in, e.g. "ar" (null for cards older than this field), and
+        # its translations so far (`machine`: false once a person corrected one).
         "language": suggestion.language,
+        "translations": {
+            row.language: {"title": row.title, "body": row.body, "machine": row.machine}
+            for row in suggestion.translations
+        },
         "merged_into": suggestion.merged_into_id,
         "merged_from": [original.id for original in merged_from],
         "merged_originals": [
@@ -141,6 +161,7 @@ def list_json(event: Event, staff: bool = False) -> list[dict]:
         query = query.order_by(Suggestion.id)
     else:
         query = queries.public_cards(event.id)
+    query = query.options(selectinload(Suggestion.translations))
     merged = merged_from_map(event.id)
     return [
         suggestion_json(event, card, merged.get(card.id, []), staff)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,11 +24,12 @@ from workshop import validation
 from workshop.db.engine import write_transaction
 from workshop.db.models import Area, CardVector, DismissedPair, Event, Suggestion, User
 from workshop.domain import audit
+from workshop.domain.background import EngineDown, EventQueue
 from workshop.domain.suggestions import get_in_event
 from workshop.engines import neighbours, offhub
 from workshop.engines.embeddings import Embedder, EngineError, from_config
 from workshop.errors import NotFound
-from workshop.extensions import db, socketio
+from workshop.extensions import db
 from workshop.live import messages, publisher
 
 log = logging.getLogger(__name__)
@@ -44,21 +45,14 @@ SIMILAR_LIMIT = 5
 HINT_LIMIT = 3
 #: Longest text a hint is looked up for (a card's body is at most 1,000 characters).
 TEXT_MAX = 1000
-#: Seconds the analyser waits after the engine failed again; after the last it rests until the
-#: next change or the next look at the duplicates.
-BACKOFF = (1, 2, 5, 10, 30, 60)
 
 
 @dataclass
 class Analyser:
-    """One app's engine and its queue of events with cards to analyse."""
+    """One app's engine, and its queue of events with cards to analyse."""
 
-    app: Flask
     engine: Embedder | None
-    queue: dict[int, None] = field(default_factory=dict)
-    running: bool = False
-    failures: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    queue: EventQueue
     #: Area names embedded so far, for areas that have no cards yet: (model, name) -> vector.
     names: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
@@ -70,7 +64,7 @@ def init_app(app: Flask) -> None:
     except EngineError as error:
         log.warning("Similar cards are off: %s", error)
         engine = None
-    app.extensions[EXTENSION] = Analyser(app, engine)
+    app.extensions[EXTENSION] = Analyser(engine, EventQueue(app, "Similar cards", analyse_batch))
 
 
 def _analyser() -> Analyser:
@@ -82,17 +76,10 @@ def enabled() -> bool:
     return _analyser().engine is not None
 
 
-def _failed(error: EngineError) -> None:
-    """Log an engine failure once per run of failures, not once per card or request."""
-    analyser = _analyser()
-    if analyser.failures == 0:
-        log.warning("The similarity engine failed; no hints until it works again: %s", error)
-    analyser.failures += 1
-
-
 # -- analysing ----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def text_hash(title: str, body: str) -> str:
     """What a stored vector was made from: the card's text as embedded, and how."""
     text = neighbours.CARD_KIND + "\n" + neighbours.card_text(title, body)
@@ -136,14 +123,8 @@ def on_cards_changed(_sender: Any = None, event_id: int = 0, **_: Any) -> None:
 def analyse_later(event_id: int) -> None:
     """Queue the event; one background task per process works through the queue."""
     analyser = _analyser()
-    if analyser.engine is None:
-        return
-    with analyser.lock:
-        analyser.queue[event_id] = None
-        if analyser.running:
-            return
-        analyser.running = True
-    socketio.start_background_task(_work, analyser)
+    if analyser.engine is not None:
+        analyser.queue.add(event_id)
 
 
 def sweep(app: Flask) -> int:
@@ -158,37 +139,6 @@ def sweep(app: Flask) -> int:
         return len(queued)
 
 
-def _work(analyser: Analyser) -> None:
-    """Analyse queued events batch by batch until the queue is empty."""
-    with analyser.app.app_context():
-        while True:
-            with analyser.lock:
-                if not analyser.queue:
-                    analyser.running = False
-                    return
-                event_id = next(iter(analyser.queue))
-                del analyser.queue[event_id]
-            try:
-                more = analyse_batch(event_id)
-            except EngineError as error:
-                _failed(error)
-                if analyser.failures > len(BACKOFF):
-                    # Given up for now: the next change, or the console asking, starts again.
-                    with analyser.lock:
-                        analyser.queue.clear()
-                    continue
-                socketio.sleep(BACKOFF[analyser.failures - 1])
-                more = True
-            except Exception:  # the queue must go on; this event is tried again on its next change
-                log.exception("Analysing the cards of event %s failed", event_id)
-                more = False
-            finally:
-                db.session.remove()
-            if more:
-                with analyser.lock:
-                    analyser.queue.setdefault(event_id, None)
-
-
 def analyse_batch(event_id: int) -> bool:
     """Embed and store up to BATCH stale cards of the event; True while more are left."""
     engine = _analyser().engine
@@ -198,8 +148,10 @@ def analyse_batch(event_id: int) -> bool:
     batch = stale[:BATCH]
     db.session.rollback()  # no transaction held open while the model runs
     texts = [neighbours.card_text(title, body) for _, title, body in batch]
-    vectors = engine.embed(texts, neighbours.CARD_KIND)
-    _analyser().failures = 0
+    try:
+        vectors = engine.embed(texts, neighbours.CARD_KIND)
+    except EngineError as error:
+        raise EngineDown(str(error)) from error
     with write_transaction() as tx:
         present = set(
             db.session.scalars(
@@ -316,7 +268,7 @@ def _embed_probe(text: str) -> np.ndarray | None:
     try:
         return _analyser().engine.embed([text], neighbours.PROBE_KIND)[0]
     except EngineError as error:
-        _failed(error)
+        _analyser().queue.failed(error)
         return None
 
 

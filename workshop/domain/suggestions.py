@@ -14,14 +14,15 @@ from workshop.db.models import Area, Event, Participant, Suggestion, User
 from workshop.domain import audit, rules
 from workshop.domain.events import require_open
 from workshop.domain.schemas import card_messages, card_status, one_json
+from workshop.engines import languages
 from workshop.errors import Conflict, Forbidden, NotFound
 from workshop.extensions import db
 from workshop.live import publisher
 
 TITLE_MAX = 140
 BODY_MAX = 1000
-AUTHOR_FIELDS = {"title", "body", "area_id", "status", "version"}
-STAFF_FIELDS = {"title", "body", "area_id", "status", "version"}
+AUTHOR_FIELDS = {"title", "body", "area_id", "status", "version", "language"}
+STAFF_FIELDS = {"title", "body", "area_id", "status", "version", "language"}
 
 
 def get_in_event(event: Event, suggestion_id: Any) -> Suggestion:
@@ -101,27 +102,37 @@ def submit(
 
 
 def _parse_card(event: Event, data: Any) -> dict[str, Any]:
-    """A new card's fields, checked; its language is the author's interface language unless
-    the client names one."""
+    """A new card's fields, checked, with the language it is written in."""
     validation.check_fields(
         data, {"client_id", "title", "body", "area_id", "language"}, {"client_id", "title"}
     )
-    if data.get("language") is not None:
-        language = validation.choice(
-            data["language"], "language", tuple(current_app.config["WORKSHOP_LANGUAGES"])
-        )
-    else:
-        # What they read is most likely what they write in.
-        language = i18n.request_language(event.default_language)
+    title = validation.text(data["title"], "title", max_length=TITLE_MAX)
+    body = validation.text(
+        data.get("body"), "body", max_length=BODY_MAX, required=False, multiline=True
+    )
+    named = _language(data["language"]) if data.get("language") is not None else None
     return {
         "client_id": validation.client_id(data["client_id"]),
-        "title": validation.text(data["title"], "title", max_length=TITLE_MAX),
-        "body": validation.text(
-            data.get("body"), "body", max_length=BODY_MAX, required=False, multiline=True
-        ),
+        "title": title,
+        "body": body,
         "area_id": validation.optional_id(data.get("area_id"), "area_id"),
-        "language": language,
+        "language": card_language(event, title, body, named),
     }
+
+
+def _language(value: Any) -> str:
+    return validation.choice(value, "language", tuple(current_app.config["WORKSHOP_LANGUAGES"]))
+
+
+def card_language(event: Event, title: str, body: str, named: str | None) -> str:
+    """The language a card is written in: the one its author named, else the one its text is
+    detected in (offline, among the event's languages), else the author's interface language
+    (a two-word title may be too short to tell)."""
+    if named:
+        return named
+    candidates = [code for code in (event.languages or "").split(",") if code]
+    detected = languages.detect(f"{title}\n{body}", candidates)
+    return detected or i18n.request_language(event.default_language)
 
 
 def _already_filed(
@@ -193,7 +204,8 @@ def update(
         if "area_id" in changes:
             _check_area(event, changes["area_id"])
         before = {
-            name: getattr(suggestion, name) for name in ("title", "body", "area_id", "status")
+            name: getattr(suggestion, name)
+            for name in ("title", "body", "area_id", "status", "language")
         }
         for name, value in changes.items():
             setattr(suggestion, name, value)
@@ -221,6 +233,8 @@ def _parse_changes(data: Any, staff: bool) -> dict[str, Any]:
         )
     if "area_id" in data:
         changes["area_id"] = validation.optional_id(data["area_id"], "area_id")
+    if "language" in data:
+        changes["language"] = _language(data["language"])
     if "status" in data:
         status = validation.choice(data["status"], "status", ("visible", "hidden", "withdrawn"))
         if status not in (("visible", "hidden") if staff else ("withdrawn",)):
@@ -267,6 +281,16 @@ def _audit_update(
                 "from": _area_ref(before["area_id"], names),
                 "to": _area_ref(card.area_id, names),
             },
+        )
+    if card.language != before["language"]:
+        audit.record(
+            tx,
+            event.id,
+            user,
+            "language_changed",
+            card.id,
+            title=card.title,
+            **{"from": before["language"], "to": card.language},
         )
     if card.status != before["status"]:
         if card.status == "hidden":

@@ -124,6 +124,9 @@ def from_config(config: dict) -> Embedder | None:
             model=config.get("WORKSHOP_EMBEDDINGS_MODEL") or "",
             api_key=config.get("WORKSHOP_EMBEDDINGS_API_KEY") or "",
         )
-    if config.get("WORKSHOP_EMBEDDINGS", "local") == "off":
+    mode = config.get("WORKSHOP_EMBEDDINGS") or "off"
+    if mode == "off":
         return None
+    if mode != "local":
+        raise EngineError(f"WORKSHOP_EMBEDDINGS is local or off, not {mode!r}")
     return LocalE5(threads=int(config.get("WORKSHOP_EMBEDDINGS_THREADS") or 1))

@@ -14,7 +14,7 @@ import sys
 from werkzeug.serving import WSGIRequestHandler
 
 from workshop import create_app
-from workshop.domain import similarity
+from workshop.domain import similarity, translations
 from workshop.errors import WorkshopError
 from workshop.extensions import socketio
 from workshop.live import listeners
@@ -98,11 +98,14 @@ def serve(host: str = "0.0.0.0", port: int = 5000, demo: bool = True) -> None:
     if not public_url:
         address = lan_address() if host in ("0.0.0.0", "::", "") else host
         public_url = app.config["WORKSHOP_PUBLIC_URL"] = f"http://{address}:{port}"
-    announce(public_url, prepared, similar=similarity_line(app))
+    engine = app.extensions[translations.EXTENSION].engine
+    translate = f"on ({engine.url})" if engine else "off"
+    announce(public_url, prepared, similar=similarity_line(app), translate=translate)
     listeners.start(app)
     retention.start(app)
     # Cards filed before a restart (or while the engine was off) are analysed in the background.
     similarity.sweep(app)
+    translations.sweep(app)
     tune_garbage_collector()
     if app.config["WORKSHOP_ASYNC_MODE"] == "eventlet":
         _serve_eventlet(app, host, port)
@@ -122,7 +125,9 @@ def similarity_line(app) -> str:
     return f"on ({engine.name})" if engine else "off"
 
 
-def announce(public_url: str, prepared: Prepared, similar: str = "off") -> None:
+def announce(
+    public_url: str, prepared: Prepared, similar: str = "off", translate: str = "off"
+) -> None:
     """Print the addresses attendees, the board and the moderator open."""
     print(f"workshop is running on {public_url}")
     if prepared.demo_code:
@@ -130,6 +135,7 @@ def announce(public_url: str, prepared: Prepared, similar: str = "off") -> None:
         print(f"  Board:     {public_url}/board/{prepared.demo_code}")
     print(f"  Moderator: {public_url}/login  (user: admin)")
     print(f"  Similar cards: {similar}")
+    print(f"  Translation: {translate}")
     if prepared.admin_password:
         print(f"  Admin password (shown only now): {prepared.admin_password}")
     if prepared.purged:
