@@ -20,6 +20,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 __all__ = ["axe_source"]  # the fixture, shared with test_accessibility
 
+
+@pytest.fixture
+def server(start_server):
+    """The real server with the local model (e2e servers run without it unless asked)."""
+    return start_server(extra_env={"WORKSHOP_EMBEDDINGS": "local"})
+
+
 COURSES_DE = "Deutschkurse mit Kinderbetreuung"
 COURSES_AR = "دورات اللغة الألمانية للأمهات مع رعاية الأطفال"
 SPORT = "Mehr Sportangebote für Jugendliche im Stadtteil"
