@@ -27,7 +27,7 @@ export function initNewSuggestionForm({ api, t, onFiled, queue, similar = null }
   for (const name of ["title", "body"]) {
     fields[name].addEventListener("input", () => updateCounter(fields, name));
   }
-  const hint = similar && watchSimilar(draft, similar);
+  const hint = similar ? watchSimilar(draft, similar) : null;
   $("submit-form").addEventListener("submit", (submitEvent) => {
     submitEvent.preventDefault();
     hint?.forget();
