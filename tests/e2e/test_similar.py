@@ -253,3 +253,21 @@ def test_the_phone_hints_at_similar_cards_while_typing(
         expect(marked).to_be_visible()
     finally:
         context.close()
+
+
+def test_without_an_engine_the_console_says_hints_are_off(start_server, browser):
+    plain = start_server()  # e2e servers run without the model
+    token = plain.staff_token()
+    url = f"{plain.url}/api/v1/events/{plain.demo_code}/suggestions"
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"client_id": "off-1", "title": COURSES_DE}
+    assert requests.post(url, json=body, headers=headers, timeout=10).status_code == 201
+    with open_console(browser, plain) as page:
+        expect(page.locator("#similar-status")).to_have_text(
+            "Hinweise sind aus: Auf diesem Server läuft keine Ähnlichkeitssuche"
+        )
+        expect(page.locator("#similar")).to_be_hidden()
+        expect(page.locator("#groups-open")).to_have_count(0)
+        card = page.locator("#mcolumns .mcard").first
+        open_menu(page, int(card.get_attribute("data-id")))
+        expect(page.locator('#card-menu [data-action="similar"]')).to_have_count(0)
