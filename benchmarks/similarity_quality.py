@@ -1,6 +1,6 @@
 """Similar cards across languages: how well the neighbour math finds duplicates.
 
-    python benchmarks/similarity_quality.py                    # every table (about a minute)
+    python benchmarks/similarity_quality.py                    # every table (under 2 minutes)
     python benchmarks/similarity_quality.py --write-background # and refit the shipped background
 
 Embeds tests/data/similar_cards.json with the real local engine (`LocalE5`) and prints figures;
