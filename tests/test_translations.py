@@ -56,7 +56,7 @@ def translated_into(staff, code: str, card_id: int, languages: set[str]) -> dict
         found.update(card_of(staff, code, card_id))
         return languages <= set(found["translations"])
 
-    wait_for(done, timeout=30)
+    wait_for(done, timeout=30, interval=0.2)
     return found
 
 
@@ -157,7 +157,7 @@ def test_an_edited_card_is_translated_again(room, submit, staff):
         english = card_of(staff, code, card["id"])["translations"]["en"]["title"]
         return english == translated("Deutschkurse am Abend", "de", "en")
 
-    wait_for(again, timeout=30)
+    wait_for(again, timeout=30, interval=0.2)
 
 
 def test_a_corrected_translation_is_kept_and_never_overwritten(room, submit, staff):
@@ -183,7 +183,7 @@ def test_a_corrected_translation_is_kept_and_never_overwritten(room, submit, sta
         card_now = card_of(staff, code, card["id"])
         return card_now["translations"]["ar"]["title"] == translated("Deutschkurse!", "de", "ar")
 
-    wait_for(others_redone, timeout=30)
+    wait_for(others_redone, timeout=30, interval=0.2)
     assert card_of(staff, code, card["id"])["translations"]["en"]["machine"] is False
 
 
