@@ -130,7 +130,7 @@ def _language(value: Any, field: str) -> str:
 def _languages(value: Any, field: str) -> str:
     """A list of offered language codes, stored as one comma-separated string."""
     # The board cycles through at most six instructions; an event may work in every language.
-    most = MAX_BOARD_LANGUAGES if field == "board_languages" else len(offered_languages())
+    most = len(offered_languages()) if field == "languages" else MAX_BOARD_LANGUAGES
     if not isinstance(value, list) or len(value) > most:
         raise validation.invalid(
             field, _l("%(field)s must be a list of language codes.", field=field)
