@@ -20,6 +20,7 @@ def test_defaults(make_event):
         "default_language": "de",
         "board_languages": [],
         "languages": ["de", "en", "ar", "fa", "uk", "ru"],
+        "board_translations": ["de"],
     }
 
 
@@ -50,6 +51,7 @@ def test_settings_and_phase_at_creation(staff):
         "default_language": "de",
         "board_languages": [],
         "languages": ["de", "en", "ar", "fa", "uk", "ru"],
+        "board_translations": ["de"],
     }
 
 

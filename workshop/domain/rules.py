@@ -20,12 +20,14 @@ SETTINGS = {
 }
 #: Language settings, validated against WORKSHOP_LANGUAGES: the language a device gets when its
 #: browser asks for none we offer, the languages the board shows its instruction in besides
-#: German, and the languages the event works in (cards and texts are translated into each; both
-#: lists stored comma-separated). Kept apart from SETTINGS, whose values exports copy verbatim.
+#: German, the languages the event works in (cards and texts are translated into each), and the
+#: languages the board shows under a card written in another one (lists stored comma-separated).
+#: Kept apart from SETTINGS, whose values exports copy verbatim.
 LANGUAGE_SETTINGS = {
     "default_language": ("language",),
     "board_languages": ("languages",),
     "languages": ("languages",),
+    "board_translations": ("languages",),
 }
 
 #: What a participant may do in each phase.

@@ -46,6 +46,7 @@ def settings_json(event: Event) -> dict:
         "default_language": event.default_language,
         "board_languages": board_languages(event),
         "languages": [code for code in (event.languages or "").split(",") if code],
+        "board_translations": [code for code in event.board_translations.split(",") if code],
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,46 +143,85 @@ def pending(event: Event) -> int:
     return len(_work(event)) if enabled() else 0
 
 
+@dataclass
+class Job:
+    """Some cards written in one language, to be translated into another."""
+
+    source: str
+    target: str
+    #: card id -> (title, body, source hash) as read before the engine was asked.
+    cards: dict[int, tuple[str, str, str]]
+    result: list[str] | None = None
+    error: Exception | None = None
+
+
+def _jobs(event: Event, todo: list[tuple[Suggestion, str]]) -> tuple[list[Job], bool]:
+    """The next BATCH cards with work left, as one job per language pair; whether more cards
+    are left after them."""
+    cards = list({card.id: card for card, _ in todo}.values())
+    chosen = {card.id for card in cards[:BATCH]}
+    jobs: dict[tuple[str, str], Job] = {}
+    for card, target in todo:
+        if card.id in chosen:
+            source = base(card.language) or base(event.default_language)
+            job = jobs.setdefault((source, target), Job(source, target, {}))
+            job.cards[card.id] = (card.title, card.body, source_hash(card))
+    return list(jobs.values()), len(cards) > len(chosen)
+
+
+def _run(engine: LibreTranslate, job: Job) -> Job:
+    texts = [text for title, body, _ in job.cards.values() for text in (title, body)]
+    try:
+        job.result = engine.translate(texts, job.source, job.target)
+    except TranslationError as error:
+        job.error = error
+    return job
+
+
 def translate_batch(event_id: int) -> bool:
-    """Translate up to BATCH cards of one language pair and store them; True while more left."""
+    """Translate the next BATCH cards into every language they lack, one request per language
+    pair at the same time, and store what came back; True while more cards are left."""
     event = db.session.get(Event, event_id)
     todo = _work(event) if event else []
     if not todo:
         return False
-    source = base(todo[0][0].language) or base(event.default_language)
-    target = todo[0][1]
-    batch = [card for card, lang in todo if lang == target and base(card.language) == source]
-    batch = batch[:BATCH]
-    originals = {card.id: (card.title, card.body, source_hash(card)) for card in batch}
+    jobs, more = _jobs(event, todo)
     db.session.rollback()  # nothing held open while the engine works
-    texts = [text for title, body, _ in originals.values() for text in (title, body)]
-    try:
-        translated = _translator().engine.translate(texts, source, target)
-    except TranslationError as error:
-        raise EngineDown(str(error)) from error
-    _store(event_id, target, originals, translated)
-    return len(todo) > len(batch)
+    # Threads are green threads under eventlet: the requests wait together, not one by one.
+    engine = _translator().engine
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        done = list(pool.map(lambda job: _run(engine, job), jobs))
+    _store(event_id, [job for job in done if job.result is not None])
+    if failed := [job for job in done if job.result is None]:
+        raise EngineDown(str(failed[0].error))
+    return more
 
 
-def _store(event_id: int, target: str, originals: dict, translated: list[str]) -> None:
-    """Keep the new translations, unless the card changed meanwhile or a person corrected it."""
+def _store(event_id: int, jobs: list[Job]) -> None:
+    """Keep the new translations, unless a card changed meanwhile or a person corrected it; each
+    changed card goes out once."""
+    if not jobs:
+        return
     with write_transaction() as tx:
         event = db.session.get(Event, event_id)
-        changed = []
-        for index, (card_id, (_, _, digest)) in enumerate(originals.items()):
-            card = db.session.get(Suggestion, card_id)
-            row = db.session.get(CardTranslation, (card_id, target))
-            if card is None or source_hash(card) != digest or (row and not row.machine):
-                continue
-            row = row or CardTranslation(suggestion_id=card_id, language=target)
-            row.title = translated[2 * index][:TITLE_MAX]
-            row.body = translated[2 * index + 1][:BODY_MAX]
-            row.machine, row.source_hash = True, digest
-            db.session.add(row)
-            changed.append(card)
+        changed: dict[int, Suggestion] = {}
+        for job in jobs:
+            for index, (card_id, (_, _, digest)) in enumerate(job.cards.items()):
+                card = db.session.get(Suggestion, card_id)
+                row = db.session.get(CardTranslation, (card_id, job.target))
+                if card is None or source_hash(card) != digest or (row and not row.machine):
+                    continue
+                row = row or CardTranslation(suggestion_id=card_id, language=job.target)
+                row.title = job.result[2 * index][:TITLE_MAX]
+                row.body = job.result[2 * index + 1][:BODY_MAX]
+                row.machine, row.source_hash = True, digest
+                db.session.add(row)
+                changed[card_id] = card
         db.session.flush()
         if changed:
-            messages = card_messages(event, *changed)
+            for card in changed.values():
+                db.session.expire(card, ["translations"])
+            messages = card_messages(event, *changed.values())
             tx.on_commit(lambda: publisher.publish(event_id, messages))
 
 

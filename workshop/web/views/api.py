@@ -23,6 +23,7 @@ from workshop.domain import (
     seats,
     similarity,
     suggestions,
+    translations,
     voting,
 )
 from workshop.errors import Forbidden
@@ -271,6 +272,39 @@ def groups(code: str):
 def area_hints(code: str):
     event, _ = managed(code)
     return {"hints": similarity.area_hints(event)}
+
+
+# -- translations (domain/translations.py) ------------------------------------------------------
+
+
+@bp.get("/events/<code>/translations")
+def translation_status(code: str):
+    event, _ = managed(code)
+    return {
+        "on": translations.enabled(),
+        "pending": translations.pending(event),
+        "languages": translations.targets(event),
+    }
+
+
+@bp.put("/events/<code>/suggestions/<int:suggestion_id>/translations/<language>")
+def correct_translation(code: str, suggestion_id: int, language: str):
+    event, user = managed(code)
+    card = translations.correct(event, suggestion_id, language, json_body(), user)
+    return card_json(event, card, None)
+
+
+@bp.put("/events/<code>/texts")
+def set_texts(code: str):
+    event, user = managed(code)
+    event = translations.set_texts(event, json_body(), user)
+    return schemas.event_json(event, staff=True)
+
+
+@bp.post("/events/<code>/texts/suggest")
+def suggest_texts(code: str):
+    event, _ = managed(code)
+    return translations.suggest_texts(event)
 
 
 @bp.put("/events/<code>/suggestions/<int:suggestion_id>/dots")

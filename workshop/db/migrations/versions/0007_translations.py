@@ -26,6 +26,11 @@ def upgrade():
                 nullable=False,
             )
         )
+        batch_op.add_column(
+            sa.Column(
+                "board_translations", sa.String(length=200), server_default="de", nullable=False
+            )
+        )
     op.create_table(
         "card_translations",
         sa.Column("suggestion_id", sa.Integer(), nullable=False),
@@ -78,4 +83,5 @@ def downgrade():
     op.drop_table("event_translations")
     op.drop_table("card_translations")
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_column("board_translations")
         batch_op.drop_column("languages")
