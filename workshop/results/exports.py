@@ -45,7 +45,8 @@ from workshop.domain.rules import SETTINGS
 from workshop.domain.schemas import board_languages
 from workshop.domain.translations import base, event_languages, source_hash
 from workshop.extensions import db
-from workshop.i18n import phase_label, status_label
+from workshop.i18n import direction as writing_direction
+from workshop.i18n import html_lang, phase_label, status_label
 from workshop.results import pdf
 
 FORMATS = ("csv", "xlsx", "json", "pdf")
@@ -904,36 +905,125 @@ def to_json(snap: Snapshot) -> bytes:
 # -- the report ------------------------------------------------------------------------------
 
 
-def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
-    """What templates/staff/report.html shows: areas with ranked topics and bar lengths."""
+@dataclass(frozen=True)
+class Text:
+    """A card's title and body as the report shows them, with their `lang` ("" when unknown)
+    and `dir`."""
+
+    title: str
+    body: str
+    lang: str
+    dir: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A card in the report: in the report's language where it has a translation (`original`
+    then holds the card as written, `machine` says who translated it), else as written."""
+
+    text: Text
+    original: Text | None = None
+    machine: bool = False
+    #: The name of the language the card is written in, for the original's label.
+    language: str = ""
+
+
+def report_language(snap: Snapshot) -> str:
+    """The language the report shows cards in: its own where the event is translated into it,
+    else the event's default language."""
+    own = base(str(get_locale()))
+    return (
+        own if own in {base(code) for code in snap.event["languages"]} else default_language(snap)
+    )
+
+
+def as_written(card: Card) -> Text:
+    if card.language is None:
+        return Text(card.title, card.body, "", "auto")
+    return Text(card.title, card.body, html_lang(card.language), writing_direction(card.language))
+
+
+def shown(snap: Snapshot, card: Card, language: str) -> Shown:
+    """The card in `language` with the original beside it, or as written without a translation."""
+    found = translation(snap, card, language)
+    if found is None:
+        return Shown(as_written(card))
+    text = Text(found.title, found.body, html_lang(language), writing_direction(language))
+    return Shown(text, as_written(card), found.machine, language_name(card.language))
+
+
+def report_texts(snap: Snapshot, language: str) -> dict[str, Any]:
+    """The event's question and the area names, each with its `lang`: in `language` where staff
+    translated them, else as written (in the event's default language)."""
+    written = html_lang(snap.event["default_language"])
+
+    def pick(original: str | None, translations: dict[str, str]) -> tuple[str | None, str]:
+        if language != default_language(snap) and language in translations:
+            return translations[language], html_lang(language)
+        return original, written
+
+    return {
+        "question": pick(
+            snap.event["question"],
+            {code: text["question"] for code, text in snap.event["translations"].items()},
+        ),
+        "areas": {group.id: pick(group.name, group.names) for group in snap.groups},
+    }
+
+
+def _report_areas(snap: Snapshot, language: str) -> list[dict]:
+    """Each area with its ranked and unranked cards as the report shows them."""
     most = max((card.dots for group in snap.groups for card in group.ranked), default=0)
-    areas = [
+    names = report_texts(snap, language)["areas"]
+    return [
         {
-            "name": area_label(group),
+            # The cards without an area are named in the report's language.
+            "name": area_label(group) if group.id is None else names[group.id][0],
+            "lang": html_lang() if group.id is None else names[group.id][1],
             "color": group.color,
             "ranked": [
                 {
                     "card": card,
+                    "shown": shown(snap, card, language),
                     # Bars share one scale across areas, so lengths compare between areas.
                     "bar": round(100 * card.dots / most, 2) if most else 0,
-                    "originals": originals(snap, card.id),
+                    "originals": [
+                        shown(snap, original, language) for original in originals(snap, card.id)
+                    ],
                 }
                 for card in group.ranked
             ],
             "unranked": [
-                {"card": card, "originals": originals(snap, card.id)} for card in group.unranked
+                {
+                    "card": card,
+                    "shown": shown(snap, card, language),
+                    "originals": [
+                        shown(snap, original, language) for original in originals(snap, card.id)
+                    ],
+                }
+                for card in group.unranked
             ],
         }
         for group in snap.groups
     ]
+
+
+def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
+    """What templates/staff/report.html shows: areas with ranked topics and bar lengths, cards
+    in the report's language with the original beside them."""
+    language = report_language(snap)
+    areas = _report_areas(snap, language)
+    question, question_lang = report_texts(snap, language)["question"]
     return {
         "event": snap.event,
+        "question": question,
+        "question_lang": question_lang,
         "date": format_date(event_date(snap), "long"),
         "exported_at": exported_at or format_datetime(snap.exported_at, "medium"),
         "phase": phase_label(snap.event["phase"]),
         "figures": figures(snap),
         "areas": [area for area in areas if area["ranked"] or area["unranked"]],
-        "empty_areas": [area["name"] for area in areas if not (area["ranked"] or area["unranked"])],
+        "empty_areas": [area for area in areas if not (area["ranked"] or area["unranked"])],
         "settings": snap.event["settings"],
     }
 
