@@ -11,14 +11,17 @@ import zipfile
 from datetime import date
 from types import SimpleNamespace
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
+from multilingual import CORRECTED, TEXTS, multilingual_event
 from openpyxl import load_workbook
 
 from workshop.domain import events
 from workshop.extensions import db
 from workshop.results import exports
+from workshop.web.views.api import OPENAPI_PATH
 
 BOM = "\ufeff".encode()
 
@@ -138,7 +141,7 @@ def test_csv_has_bom_german_headers_and_a_row_per_card(app, voted):
     assert response.data.startswith(BOM)
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == german(app, exports.table_headers)
+    assert rows[0] == german(app, lambda: exports.table_headers("de"))
     body = rows[1:]
     # Every card but the one merged away, which is listed with the card it went into.
     assert sorted(row[2] for row in body) == sorted(
@@ -191,7 +194,7 @@ def test_neutralise(value, expected):
 def test_json_is_versioned_and_anonymous(voted):
     response = download(voted.staff, voted.code, "json")
     document = json.loads(response.data)
-    assert (document["format"], document["version"]) == ("workshop-event", 1)
+    assert (document["format"], document["version"]) == ("workshop-event", 2)
     assert document["participants"] == 3
     assert {vote["participant"] for vote in document["votes"]} == {1, 2, 3}
     assert document["merge_ledger"] == [
@@ -341,3 +344,159 @@ def test_xlsx_and_json_carry_the_activity_log_without_staff_names(app, staff, ma
     assert {entry["by"] for entry in document["audit"]} == {1}
     assert rows[-1][1:4] == ("Moderation 1", "hat einen Vorschlag ausgeblendet", "Sprachcafé")
     assert "moderator" not in json.dumps(document) + repr(rows)  # the staff user names
+
+
+# -- languages and translations ----------------------------------------------------------------
+
+
+@pytest.fixture
+def multilingual(app, staff, join, submit):
+    return multilingual_event(app, staff, join, submit)
+
+
+def csv_rows(api, code: str) -> list[list[str]]:
+    content = download(api, code, "csv").data.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(content), delimiter=";"))
+
+
+def test_csv_gives_each_cards_language_and_its_translation_into_the_default_language(
+    staff, multilingual
+):
+    headers, *rows = csv_rows(staff, multilingual.code)
+    assert headers[9:] == [
+        "Sprache",
+        "Titel (Deutsch)",
+        "Beschreibung (Deutsch)",
+        "Übersetzung",
+        "Zusammengeführte Vorschläge (Deutsch)",
+    ]
+    by_title = {row[2]: row for row in rows}
+    assert by_title["مقهى لغوي للجيران"][9:] == [
+        "Arabisch (ar)",
+        "Sprachcafé für die Nachbarschaft",
+        "Jeden Abend im Viertel",
+        "Maschinelle Übersetzung",
+        "",
+    ]
+    assert by_title["کلاس‌های زبان آلمانی برای سالمندان"][9:] == [
+        "Persisch (fa)",
+        CORRECTED["title"],
+        CORRECTED["body"],
+        "Von der Moderation korrigiert",
+        "",
+    ]
+    # Written in the default language: no translation, its Arabic one stays in the JSON only;
+    # its merged Arabic original is listed as written and in German.
+    assert by_title["Mehr Kita-Plätze"][7] == "روضة أطفال أكثر"
+    assert by_title["Mehr Kita-Plätze"][9:] == ["Deutsch (de)", "", "", "", "Mehr Kindergärten"]
+    # A card from before languages, and one whose translation was made from an older text.
+    assert by_title["Alte Karte ohne Sprache"][9:] == ["", "", "", "", ""]
+    assert by_title["More bike lanes"][9:] == ["Englisch (en)", "", "", "", ""]
+
+
+def test_csv_translation_headers_follow_the_callers_language(staff, multilingual):
+    response = staff.get(
+        f"/events/{multilingual.code}/export?format=csv", headers={"Accept-Language": "en"}
+    )
+    headers = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert headers[9:] == [
+        "Language",
+        "Title (German)",
+        "Detail (German)",
+        "Translation",
+        "Merged originals (German)",
+    ]
+
+
+def values(row) -> list:
+    """A spreadsheet row with empty cells as None, however they were written."""
+    return [None if value == "" else value for value in row]
+
+
+def test_xlsx_gives_languages_and_translations_on_area_and_merged_sheets(staff, multilingual):
+    book = load_workbook(io.BytesIO(download(staff, multilingual.code, "xlsx").data))
+    sheet = book["Sprache"]
+    assert [cell.value for cell in sheet[1]][8:] == [
+        "Sprache",
+        "Titel (Deutsch)",
+        "Beschreibung (Deutsch)",
+        "Übersetzung",
+        "Zusammengeführte Vorschläge (Deutsch)",
+    ]
+    rows = {row[1]: values(row) for row in sheet.iter_rows(2, values_only=True)}
+    assert rows["مقهى لغوي للجيران"][8:12] == [
+        "Arabisch (ar)",
+        "Sprachcafé für die Nachbarschaft",
+        "Jeden Abend im Viertel",
+        "Maschinelle Übersetzung",
+    ]
+    assert rows["کلاس‌های زبان آلمانی برای سالمندان"][11] == "Von der Moderation korrigiert"
+    assert rows["Alte Karte ohne Sprache"][8:] == [None] * 5
+    # The original reads right to left, its translation left to right.
+    cells = {cell.value: cell for cell in sheet["B"][1:] + sheet["J"][1:]}
+    assert cells["مقهى لغوي للجيران"].alignment.readingOrder == 2
+    assert cells["Sprachcafé für die Nachbarschaft"].alignment.readingOrder == 0
+    merged = book["Zusammengeführte Vorschläge"]
+    assert [cell.value for cell in merged[1]][7:] == [
+        "Sprache",
+        "Ursprünglicher Titel (Deutsch)",
+        "Ursprüngliche Beschreibung (Deutsch)",
+        "Übersetzung",
+    ]
+    (row,) = merged.iter_rows(2, values_only=True)
+    assert values(row)[2:4] == ["Mehr Kita-Plätze", "روضة أطفال أكثر"]
+    assert values(row)[7:] == [
+        "Arabisch (ar)",
+        "Mehr Kindergärten",
+        None,
+        "Maschinelle Übersetzung",
+    ]
+
+
+def test_json_keeps_every_translation_and_whether_a_person_corrected_it(staff, multilingual):
+    document = json.loads(download(staff, multilingual.code, "json").data)
+    event = document["event"]
+    assert event["default_language"] == "de"
+    assert event["languages"] == ["de", "en", "ar", "fa", "uk", "ru"]
+    assert event["board_languages"] == []
+    assert event["translations"] == {
+        code: {"question": question, "machine": False}
+        for code, question in TEXTS["question"].items()
+    }
+    assert [area["translations"] for area in document["areas"]] == [
+        {code: {"name": name, "machine": False} for code, name in TEXTS["area"].items()},
+        {},
+    ]
+    cards = {card["title"]: card for card in document["suggestions"]}
+    assert cards["مقهى لغوي للجيران"]["language"] == "ar"
+    assert cards["مقهى لغوي للجيران"]["translations"] == {
+        "de": {
+            "title": "Sprachcafé für die Nachbarschaft",
+            "body": "Jeden Abend im Viertel",
+            "machine": True,
+        },
+        "en": {
+            "title": "Language café for neighbours",
+            "body": "Every evening in the neighbourhood",
+            "machine": True,
+        },
+    }
+    assert cards["کلاس‌های زبان آلمانی برای سالمندان"]["translations"] == {
+        "de": {**CORRECTED, "machine": False}
+    }
+    assert cards["Mehr Kita-Plätze"]["translations"]["ar"]["machine"] is True
+    assert cards["روضة أطفال أكثر"]["merged_into"] == cards["Mehr Kita-Plätze"]["id"]
+    assert cards["روضة أطفال أكثر"]["translations"]["de"]["title"] == "Mehr Kindergärten"
+    assert (
+        cards["Alte Karte ohne Sprache"]["language"],
+        cards["Alte Karte ohne Sprache"]["translations"],
+    ) == (None, {})
+    # A machine translation of an older text is left out: the engine makes a new one.
+    assert cards["More bike lanes"]["translations"] == {}
+
+
+def test_json_export_is_as_the_openapi_description_says(staff, multilingual):
+    document = json.loads(download(staff, multilingual.code, "json").data)
+    spec = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    schema = {"$ref": "#/components/schemas/EventFile", "components": spec["components"]}
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)

@@ -10,8 +10,19 @@ import re
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
+from multilingual import multilingual_event
 
-from workshop.db.models import Area, Event, MergedVote, Participant, Suggestion, User, Vote
+from workshop.db.models import (
+    Area,
+    CardTranslation,
+    Event,
+    MergedVote,
+    Participant,
+    Suggestion,
+    User,
+    Vote,
+)
+from workshop.domain.translations import source_hash
 from workshop.extensions import db
 from workshop.results.exports import table_headers
 
@@ -146,7 +157,7 @@ def _drop(key: str):
     ("change", "message"),
     [
         (_set("format", "something-else"), "format"),
-        (_set("version", 2), "version"),
+        (_set("version", 3), "version"),
         (_drop("votes"), "votes"),
         (_set("surprise", 1), "surprise"),
         (_set("event.phase", "party"), "event.phase"),
@@ -162,6 +173,34 @@ def _drop(key: str):
         (_set("votes.0.dots", 3), "votes[0].dots"),  # over the cap of 2
         (_set("merge_ledger.0.suggestion", 1), "merge_ledger[0].suggestion"),
         (_set("participants", -1), "participants"),
+        (_set("event.default_language", "xx"), "event.default_language"),
+        (_set("event.languages", ["de", "xx"]), "event.languages"),
+        (_set("event.languages", "de,en"), "event.languages"),
+        (
+            _set("event.translations", {"en": {"question": "", "machine": False}}),
+            "event.translations.en.question",
+        ),
+        (
+            _set("areas.0.translations", {"en": {"name": "x" * 101, "machine": False}}),
+            "areas[0].translations.en.name",
+        ),
+        (_set("suggestions.0.language", "xx"), "suggestions[0].language"),
+        (
+            _set("suggestions.0.translations", {"xx": {"title": "T", "machine": True}}),
+            "suggestions[0].translations.xx",
+        ),
+        (
+            _set("suggestions.0.translations", {"en": {"title": "T", "machine": "yes"}}),
+            "suggestions[0].translations.en.machine",
+        ),
+        (
+            _set("suggestions.0.translations", {"en": {"title": "T", "by": "me", "machine": True}}),
+            "suggestions[0].translations.en.by",
+        ),
+        (
+            _set("suggestions.0.translations", {"en": {"title": "x" * 401, "machine": True}}),
+            "suggestions[0].translations.en.title",
+        ),
     ],
 )
 def test_malformed_files_are_refused_and_change_nothing(
@@ -198,7 +237,7 @@ def test_cli_export_writes_a_german_csv(app, runner, staff, merged_event, tmp_pa
     content = path.read_bytes()
     assert content.startswith(BOM)
     with app.app_context(), force_locale("de"):
-        headers = ";".join(table_headers())
+        headers = ";".join(table_headers("de"))
     assert content.decode("utf-8-sig").splitlines()[0] == headers
 
 
@@ -213,3 +252,59 @@ def test_cli_export_refuses(runner, tmp_path, args, message):
     result = runner.invoke(args=[*args, "--output", str(tmp_path / "out")])
     assert result.exit_code != 0
     assert message in result.output
+
+
+# -- languages and translations ----------------------------------------------------------------
+
+
+def test_translations_and_languages_come_back_with_an_import(
+    app, runner, make_staff, staff, join, submit, tmp_path
+):
+    event = multilingual_event(app, staff, join, submit)
+    original = export_json(staff, event.code)
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(original), encoding="utf-8")
+    code = import_file(runner, path)
+    copied = export_json(make_staff("admin"), code)
+    assert comparable(copied) == comparable(original)
+    assert copied["event"]["translations"] and copied["areas"][0]["translations"]
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(CardTranslation, Suggestion)
+            .join(Suggestion, Suggestion.id == CardTranslation.suggestion_id)
+            .join(Event, Event.id == Suggestion.event_id)
+            .where(Event.code == code)
+        ).all()
+        # Made from the cards as they are, so an engine takes them as current; a person's
+        # correction stays a person's.
+        assert len(rows) == 5
+        assert all(row.source_hash == source_hash(card) for row, card in rows)
+        assert [row.title for row, _card in rows if not row.machine] == ["Deutschkurse für Ältere"]
+
+
+def as_version_1(document: dict) -> dict:
+    """An export as this installation wrote it before languages (version 1)."""
+    document = copy.deepcopy(document)
+    document["version"] = 1
+    for name in ("default_language", "board_languages", "languages", "translations"):
+        del document["event"][name]
+    for item in document["areas"] + document["suggestions"]:
+        item.pop("language", None)
+        del item["translations"]
+    return document
+
+
+def test_files_of_version_1_are_still_imported(
+    app, runner, make_staff, staff, merged_event, tmp_path
+):
+    original = export_json(staff, merged_event)
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(as_version_1(original)), encoding="utf-8")
+    code = import_file(runner, path)
+    admin = make_staff("admin")
+    copied = export_json(admin, code)
+    assert results_without_ids(admin, code) == results_without_ids(staff, merged_event)
+    assert copied["event"]["languages"] == ["de", "en", "ar", "fa", "uk", "ru"]
+    assert {card["language"] for card in copied["suggestions"]} == {None}
+    assert all(card["translations"] == {} for card in copied["suggestions"])
+    assert comparable(as_version_1(copied)) == comparable(as_version_1(original))

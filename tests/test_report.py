@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import wait_for
+from multilingual import CORRECTED, TEXTS, multilingual_event
 
 from workshop.config import ROOT
 
@@ -31,9 +32,12 @@ def pdf_text(pdf: bytes, tmp_path) -> str:
     return re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
 
 
-def page(api, path: str):
-    """A staff page outside the API, with the caller's bearer token."""
-    return api.client.get(path, headers={"Authorization": f"Bearer {api.token}"})
+def page(api, path: str, language: str | None = None):
+    """A staff page outside the API, with the caller's bearer token (and browser language)."""
+    headers = {"Authorization": f"Bearer {api.token}"}
+    if language:
+        headers["Accept-Language"] = language
+    return api.client.get(path, headers=headers)
 
 
 @pytest.fixture
@@ -72,7 +76,7 @@ def test_report_page_links_its_stylesheet_and_marks_user_text(staff, ranked_even
     assert re.search(r'<link rel="stylesheet" href="/static/v/[0-9a-f]+/css/report.css">', html)
     # The site's CSP forbids inline styles and scripts.
     assert "<style" not in html and "style=" not in html and "<script" not in html
-    assert '<strong dir="auto">مقهى لغوي للجيران</strong>' in html
+    assert '<strong lang="ar" dir="rtl">مقهى لغوي للجيران</strong>' in html
     assert "Sprachcafé am Abend" in html
     assert "<svg" in html
 
@@ -183,3 +187,91 @@ def test_the_results_phase_prepares_the_pdf(app, staff, make_event, join, submit
     kept = wait_for(lambda: kept_reports(app), timeout=60)
     assert "-de-" in kept[0].name  # in the event's default language
     assert staff.get(f"/events/{code}/export?format=pdf").data == kept[0].read_bytes()
+
+
+# -- languages and translations ----------------------------------------------------------------
+
+
+@pytest.fixture
+def multilingual(app, staff, join, submit):
+    return multilingual_event(app, staff, join, submit)
+
+
+def report(api, code: str, language: str | None = None) -> str:
+    response = page(api, f"/events/{code}/report", language)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_report_gives_cards_in_the_default_language_with_the_original_beside(staff, multilingual):
+    html = report(staff, multilingual.code)
+    # A machine translation, marked, beside the Arabic original, which reads right to left.
+    assert '<strong lang="de" dir="ltr">Sprachcafé für die Nachbarschaft</strong>' in html
+    assert "Original (Arabisch)" in html
+    assert '<p lang="ar" dir="rtl"><strong>مقهى لغوي للجيران</strong></p>' in html
+    assert '<p class="body" lang="ar" dir="rtl">كل مساء في الحي</p>' in html
+    assert '<p class="mark">Maschinelle Übersetzung</p>' in html
+    # A person's translation, beside the Persian original.
+    assert f'<strong lang="de" dir="ltr">{CORRECTED["title"]}</strong>' in html
+    assert '<p class="mark">Übersetzung von der Moderation korrigiert</p>' in html
+    assert '<p lang="fa" dir="rtl"><strong>کلاس‌های زبان آلمانی برای سالمندان</strong></p>' in html
+    # A merged original in German, marked, with the Arabic after it.
+    assert '<span lang="de" dir="ltr">Mehr Kindergärten</span> <span class="mark">' in html
+    assert '<span lang="ar" dir="rtl">روضة أطفال أكثر</span>' in html
+    # Written in German, of unknown language, or translated from an older text: as written.
+    assert '<strong lang="de" dir="ltr">Mehr Kita-Plätze</strong>' in html
+    assert '<strong dir="auto">Alte Karte ohne Sprache</strong>' in html
+    assert '<span lang="en" dir="ltr">More bike lanes</span>' in html
+    assert "Veraltete Übersetzung" not in html
+    assert "المزيد من أماكن الحضانة" not in html  # the German card's Arabic translation
+    assert html.count("Original (") == 3
+
+
+def test_report_in_another_language_of_the_event_uses_its_translations(staff, multilingual):
+    html = report(staff, multilingual.code, "en")
+    assert f'<p class="question" lang="en" dir="auto">{TEXTS["question"]["en"]}</p>' in html
+    assert '<span lang="en" dir="auto">Children</span>' in html
+    assert '<span lang="de" dir="auto">Sprache</span>' in html  # not translated: as named
+    assert '<strong lang="en" dir="ltr">Language café for neighbours</strong>' in html
+    assert "Original (Arabic)" in html
+    # Without an English translation the Persian card shows as written.
+    assert '<strong lang="fa" dir="rtl">کلاس‌های زبان آلمانی برای سالمندان</strong>' in html
+    assert CORRECTED["title"] not in html
+
+    arabic = report(staff, multilingual.code, "ar")
+    assert '<html lang="ar" dir="rtl">' in arabic
+    assert f'<p class="question" lang="ar" dir="auto">{TEXTS["question"]["ar"]}</p>' in arabic
+    assert '<strong lang="ar" dir="rtl">المزيد من أماكن الحضانة</strong>' in arabic
+    assert '<p lang="de" dir="ltr"><strong>Mehr Kita-Plätze</strong></p>' in arabic
+
+
+def test_report_in_a_language_the_event_does_not_work_in_gives_the_default(staff, multilingual):
+    settings = {"settings": {"languages": ["de", "ar", "fa"]}}
+    assert staff.patch(f"/events/{multilingual.code}", json=settings).status_code == 200
+    html = report(staff, multilingual.code, "en")
+    assert '<strong lang="de" dir="ltr">Sprachcafé für die Nachbarschaft</strong>' in html
+    assert "Original (Arabic)" in html
+
+
+def test_pdf_gives_translations_with_the_original_beside_them(staff, multilingual, tmp_path):
+    response = staff.get(f"/events/{multilingual.code}/export?format=pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.data, tmp_path)
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    ranked = [line for line in lines[lines.index("Kinder") :] if re.match(r"^\d+\. ", line)]
+    # The original's label stands beside the translated title, on its line.
+    assert ranked == [
+        "1. Mehr Kita-Plätze",
+        "1. Sprachcafé für die Nachbarschaft Original (Arabisch)",
+        f"2. {CORRECTED['title']} Original (Persisch)",
+        "3. Alte Karte ohne Sprache",
+    ]
+    for shown in (
+        "مقهى لغوي للجيران",
+        "Maschinelle Übersetzung",
+        "Übersetzung von der Moderation korrigiert",
+        "Mehr Kindergärten (Maschinelle Übersetzung) Original (Arabisch): روضة أطفال أكثر",
+        "More bike lanes",
+    ):
+        assert any(shown in line for line in lines), shown
+    assert "Veraltete Übersetzung" not in text

@@ -12,11 +12,12 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from babel import Locale, UnknownLocaleError
 from flask import render_template
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
@@ -29,12 +30,23 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from workshop import validation
 from workshop.clock import iso, utcnow
-from workshop.db.models import AuditEntry, Event, MergedVote, Participant, Suggestion, Vote
+from workshop.db.models import (
+    AuditEntry,
+    CardTranslation,
+    Event,
+    MergedVote,
+    Participant,
+    Suggestion,
+    Vote,
+)
 from workshop.domain import queries
 from workshop.domain.audit import action_label
 from workshop.domain.rules import SETTINGS
+from workshop.domain.schemas import board_languages
+from workshop.domain.translations import base, event_languages, source_hash
 from workshop.extensions import db
-from workshop.i18n import phase_label, status_label
+from workshop.i18n import direction as writing_direction
+from workshop.i18n import html_lang, phase_label, status_label
 from workshop.results import pdf
 
 FORMATS = ("csv", "xlsx", "json", "pdf")
@@ -44,9 +56,10 @@ MEDIA_TYPES = {
     "json": "application/json",
     "pdf": "application/pdf",
 }
-#: The JSON export's format name and version; importers refuse anything else.
+#: The JSON export's format name and version; importers refuse anything else. Version 2 added
+#: the languages: the event's, its texts' translations, each card's language and translations.
 JSON_FORMAT = "workshop-event"
-JSON_VERSION = 1
+JSON_VERSION = 2
 
 #: Cells starting with these are formulas (or become ones) in spreadsheet programs (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -59,8 +72,19 @@ SLUG_MAX = 50
 
 
 @dataclass(frozen=True)
+class Translation:
+    """A card's title and body in another language; `machine` is False once a person corrected
+    it."""
+
+    title: str
+    body: str
+    machine: bool
+
+
+@dataclass(frozen=True)
 class Card:
-    """One suggestion as the exports see it; `rank` is None for cards that are not ranked."""
+    """One suggestion as the exports see it; `rank` is None for cards that are not ranked;
+    `language` is None for cards older than languages; `translations` by language code."""
 
     id: int
     area_id: int | None
@@ -72,16 +96,20 @@ class Card:
     voters: int
     created_at: datetime
     rank: int | None = None
+    language: str | None = None
+    translations: dict[str, Translation] = field(default_factory=dict, hash=False)
 
 
 @dataclass
 class Group:
-    """An area (or the cards without one) with its cards that were not merged away."""
+    """An area (or the cards without one) with its cards that were not merged away; its name in
+    other languages by language code."""
 
     id: int | None
     name: str | None
     color: str
     cards: list[Card] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def ranked(self) -> list[Card]:
@@ -123,7 +151,16 @@ def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -
     ranks = _ranks(results)
     cards = _cards(event, ranks)
     areas = [
-        {"id": area.id, "name": area.name, "color": area.color, "position": area.position}
+        {
+            "id": area.id,
+            "name": area.name,
+            "color": area.color,
+            "position": area.position,
+            "translations": {
+                row.language: {"name": row.name, "machine": row.machine}
+                for row in area.translations
+            },
+        }
         for area in event.areas
     ]
     groups, merged_from = _groups(areas, cards, ranks)
@@ -157,8 +194,26 @@ def _ranks(results: dict) -> dict[int, int]:
 
 
 def _cards(event: Event, ranks: dict[int, int]) -> dict[int, Card]:
-    """Every card of the event by id, merged ones included, with its rank where it has one."""
-    rows = db.session.execute(
+    """Every card of the event by id, merged ones included, with its rank where it has one and
+    its translations."""
+    stored = _card_translations(event)
+    cards = {}
+    for *values, language in _card_rows(event):
+        card = Card(*values, rank=ranks.get(values[0]), language=language)
+        digest = source_hash(card)
+        current = {
+            code: Translation(title, body, machine)
+            for code, title, body, machine, made_from in stored.get(card.id, [])
+            # A machine translation of an older text is left out: the engine makes a new one.
+            if not machine or made_from == digest
+        }
+        cards[card.id] = replace(card, translations=current) if current else card
+    return cards
+
+
+def _card_rows(event: Event) -> list[tuple]:
+    """The fields of Card, then the language, of every card of the event, oldest first."""
+    return db.session.execute(
         sa.select(
             Suggestion.id,
             Suggestion.area_id,
@@ -169,18 +224,47 @@ def _cards(event: Event, ranks: dict[int, int]) -> dict[int, Card]:
             Suggestion.dots,
             Suggestion.voters,
             Suggestion.created_at,
+            Suggestion.language,
         )
         .where(Suggestion.event_id == event.id)
         .order_by(Suggestion.id)
     ).all()
-    return {row[0]: Card(*row, rank=ranks.get(row[0])) for row in rows}
+
+
+def _card_translations(event: Event) -> dict[int, list[tuple[str, str, str, bool, str]]]:
+    """(language, title, body, machine, source hash) of every translation, by card id."""
+    rows = db.session.execute(
+        sa.select(
+            CardTranslation.suggestion_id,
+            CardTranslation.language,
+            CardTranslation.title,
+            CardTranslation.body,
+            CardTranslation.machine,
+            CardTranslation.source_hash,
+        )
+        .join(Suggestion, Suggestion.id == CardTranslation.suggestion_id)
+        .where(Suggestion.event_id == event.id)
+        .order_by(CardTranslation.suggestion_id, CardTranslation.language)
+    )
+    found: dict[int, list[tuple[str, str, str, bool, str]]] = {}
+    for card_id, *translation in rows:
+        found.setdefault(card_id, []).append(tuple(translation))
+    return found
 
 
 def _groups(
     areas: list[dict[str, Any]], cards: dict[int, Card], ranks: dict[int, int]
 ) -> tuple[list[Group], dict[int, list[int]]]:
     """The areas with their cards not merged away, and which cards were merged into which."""
-    groups = {area["id"]: Group(area["id"], area["name"], area["color"]) for area in areas}
+    groups = {
+        area["id"]: Group(
+            area["id"],
+            area["name"],
+            area["color"],
+            names={code: text["name"] for code, text in area["translations"].items()},
+        )
+        for area in areas
+    }
     merged_from: dict[int, list[int]] = {}
     order = {card_id: index for index, card_id in enumerate(ranks)}  # results order
     for card in sorted(cards.values(), key=lambda c: _group_order(c, order)):
@@ -206,6 +290,13 @@ def _event_facts(event: Event) -> dict[str, Any]:
         "phase": event.phase,
         "created_at": event.created_at,
         "settings": {name: getattr(event, name) for name in SETTINGS},
+        "default_language": event.default_language,
+        "board_languages": board_languages(event),
+        "languages": event_languages(event),
+        "translations": {
+            row.language: {"question": row.question, "machine": row.machine}
+            for row in event.translations
+        },
     }
 
 
@@ -307,6 +398,42 @@ def card_status(card: Card) -> str:
     return status_label("merged" if card.merged_into is not None else card.status)
 
 
+def default_language(snap: Snapshot) -> str:
+    """The language the spreadsheets translate into: the event's default (plain German is
+    German)."""
+    return base(snap.event["default_language"])
+
+
+def translation(snap: Snapshot, card: Card, language: str) -> Translation | None:
+    """The card's translation into `language`, unless it is written in that language; a card of
+    unknown language counts as written in the event's default one, as the engine takes it."""
+    written = base(card.language) or default_language(snap)
+    return None if written == language else card.translations.get(language)
+
+
+def language_name(code: str | None) -> str:
+    """A language's name in the current language ("Arabisch" for "ar" in German), else the code."""
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(base(code)).get_display_name(get_locale() or "en")
+    except (ValueError, UnknownLocaleError):
+        name = None
+    return name or code
+
+
+def language_label(code: str | None) -> str:
+    """A card's language for the spreadsheets: its name and code, "Arabisch (ar)"."""
+    return f"{language_name(code)} ({code})" if code else ""
+
+
+def translated_by(found: Translation | None) -> str:
+    """Who made a translation, for the spreadsheets' "Translation" column."""
+    if found is None:
+        return ""
+    return _("Machine translation") if found.machine else _("Corrected by staff")
+
+
 def originals(snap: Snapshot, card_id: int) -> list[Card]:
     """Every card merged into this one, also through cards merged into those, oldest first."""
     found: list[Card] = []
@@ -387,7 +514,10 @@ def filename(snap: Snapshot, fmt: str) -> str:
 # -- CSV -------------------------------------------------------------------------------------
 
 
-def table_headers() -> list[str]:
+def table_headers(language: str) -> list[str]:
+    """The CSV's columns (the area sheets' without the first); `language` is the one translated
+    into."""
+    name = language_name(language)
     return [
         _("Area"),
         _("Rank"),
@@ -398,7 +528,34 @@ def table_headers() -> list[str]:
         _("Status"),
         _("Merged originals"),
         _("Created (UTC)"),
+        _("Language"),
+        _("Title (%(language)s)", language=name),
+        _("Detail (%(language)s)", language=name),
+        _("Translation"),
+        _("Merged originals (%(language)s)", language=name),
     ]
+
+
+def language_cells(snap: Snapshot, card: Card, merged: list[Card]) -> list[str]:
+    """The card's language and its translation into the event's default language, and the
+    titles of its merged originals in that language (as written where there is none)."""
+    language = default_language(snap)
+    merged_titles = []
+    for original in merged:
+        translated = translation(snap, original, language)
+        merged_titles.append(translated.title if translated else original.title)
+    return [
+        language_label(card.language),
+        *translation_cells(snap, card, language),
+        "\n".join(merged_titles),
+    ]
+
+
+def translation_cells(snap: Snapshot, card: Card, language: str) -> list[str]:
+    """The card's title and detail in `language` and who translated them; empty without a
+    translation."""
+    found = translation(snap, card, language)
+    return [found.title if found else "", found.body if found else "", translated_by(found)]
 
 
 def table_rows(snap: Snapshot) -> Iterable[tuple[Group, Card, list[Card]]]:
@@ -412,7 +569,7 @@ def to_csv(snap: Snapshot) -> bytes:
     """One row per card not merged away; UTF-8 with BOM and semicolons, as Excel opens it."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(table_headers())
+    writer.writerow(table_headers(default_language(snap)))
     for group, card, merged in table_rows(snap):
         writer.writerow(
             [
@@ -425,6 +582,7 @@ def to_csv(snap: Snapshot) -> bytes:
                 card_status(card),
                 neutralise("\n".join(original.title for original in merged)),
                 card.created_at.strftime("%Y-%m-%d %H:%M"),
+                *(neutralise(cell) for cell in language_cells(snap, card, merged)),
             ]
         )
     return (BOM + out.getvalue()).encode("utf-8")
@@ -535,31 +693,37 @@ def _summary_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
 
 
 def _area_sheets(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
-    headers = table_headers()[1:]
+    headers = table_headers(default_language(snap))[1:]
     for group in snap.groups:
         sheet = book.create_sheet(sheet_name(area_label(group), taken))
         _write_table(
             sheet,
             headers,
-            (
-                [
-                    card.rank,
-                    card.title,
-                    card.body,
-                    card.dots,
-                    card.voters,
-                    card_status(card),
-                    "\n".join(original.title for original in originals(snap, card.id)),
-                    card.created_at,
-                ]
-                for card in group.cards
-            ),
-            [8, 60, 80, 10, 12, 24, 60, 18],
+            _area_rows(snap, group),
+            [8, 60, 80, 10, 12, 24, 60, 18, 24, 60, 80, 24, 60],
         )
+
+
+def _area_rows(snap: Snapshot, group: Group) -> Iterable[list[Any]]:
+    for card in group.cards:
+        merged = originals(snap, card.id)
+        yield [
+            card.rank,
+            card.title,
+            card.body,
+            card.dots,
+            card.voters,
+            card_status(card),
+            "\n".join(original.title for original in merged),
+            card.created_at,
+            *language_cells(snap, card, merged),
+        ]
 
 
 def _merged_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
     sheet = book.create_sheet(sheet_name(_("Merged originals"), taken))
+    language = default_language(snap)
+    name = language_name(language)
     _write_table(
         sheet,
         [
@@ -570,6 +734,10 @@ def _merged_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
             _("Original detail"),
             _("Original status"),
             _("Created (UTC)"),
+            _("Language"),
+            _("Original title (%(language)s)", language=name),
+            _("Original detail (%(language)s)", language=name),
+            _("Translation"),
         ],
         (
             [
@@ -580,11 +748,13 @@ def _merged_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
                 original.body,
                 status_label(original.status),
                 original.created_at,
+                language_label(original.language),
+                *translation_cells(snap, original, language),
             ]
             for group, card, merged in table_rows(snap)
             for original in merged
         ),
-        [40, 8, 60, 60, 80, 24, 18],
+        [40, 8, 60, 60, 80, 24, 18, 24, 60, 80, 24],
     )
 
 
@@ -656,9 +826,18 @@ def to_document(snap: Snapshot) -> dict:
             "phase": snap.event["phase"],
             "created_at": iso(snap.event["created_at"]),
             "settings": snap.event["settings"],
+            "default_language": snap.event["default_language"],
+            "board_languages": snap.event["board_languages"],
+            "languages": snap.event["languages"],
+            "translations": snap.event["translations"],
         },
         "areas": [
-            {"id": area_no[area["id"]], "name": area["name"], "color": area["color"]}
+            {
+                "id": area_no[area["id"]],
+                "name": area["name"],
+                "color": area["color"],
+                "translations": area["translations"],
+            }
             for area in snap.areas
         ],
         "participants": len(snap.participant_ids),
@@ -695,6 +874,11 @@ def _document_suggestions(
             "dots": card.dots,
             "voters": card.voters,
             "created_at": iso(card.created_at),
+            "language": card.language,
+            "translations": {
+                code: {"title": found.title, "body": found.body, "machine": found.machine}
+                for code, found in card.translations.items()
+            },
         }
         for card in (snap.cards[card_id] for card_id in sorted(snap.cards))
     ]
@@ -721,36 +905,125 @@ def to_json(snap: Snapshot) -> bytes:
 # -- the report ------------------------------------------------------------------------------
 
 
-def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
-    """What templates/staff/report.html shows: areas with ranked topics and bar lengths."""
+@dataclass(frozen=True)
+class Text:
+    """A card's title and body as the report shows them, with their `lang` ("" when unknown)
+    and `dir`."""
+
+    title: str
+    body: str
+    lang: str
+    dir: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A card in the report: in the report's language where it has a translation (`original`
+    then holds the card as written, `machine` says who translated it), else as written."""
+
+    text: Text
+    original: Text | None = None
+    machine: bool = False
+    #: The name of the language the card is written in, for the original's label.
+    language: str = ""
+
+
+def report_language(snap: Snapshot) -> str:
+    """The language the report shows cards in: its own where the event is translated into it,
+    else the event's default language."""
+    own = base(str(get_locale()))
+    return (
+        own if own in {base(code) for code in snap.event["languages"]} else default_language(snap)
+    )
+
+
+def as_written(card: Card) -> Text:
+    if card.language is None:
+        return Text(card.title, card.body, "", "auto")
+    return Text(card.title, card.body, html_lang(card.language), writing_direction(card.language))
+
+
+def shown(snap: Snapshot, card: Card, language: str) -> Shown:
+    """The card in `language` with the original beside it, or as written without a translation."""
+    found = translation(snap, card, language)
+    if found is None:
+        return Shown(as_written(card))
+    text = Text(found.title, found.body, html_lang(language), writing_direction(language))
+    return Shown(text, as_written(card), found.machine, language_name(card.language))
+
+
+def report_texts(snap: Snapshot, language: str) -> dict[str, Any]:
+    """The event's question and the area names, each with its `lang`: in `language` where staff
+    translated them, else as written (in the event's default language)."""
+    written = html_lang(snap.event["default_language"])
+
+    def pick(original: str | None, translations: dict[str, str]) -> tuple[str | None, str]:
+        if language != default_language(snap) and language in translations:
+            return translations[language], html_lang(language)
+        return original, written
+
+    return {
+        "question": pick(
+            snap.event["question"],
+            {code: text["question"] for code, text in snap.event["translations"].items()},
+        ),
+        "areas": {group.id: pick(group.name, group.names) for group in snap.groups},
+    }
+
+
+def _report_areas(snap: Snapshot, language: str) -> list[dict]:
+    """Each area with its ranked and unranked cards as the report shows them."""
     most = max((card.dots for group in snap.groups for card in group.ranked), default=0)
-    areas = [
+    names = report_texts(snap, language)["areas"]
+    return [
         {
-            "name": area_label(group),
+            # The cards without an area are named in the report's language.
+            "name": area_label(group) if group.id is None else names[group.id][0],
+            "lang": html_lang() if group.id is None else names[group.id][1],
             "color": group.color,
             "ranked": [
                 {
                     "card": card,
+                    "shown": shown(snap, card, language),
                     # Bars share one scale across areas, so lengths compare between areas.
                     "bar": round(100 * card.dots / most, 2) if most else 0,
-                    "originals": originals(snap, card.id),
+                    "originals": [
+                        shown(snap, original, language) for original in originals(snap, card.id)
+                    ],
                 }
                 for card in group.ranked
             ],
             "unranked": [
-                {"card": card, "originals": originals(snap, card.id)} for card in group.unranked
+                {
+                    "card": card,
+                    "shown": shown(snap, card, language),
+                    "originals": [
+                        shown(snap, original, language) for original in originals(snap, card.id)
+                    ],
+                }
+                for card in group.unranked
             ],
         }
         for group in snap.groups
     ]
+
+
+def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
+    """What templates/staff/report.html shows: areas with ranked topics and bar lengths, cards
+    in the report's language with the original beside them."""
+    language = report_language(snap)
+    areas = _report_areas(snap, language)
+    question, question_lang = report_texts(snap, language)["question"]
     return {
         "event": snap.event,
+        "question": question,
+        "question_lang": question_lang,
         "date": format_date(event_date(snap), "long"),
         "exported_at": exported_at or format_datetime(snap.exported_at, "medium"),
         "phase": phase_label(snap.event["phase"]),
         "figures": figures(snap),
         "areas": [area for area in areas if area["ranked"] or area["unranked"]],
-        "empty_areas": [area["name"] for area in areas if not (area["ranked"] or area["unranked"])],
+        "empty_areas": [area for area in areas if not (area["ranked"] or area["unranked"])],
         "settings": snap.event["settings"],
     }
 

@@ -9,9 +9,11 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from workshop import validation
@@ -20,20 +22,25 @@ from workshop.db.models import (
     PHASES,
     STATUSES,
     Area,
+    AreaTranslation,
     AuditEntry,
+    CardTranslation,
     Event,
+    EventTranslation,
     MergedVote,
     Participant,
     Suggestion,
     User,
     Vote,
 )
-from workshop.domain import events, rules
+from workshop.domain import events, rules, translations
 from workshop.domain.suggestions import BODY_MAX, TITLE_MAX
 from workshop.errors import WorkshopError
 from workshop.extensions import db
 from workshop.results.exports import JSON_FORMAT, JSON_VERSION
 
+#: Versions this installation reads: version 1 files (without languages) still come in.
+READABLE_VERSIONS = (1, JSON_VERSION)
 #: Generous ceilings that still keep a hostile file from exhausting memory.
 MAX_PARTICIPANTS = 1_000_000
 MAX_SUGGESTIONS = 100_000
@@ -53,6 +60,16 @@ TOP_FIELDS = {
 }
 MAX_AUDIT = 1_000_000
 ACTION = re.compile(r"[a-z_]{1,64}")
+#: The event's fields besides its settings; those about languages are optional when reading.
+EVENT_FIELDS = {"code", "title", "question", "phase", "created_at", "settings"}
+LANGUAGE_FIELDS = {"default_language", "board_languages", "languages", "translations"}
+#: A translation's texts: (longest, required, multiline), as staff and the engine may store them.
+CARD_TEXTS = {
+    "title": (translations.TITLE_MAX, True, False),
+    "body": (translations.BODY_MAX, False, True),
+}
+QUESTION_TEXTS = {"question": (1000, True, True)}
+AREA_TEXTS = {"name": (100, True, False)}
 
 
 class ImportRefused(WorkshopError):
@@ -132,12 +149,7 @@ def _integer(value: Any, where: str, minimum: int, maximum: int) -> int:
 
 
 def _event(raw: Any) -> dict:
-    data = _object(
-        raw,
-        "event",
-        {"code", "title", "question", "phase", "created_at", "settings"},
-        {"title", "phase", "settings"},
-    )
+    data = _object(raw, "event", EVENT_FIELDS | LANGUAGE_FIELDS, {"title", "phase", "settings"})
     settings = _object(data["settings"], "event.settings", set(rules.SETTINGS), set())
     parsed = {}
     for name, (kind, *args) in rules.SETTINGS.items():
@@ -166,14 +178,76 @@ def _event(raw: Any) -> dict:
         if "created_at" in data
         else None,
         "settings": parsed,
+        "languages": _event_languages(data),
+        "translations": _translations(data.get("translations", {}), "event", QUESTION_TEXTS),
     }
+
+
+def _event_languages(data: dict) -> dict[str, str]:
+    """The event's language settings found in the file, as the model stores them; a file
+    without them (version 1) leaves the defaults."""
+    offered = tuple(current_app.config["WORKSHOP_LANGUAGES"])
+    found = {}
+    if "default_language" in data:
+        where = "event.default_language"
+        found["default_language"] = _checked(
+            where, validation.choice, data["default_language"], where, offered
+        )
+    for name in ("board_languages", "languages"):
+        if name in data:
+            where = f"event.{name}"
+            codes = _list(data[name], where, len(offered))
+            found[name] = ",".join(
+                dict.fromkeys(
+                    _checked(where, validation.choice, code, where, offered) for code in codes
+                )
+            )
+    return found
+
+
+def _translations(raw: Any, where: str, texts: dict[str, tuple[int, bool, bool]]) -> dict:
+    """{language: {text: ..., "machine": bool}}, checked; translations are kept under a base
+    language code (plain German reads the German one)."""
+    where = f"{where}.translations"
+    if not isinstance(raw, dict):
+        raise ImportRefused(where, _l("an object was expected."))
+    codes = tuple(
+        dict.fromkeys(translations.base(code) for code in current_app.config["WORKSHOP_LANGUAGES"])
+    )
+    parsed = {}
+    for code, item in raw.items():
+        here = f"{where}.{code}"
+        _checked(here, validation.choice, code, "language", codes)
+        data = _object(
+            item,
+            here,
+            {*texts, "machine"},
+            {"machine"} | {name for name, spec in texts.items() if spec[1]},
+        )
+        entry = {
+            "machine": _checked(f"{here}.machine", validation.boolean, data["machine"], "machine")
+        }
+        for name, (longest, required, multiline) in texts.items():
+            entry[name] = _checked(
+                f"{here}.{name}",
+                validation.text,
+                data.get(name),
+                name,
+                max_length=longest,
+                required=required,
+                multiline=multiline,
+            )
+        parsed[code] = entry
+    return parsed
 
 
 def _areas(raw: Any) -> list[dict]:
     areas, seen = [], set()
     for index, item in enumerate(_list(raw, "areas", events.MAX_AREAS)):
         where = f"areas[{index}]"
-        data = _object(item, where, {"id", "name", "color"}, {"id", "name", "color"})
+        data = _object(
+            item, where, {"id", "name", "color", "translations"}, {"id", "name", "color"}
+        )
         number = _integer(data["id"], f"{where}.id", 1, 2**31)
         if number in seen:
             raise ImportRefused(f"{where}.id", _l("this id is used twice."))
@@ -182,7 +256,14 @@ def _areas(raw: Any) -> list[dict]:
         if not isinstance(color, str) or not events.COLOR.match(color):
             raise ImportRefused(f"{where}.color", _l("A colour must look like #1f5fa8."))
         name = _checked(f"{where}.name", validation.text, data["name"], "name", max_length=100)
-        areas.append({"id": number, "name": name, "color": color})
+        areas.append(
+            {
+                "id": number,
+                "name": name,
+                "color": color,
+                "translations": _translations(data.get("translations", {}), where, AREA_TEXTS),
+            }
+        )
     return areas
 
 
@@ -191,7 +272,9 @@ def _suggestions(raw: Any, area_ids: set[int]) -> list[dict]:
     fields = {"id", "area", "title", "body", "status", "merged_into", "dots", "voters"}
     for index, item in enumerate(_list(raw, "suggestions", MAX_SUGGESTIONS)):
         where = f"suggestions[{index}]"
-        data = _object(item, where, fields | {"created_at"}, fields - {"body"})
+        data = _object(
+            item, where, fields | {"created_at", "language", "translations"}, fields - {"body"}
+        )
         number = _integer(data["id"], f"{where}.id", 1, 2**31)
         if number in seen:
             raise ImportRefused(f"{where}.id", _l("this id is used twice."))
@@ -229,7 +312,17 @@ def _suggestion(data: dict, where: str, number: int) -> dict:
         "created_at": _moment(data["created_at"], f"{where}.created_at")
         if "created_at" in data
         else None,
+        "language": _card_language(data.get("language"), where),
+        "translations": _translations(data.get("translations", {}), where, CARD_TEXTS),
     }
+
+
+def _card_language(value: Any, where: str) -> str | None:
+    """The language a card is written in, one this installation offers; null: not known."""
+    if value is None:
+        return None
+    offered = tuple(current_app.config["WORKSHOP_LANGUAGES"])
+    return _checked(f"{where}.language", validation.choice, value, "language", offered)
 
 
 def _check_merges(cards: list[dict]) -> None:
@@ -354,7 +447,7 @@ def parse(document: Any) -> Plan:
     """Check a decoded export completely; raise ImportRefused naming the first problem."""
     if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
         raise ImportRefused("format", _l("this is not a workshop event export."))
-    if document.get("version") != JSON_VERSION:
+    if document.get("version") not in READABLE_VERSIONS:
         raise ImportRefused(
             "version",
             _l(
@@ -410,11 +503,24 @@ def _insert_event(plan: Plan, owner: User | None) -> tuple[Event, dict[int, int]
         phase=plan.event["phase"],
         owner_id=owner.id if owner else None,
         **plan.event["settings"],
+        **plan.event["languages"],
     )
     if plan.event["created_at"] is not None:
         event.created_at = plan.event["created_at"]
+    event.translations = [
+        EventTranslation(language=code, question=text["question"], machine=text["machine"])
+        for code, text in plan.event["translations"].items()
+    ]
     event.areas = [
-        Area(name=area["name"], color=area["color"], position=position)
+        Area(
+            name=area["name"],
+            color=area["color"],
+            position=position,
+            translations=[
+                AreaTranslation(language=code, name=text["name"], machine=text["machine"])
+                for code, text in area["translations"].items()
+            ],
+        )
         for position, area in enumerate(plan.areas)
     ]
     db.session.add(event)
@@ -456,6 +562,7 @@ def _insert_suggestions(plan: Plan, event: Event, area_ids: dict[int, int]) -> d
             "title": card["title"],
             "body": card["body"],
             "status": card["status"],
+            "language": card["language"],
             "dots": card["dots"],
             "voters": card["voters"],
         }
@@ -471,7 +578,26 @@ def _insert_suggestions(plan: Plan, event: Event, area_ids: dict[int, int]) -> d
     ]
     if merges:
         db.session.execute(sa.update(Suggestion), merges)
+    _insert_card_translations(plan, card_ids)
     return card_ids
+
+
+def _insert_card_translations(plan: Plan, card_ids: dict[int, int]) -> None:
+    rows = [
+        {
+            "suggestion_id": card_ids[card["id"]],
+            "language": code,
+            "title": text["title"],
+            "body": text["body"],
+            "machine": text["machine"],
+            # Made from the card as the file has it, so the engine takes it as current.
+            "source_hash": translations.source_hash(SimpleNamespace(**card)),
+        }
+        for card in plan.suggestions
+        for code, text in card["translations"].items()
+    ]
+    if rows:
+        db.session.execute(sa.insert(CardTranslation), rows)
 
 
 def _insert_votes(plan: Plan, person_ids: dict[int, int], card_ids: dict[int, int]) -> None:
