@@ -129,9 +129,11 @@ def _work(event: Event) -> list[tuple[Suggestion, str]]:
     todo = []
     for card in cards:
         digest = source_hash(card)
+        # A card older than languages is taken to be in the event's default language.
+        source = base(card.language) or base(event.default_language)
         for target in targets(event):
             row = stored.get((card.id, target))
-            if target == base(card.language) or (row and not row.machine):
+            if target == source or (row and not row.machine):
                 continue
             if row is None or row.source_hash != digest:
                 todo.append((card, target))
