@@ -94,9 +94,8 @@ def test_a_burst_of_100_cards_is_analysed_without_stalling_the_screens(start_ser
         board.close()
     assert set(ids) <= set(board.cards)
     assert probe.answers > 0
-    print(
-        f"\nthe hub answered {probe.rate:.0f} times a second, the slowest after {probe.slowest:.3f} s"
-    )
+    rate, slowest = probe.rate, probe.slowest
+    print(f"\nthe hub answered {rate:.0f} times a second, the slowest after {slowest:.3f} s")
 
 
 def test_vectors_survive_a_restart(start_server):
