@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +33,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.realserver import Server  # noqa: E402
 
 TITLES = [
     "Deutschkurse mit Kinderbetreuung",
@@ -82,65 +83,6 @@ def cpu_per_card() -> None:
     )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, directory: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "WORKSHOP_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite3'}",
-            "WORKSHOP_SECRET_KEY": "bench",
-            "WORKSHOP_ADMIN_PASSWORD": "bench-password-1",
-            "WORKSHOP_PUBLIC_URL": self.url,
-            "WORKSHOP_ASYNC_MODE": "eventlet",
-            "WORKSHOP_RATELIMIT_ENABLED": "0",
-            "WORKSHOP_EMBEDDINGS": "local",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.code = ""
-        for line in self.process.stdout:
-            if "/j/" in line:
-                self.code = line.strip().rsplit("/j/", 1)[1]
-            if "Moderator:" in line:
-                break
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
-        for _ in range(300):
-            try:
-                requests.get(f"{self.url}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        token = requests.post(
-            f"{self.url}/api/v1/auth/token",
-            json={"username": "admin", "password": "bench-password-1"},
-            timeout=10,
-        ).json()["token"]
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def api(self, method: str, path: str, **kwargs) -> requests.Response:
-        url = f"{self.url}/api/v1/events/{self.code}{path}"
-        return requests.request(method, url, headers=self.headers, timeout=60, **kwargs)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 def burst(server: Server, count: int, round_: int) -> None:
     phone = requests.Session()
     phone_token = phone.post(f"{server.url}/api/v1/events/{server.code}/participants").json()
@@ -185,7 +127,7 @@ def burst(server: Server, count: int, round_: int) -> None:
 def bursts(counts: list[int]) -> None:
     print("## Bursts: submit to hint (real server, eventlet)")
     with tempfile.TemporaryDirectory() as directory:
-        server = Server(Path(directory))
+        server = Server(Path(directory), WORKSHOP_EMBEDDINGS="local")
         try:
             for round_, count in enumerate(counts):
                 burst(server, count, round_)

@@ -18,20 +18,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.realserver import Server  # noqa: E402
 from tests.standin_libretranslate import StandIn  # noqa: E402
 
 TITLES = [
@@ -43,93 +40,30 @@ TITLES = [
 ]
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def file_cards(server: Server, count: int) -> None:
+    """File `count` cards at once (10 at a time), as a hall does."""
 
+    def one(i: int) -> None:
+        body = {"client_id": str(uuid.uuid4()), "title": f"{TITLES[i % len(TITLES)]} {i}"}
+        server.api("POST", "/suggestions", json=body).raise_for_status()
 
-class Server:
-    def __init__(self, directory: Path, translate_url: str | None):
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "WORKSHOP_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite3'}",
-            "WORKSHOP_SECRET_KEY": "bench",
-            "WORKSHOP_ADMIN_PASSWORD": "bench-password-1",
-            "WORKSHOP_PUBLIC_URL": self.url,
-            "WORKSHOP_ASYNC_MODE": "eventlet",
-            "WORKSHOP_RATELIMIT_ENABLED": "0",
-            "WORKSHOP_EMBEDDINGS": "off",
-            "WORKSHOP_TRANSLATE_URL": translate_url or "",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.code = ""
-        for line in self.process.stdout:
-            if "/j/" in line:
-                self.code = line.strip().rsplit("/j/", 1)[1]
-            if "Moderator:" in line:
-                break
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
-        for _ in range(300):
-            try:
-                requests.get(f"{self.url}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        token = requests.post(
-            f"{self.url}/api/v1/auth/token",
-            json={"username": "admin", "password": "bench-password-1"},
-            timeout=10,
-        ).json()["token"]
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def api(self, method: str, path: str, **kwargs) -> requests.Response:
-        url = f"{self.url}/api/v1/events/{self.code}{path}"
-        return requests.request(method, url, headers=self.headers, timeout=60, **kwargs)
-
-    def file(self, count: int) -> None:
-        def one(i: int) -> None:
-            body = {"client_id": str(uuid.uuid4()), "title": f"{TITLES[i % len(TITLES)]} {i}"}
-            self.api("POST", "/suggestions", json=body).raise_for_status()
-
-        with ThreadPoolExecutor(max_workers=10) as pool:
-            list(pool.map(one, range(count)))
-
-    def translated(self) -> bool:
-        return self.api("GET", "/translations").json()["pending"] == 0
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(one, range(count)))
 
 
 def run(cards: int, translate_url: str | None) -> tuple[float, float]:
     """(server CPU seconds, wall seconds) to file `cards` cards and have them translated."""
     with tempfile.TemporaryDirectory() as directory:
-        server = Server(Path(directory), translate_url)
+        server = Server(
+            Path(directory), WORKSHOP_EMBEDDINGS="off", WORKSHOP_TRANSLATE_URL=translate_url or ""
+        )
         try:
-            cpu, start = cpu_seconds(server.process.pid), time.perf_counter()
-            server.file(cards)
-            while translate_url and not server.translated():
+            cpu, start = server.cpu_seconds(), time.perf_counter()
+            file_cards(server, cards)
+            while translate_url and server.api("GET", "/translations").json()["pending"]:
                 time.sleep(0.05)
             wall = time.perf_counter() - start
-            return cpu_seconds(server.process.pid) - cpu, wall
+            return server.cpu_seconds() - cpu, wall
         finally:
             server.stop()
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.standin_libretranslate import StandIn
 from workshop import create_app
 from workshop.domain.accounts import create_user
 from workshop.extensions import db, socketio
@@ -79,6 +80,14 @@ def listen(app, client):
     for sio in connected:
         if sio.is_connected():
             sio.disconnect()
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    """A stand-in LibreTranslate server on a loopback port (tests/standin_libretranslate.py)."""
+    server = StandIn()
+    yield server
+    server.close()
 
 
 @pytest.fixture

@@ -10,18 +10,11 @@ import pytest
 
 from tests.conftest import _config
 from tests.helpers import wait_for
-from tests.standin_libretranslate import StandIn, translated
+from tests.standin_libretranslate import translated
 from workshop import create_app
 from workshop.extensions import db
 
 OTHERS = {"en", "ar", "fa", "uk", "ru"}
-
-
-@pytest.fixture
-def standin():
-    server = StandIn()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -11,16 +11,9 @@ import requests
 
 from tests.e2e.live_client import LiveClient
 from tests.helpers import wait_for
-from tests.standin_libretranslate import StandIn, translated
+from tests.standin_libretranslate import translated
 
 OTHERS = {"en", "ar", "fa", "uk", "ru"}
-
-
-@pytest.fixture
-def standin():
-    server = StandIn()
-    yield server
-    server.close()
 
 
 @pytest.fixture
