@@ -188,7 +188,7 @@ function showNote({ nodes }, text) {
 
 function drawResults({ nodes, t, event }, results) {
   const colors = new Map((event?.areas ?? []).map((area) => [area.id, area.color]));
-  const names = new Map((event?.areas ?? []).map((area) => [area.id, area.name]));
+  const names = new Map((event?.areas ?? []).map((area) => [area.id, localText(area, "name").text]));
   const best = Math.max(1, ...results.top.map((entry) => entry.dots));
   nodes.top.replaceChildren(
     ...results.top.map((entry) =>
