@@ -33,7 +33,7 @@ export function setupTranslation({ call, live, say }) {
   $("language-form").addEventListener("submit", saveLanguage);
   $("language-cancel").addEventListener("click", () => $("language-dialog").close());
   for (const dialog of [$("translation-dialog"), $("language-dialog")]) {
-    dialog.addEventListener("close", () => dialog.opener?.focus());
+    dialog.addEventListener("close", () => giveFocusBack(dialog));
   }
   refreshStatus();
 }
@@ -56,6 +56,13 @@ async function refreshStatus() {
   } catch {
     // The status line is a convenience; the next change asks again.
   }
+}
+
+/** Back to the menu button that opened the dialog, or to the same card's, rebuilt meanwhile. */
+function giveFocusBack(dialog) {
+  const opener = dialog.opener;
+  if (opener?.isConnected) opener.focus();
+  else $(`mcard-${dialog.dataset.card}`)?.querySelector(".menu-button")?.focus();
 }
 
 function eventLanguages() {
@@ -85,6 +92,7 @@ export function openCorrection(card, opener) {
   $("translation-error").hidden = true;
   const dialog = $("translation-dialog");
   dialog.opener = opener;
+  dialog.dataset.card = String(card.id);
   dialog.showModal();
   $("translation-title").focus();
 }
@@ -125,6 +133,7 @@ export function openLanguage(card, opener) {
   $("language-error").hidden = true;
   const dialog = $("language-dialog");
   dialog.opener = opener;
+  dialog.dataset.card = String(card.id);
   dialog.showModal();
   select.focus();
 }

@@ -8,6 +8,7 @@ import json
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import test_accessibility
 from tests.e2e.test_accessibility import (
     add_card,
     axe_violations,
@@ -22,6 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 GERMAN = "Deutschkurse mit Kinderbetreuung am Abend"
 ARABIC = "دورات لغة للأمهات في المساء"
 WAIT = 30_000  # ms: translations arrive in the background
+
+axe_source = test_accessibility.axe_source  # the same session fixture: axe-core once
 
 
 @pytest.fixture
@@ -62,7 +65,9 @@ def test_an_arabic_phone_reads_a_german_card_in_arabic_and_its_original(browser,
         expect(title).to_have_text(translated(GERMAN, "de", "ar"), timeout=WAIT)
         expect(title).to_have_attribute("lang", "ar")
         expect(title).to_have_attribute("dir", "rtl")
-        expect(item.locator(".badge-translation")).to_have_text(strings(page)["machine_translation"])
+        expect(item.locator(".badge-translation")).to_have_text(
+            strings(page)["machine_translation"]
+        )
         toggle = item.get_by_role("button", name=strings(page)["show_original"])
         expect(toggle).to_have_attribute("aria-pressed", "false")
         toggle.click()
