@@ -4,6 +4,9 @@ settings page against the real server with the stand-in LibreTranslate."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -23,6 +26,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 GERMAN = "Deutschkurse mit Kinderbetreuung am Abend"
 ARABIC = "دورات لغة للأمهات في المساء"
 WAIT = 30_000  # ms: translations arrive in the background
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = ("phone-translation-ar.png", "board-translations-1280.png", "console-translation.png")
 
 axe_source = test_accessibility.axe_source  # the same session fixture: axe-core once
 
@@ -218,3 +224,45 @@ def test_the_translated_pages_have_no_wcag_21_aa_violations(browser, server, axe
         context.close()
     found = {name: violations for name, violations in found.items() if violations}
     assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+def test_screenshots_of_translations(browser, server, artifacts):
+    """An Arabic phone with a German card translated, the board with its translation lines, and
+    the console's correction dialog; WORKSHOP_UPDATE_SCREENSHOTS=1 copies them into the docs."""
+    areas = staff_call(server, "GET")["areas"]
+    german = add_card(server, GERMAN, area_id=areas[0]["id"], body="Zweimal in der Woche, 18 Uhr")
+    add_card(server, ARABIC, area_id=areas[0]["id"], language="ar")
+    add_card(server, "Безкоштовні курси німецької для дорослих", area_id=areas[1]["id"])
+    add_card(server, "Mehr Beratung in den Stadtteilen", area_id=areas[1]["id"])
+    staff_call(server, "PUT", "/texts", {"areas": {str(areas[0]["id"]): {"ar": "دعم اللغة"}}})
+    staff_call(server, "PATCH", json_body={"settings": {"board_translations": ["de", "en"]}})
+    context, phone = open_phone(browser, server)
+    try:
+        item = phone_card(phone, german["id"])
+        expect(item.locator(".badge-translation")).to_be_visible(timeout=WAIT)
+        phone.screenshot(path=artifacts / SCREENSHOTS[0], full_page=True)
+    finally:
+        context.close()
+    context = new_context(browser, server, "de", width=1280, height=720)
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/board/{server.demo_code}")
+        expect(page.locator(".card-translation").first).to_be_visible(timeout=WAIT)
+        expect(page.locator(".card-translation")).to_have_count(6, timeout=WAIT)
+        page.screenshot(path=artifacts / SCREENSHOTS[1])
+        log_in(page, server)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{server.url}/moderate/{server.demo_code}")
+        mcard = page.locator(f"#mcard-{german['id']}")
+        mcard.locator(".menu-button").click()
+        page.locator('#card-menu [data-action="correct-translation"]').click()
+        page.locator("#translation-language").select_option("ar")
+        expect(page.locator("#translation-title")).not_to_have_value("")
+        page.screenshot(path=artifacts / SCREENSHOTS[2])
+    finally:
+        context.close()
+    # The docs' copies change only on request, so a test run leaves the work tree clean.
+    if os.environ.get("WORKSHOP_UPDATE_SCREENSHOTS"):
+        DOCS.mkdir(parents=True, exist_ok=True)
+        for name in SCREENSHOTS:
+            shutil.copyfile(artifacts / name, DOCS / name)
