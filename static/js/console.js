@@ -458,6 +458,8 @@ function buildAuditEntry(entry) {
   const to = entry.details?.to;
   if (entry.action === "phase_changed" && typeof to === "string") {
     item.append(" ", format(t.audit_to, { target: data.phases[to] ?? to }));
+  } else if (entry.action === "language_changed" && typeof to === "string") {
+    item.append(" ", format(t.audit_to, { target: data.language_names[to] ?? to }));
   } else if (entry.action === "card_moved" && entry.details && "to" in entry.details) {
     const target = to?.name ?? t.no_area;
     item.append(" ", h("span", { dir: "auto" }, format(t.audit_to, { target })));

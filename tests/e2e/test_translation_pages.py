@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 GERMAN = "Deutschkurse mit Kinderbetreuung am Abend"
 ARABIC = "دورات لغة للأمهات في المساء"
+LANGUAGES = ["de", "en", "ar", "fa", "uk", "ru"]  # the languages the demo event works in
 WAIT = 30_000  # ms: translations arrive in the background
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -140,6 +141,29 @@ def test_a_corrected_translation_reaches_the_phone_as_checked(browser, server):
     finally:
         phone_context.close()
         context.close()
+
+
+def test_the_author_corrects_the_language_of_their_own_card(browser, server):
+    context, page = open_phone(browser, server, "de")
+    try:
+        page.fill("#new-title", "Kurse")  # too short to tell: the phone's language, German
+        page.locator("#submit-form button[type=submit]").click()
+        card = page.locator(".card.mine")
+        expect(card).to_have_count(1)
+        card.locator('[data-focus="edit"]').click()
+        select = card.locator('select[name="language"]')
+        expect(select.locator("option")).to_have_count(len(LANGUAGES))
+        select.select_option("uk")
+        card.locator("button[type=submit]").click()
+        expect(card.locator(".card-title")).to_be_visible()
+        # Now written in Ukrainian, the card reaches this German phone translated into German.
+        expect(card.locator(".card-title")).to_have_text(
+            translated("Kurse", "uk", "de"), timeout=WAIT
+        )
+    finally:
+        context.close()
+    cards = staff_call(server, "GET", "/suggestions")["suggestions"]
+    assert [(c["title"], c["language"]) for c in cards] == [("Kurse", "uk")]
 
 
 def test_the_settings_page_saves_an_area_name_the_arabic_phone_shows(browser, server):
