@@ -143,6 +143,34 @@ def test_a_corrected_translation_reaches_the_phone_as_checked(browser, server):
         context.close()
 
 
+def test_the_moderator_changes_a_cards_language_and_the_log_says_so(browser, server):
+    card = add_card(server, "Kurse am Abend", language="de")
+    context = new_context(browser, server, "de", width=1440, height=900)
+    page = context.new_page()
+    try:
+        log_in(page, server)
+        page.goto(f"{server.url}/moderate/{server.demo_code}")
+        mcard = page.locator(f"#mcard-{card['id']}")
+        mcard.locator(".menu-button").click()
+        page.locator('#card-menu [data-action="change-language"]').click()
+        dialog = page.locator("#language-dialog")
+        expect(dialog.locator("#language-select")).to_be_focused()
+        expect(dialog.locator("#language-select")).to_have_value("de")
+        dialog.locator("#language-select").select_option("ru")
+        dialog.locator("#language-save").click()
+        expect(dialog).to_be_hidden()
+        expect(mcard.locator(".card-title")).to_have_attribute("lang", "ru")
+        # Written in Russian now, it shows its German translation under the original.
+        expect(mcard.locator(".translation-title")).to_have_text(
+            translated("Kurse am Abend", "ru", "de"), timeout=WAIT
+        )
+        labels = json.loads(page.locator("#page-data").text_content())["audit_actions"]
+        expect(page.locator("#audit-entries")).to_contain_text(labels["language_changed"])
+        expect(page.locator("#audit-entries")).to_contain_text("→ Русский")
+    finally:
+        context.close()
+
+
 def test_the_author_corrects_the_language_of_their_own_card(browser, server):
     context, page = open_phone(browser, server, "de")
     try:
