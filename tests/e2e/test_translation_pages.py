@@ -311,6 +311,11 @@ def test_screenshots_of_translations(browser, server, artifacts):
         page.locator("#translation-language").select_option("ar")
         expect(page.locator("#translation-title")).not_to_have_value("")
         page.screenshot(path=artifacts / SCREENSHOTS[2])
+        page.keyboard.press("Escape")
+        page.goto(f"{server.url}/moderate/{server.demo_code}/settings#texts")
+        page.locator("#texts-suggest").click()
+        expect(page.locator("#texts-status")).not_to_be_empty()
+        page.locator("#texts").screenshot(path=artifacts / "settings-texts.png")
     finally:
         context.close()
     # The docs' copies change only on request, so a test run leaves the work tree clean.
