@@ -77,10 +77,15 @@ function languageOption(code) {
 
 let correcting = null; // the card whose translation is being corrected
 
+/** The languages a card can be translated into: the event's, except the card's own. */
+export function correctionTargets(card) {
+  const own = baseOf(card.language);
+  return [...new Set(eventLanguages().map(baseOf))].filter((code) => code !== own);
+}
+
 /** "Correct translation…": a language other than the card's own, title and body prefilled. */
 export function openCorrection(card, opener) {
-  const own = baseOf(card.language);
-  const targets = [...new Set(eventLanguages().map(baseOf))].filter((code) => code !== own);
+  const targets = correctionTargets(card);
   correcting = card;
   const select = $("translation-language");
   select.replaceChildren(...targets.map(languageOption));

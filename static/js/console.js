@@ -33,6 +33,7 @@ import {
 import { follow } from "./live.js";
 import { cardAllows } from "./rules.js";
 import {
+  correctionTargets,
   openCorrection,
   openLanguage,
   setupTranslation,
@@ -550,7 +551,9 @@ function menuActions(card) {
   add("edit", t.edit, () => openEdit(id));
   const opener = menuOpener;
   const fresh = () => live.state.cards.get(id) ?? card;
-  add("correct-translation", t.correct_translation, () => openCorrection(fresh(), opener));
+  if (correctionTargets(card).length) {
+    add("correct-translation", t.correct_translation, () => openCorrection(fresh(), opener));
+  }
   add("change-language", t.change_language, () => openLanguage(fresh(), opener));
   if (data.similarity) add("similar", t.similar_cards, () => openSimilar(card, menuOpener));
   if (live.state.event?.display?.spotlight === id) {
