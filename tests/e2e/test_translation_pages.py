@@ -176,7 +176,7 @@ def test_the_author_corrects_the_language_of_their_own_card(browser, server):
     try:
         page.fill("#new-title", "Kurse")  # too short to tell: the phone's language, German
         page.locator("#submit-form button[type=submit]").click()
-        card = page.locator(".card.mine")
+        card = page.locator("#cards .card.mine:not(.waiting)")  # not the copy still being sent
         expect(card).to_have_count(1)
         card.locator('[data-focus="edit"]').click()
         select = card.locator('select[name="language"]')
