@@ -58,7 +58,35 @@ def test_rules_and_languages_are_saved(settings):
         "seat_codes_required": False,
         "default_language": "en",
         "board_languages": ["ar", "uk"],
+        # A form without the language lists leaves them as they were.
+        "languages": ["de", "en", "ar", "fa", "uk", "ru"],
+        "board_translations": ["de"],
     }
+
+
+def test_the_languages_and_the_board_translations_are_saved(settings):
+    code, owner, post = settings
+    page = post(**RULES, language_lists="1", languages=["de", "ar"], board_translations=[])
+    assert 'class="flash flash-success"' in page
+    settings = owner.get(f"/events/{code}").json["settings"]
+    assert (settings["languages"], settings["board_translations"]) == (["de", "ar"], [])
+    # The texts table now has a column for Arabic only.
+    assert 'name="question-ar"' in page and 'name="question-en"' not in page
+
+
+def test_the_question_and_area_names_are_saved_in_other_languages(settings):
+    code, owner, post = settings
+    post(**RULES)
+    area = owner.get(f"/events/{code}").json["areas"][0]
+    page = post(part="texts", **{"question-ar": "ما المهم؟", f"area-{area['id']}-uk": "Мова"})
+    assert 'class="flash flash-success"' in page
+    assert 'value="Мова"' in page
+    event = owner.get(f"/events/{code}").json
+    assert event["translations"] == {"ar": {"question": "ما المهم؟", "machine": False}}
+    assert event["areas"][0]["translations"] == {"uk": {"name": "Мова", "machine": False}}
+    # An emptied field removes the translation.
+    post(part="texts", **{"question-ar": ""})
+    assert owner.get(f"/events/{code}").json["translations"] == {}
 
 
 def test_a_bad_value_is_explained_and_changes_nothing(settings):

@@ -154,6 +154,8 @@ def init_app(app: Flask) -> None:
         text_direction=text_direction,
         language_switcher=switcher,
         card_languages=card_languages,
+        rtl_languages=lambda: sorted(RTL_LANGUAGES),
+        language_names=lambda: {code: LANGUAGE_NAMES.get(code, code) for code in languages()},
         language_name=lambda code: LANGUAGE_NAMES.get(code, code),
         phase_label=phase_label,
         status_label=status_label,

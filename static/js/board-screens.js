@@ -3,6 +3,7 @@
 
 import { dotsBadge, mergedBadge, showsDots } from "./cards.js";
 import { h, plural } from "./dom.js";
+import { localText, textAttributes, translationLines } from "./translated.js";
 
 /** Show `card` full-screen in `box` (or hide the box when `card` is null). */
 export function drawSpotlight(box, card, event, t) {
@@ -13,7 +14,13 @@ export function drawSpotlight(box, card, event, t) {
     return false;
   }
   const area = event.areas.find((a) => a.id === card.area_id) ?? null;
-  const signature = JSON.stringify([card, area, event.counts_visible, event.phase]);
+  const signature = JSON.stringify([
+    card,
+    area,
+    event.counts_visible,
+    event.phase,
+    event.settings?.board_translations,
+  ]);
   if (box.dataset.signature === signature && !box.hidden) return false;
   const opened = box.hidden || box.dataset.card !== String(card.id);
   box.dataset.signature = signature;
@@ -27,14 +34,23 @@ export function drawSpotlight(box, card, event, t) {
     h(
       "div",
       { class: "spotlight-card", id: "spotlight-card", "data-id": card.id },
-      h("p", { class: "spotlight-area", dir: "auto" }, area ? area.name : t.no_area),
-      h("h2", { class: "spotlight-title", dir: "auto" }, card.title),
-      card.body ? h("p", { class: "spotlight-body", dir: "auto" }, card.body) : null,
+      spotlightArea(area, event, t),
+      h("h2", { class: "spotlight-title", ...textAttributes(card.language) }, card.title),
+      card.body
+        ? h("p", { class: "spotlight-body", ...textAttributes(card.language) }, card.body)
+        : null,
+      ...translationLines(card, event, { className: "spotlight-translation", bodies: true }),
       badges.childElementCount ? badges : null,
     ),
   );
   box.hidden = false;
   return opened;
+}
+
+function spotlightArea(area, event, t) {
+  if (!area) return h("p", { class: "spotlight-area" }, t.no_area);
+  const name = localText(area, "name", undefined, event.settings?.default_language);
+  return h("p", { class: "spotlight-area", ...textAttributes(name.lang) }, name.text);
 }
 
 /**
@@ -172,7 +188,7 @@ function showNote({ nodes }, text) {
 
 function drawResults({ nodes, t, event }, results) {
   const colors = new Map((event?.areas ?? []).map((area) => [area.id, area.color]));
-  const names = new Map((event?.areas ?? []).map((area) => [area.id, area.name]));
+  const names = new Map((event?.areas ?? []).map((area) => [area.id, localText(area, "name").text]));
   const best = Math.max(1, ...results.top.map((entry) => entry.dots));
   nodes.top.replaceChildren(
     ...results.top.map((entry) =>

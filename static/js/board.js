@@ -29,6 +29,7 @@ import {
   fullscreenToggle,
   resultsScreen,
 } from "./board-screens.js";
+import { localText, textAttributes, translationLines } from "./translated.js";
 
 const data = pageData();
 const t = data.strings;
@@ -209,7 +210,7 @@ function buildColumn({ id, area }) {
     h(
       "header",
       { class: "column-head" },
-      h("h2", { id: headingId, dir: "auto" }, area ? area.name : t.no_area),
+      area ? areaHeading(headingId, area) : h("h2", { id: headingId }, t.no_area),
       h("p", { class: "column-count" }),
     ),
     h("ul", { class: "column-cards" }),
@@ -217,6 +218,12 @@ function buildColumn({ id, area }) {
   );
   if (area) section.style.setProperty("--area-color", area.color);
   return section;
+}
+
+/** An area's name in the board's language where staff gave one. */
+function areaHeading(id, area) {
+  const name = localText(area, "name", undefined, live.state.event?.settings?.default_language);
+  return h("h2", { id, ...textAttributes(name.lang) }, name.text);
 }
 
 function fillColumn(container, column, cards, event) {
@@ -228,7 +235,13 @@ function fillColumn(container, column, cards, event) {
   reconcile(list, cards, {
     key: (card) => card.id,
     signature: (card) =>
-      JSON.stringify([card, event.counts_visible, event.phase, event.settings?.default_language]),
+      JSON.stringify([
+        card,
+        event.counts_visible,
+        event.phase,
+        event.settings?.default_language,
+        event.settings?.board_translations,
+      ]),
     build: (card) => {
       // Highlight cards that newly became visible, not what was there on the first draw.
       const fresh = drawnOnce && !seen.has(card.id);
@@ -248,6 +261,7 @@ function buildCard(card, event, fresh) {
   );
   // A long detail is clamped on the board; the title attribute and the spotlight carry it whole.
   if (card.body) item.append(h("p", { class: "card-body", dir: "auto", title: card.body }, card.body));
+  item.append(...translationLines(card, event));
   const badges = h("p", { class: "badges" });
   if (showsDots(card, event)) badges.append(dotsBadge(card.dots, t));
   if (card.merged_from.length) badges.append(mergedBadge(card, t));

@@ -3,6 +3,7 @@
 // filed without one. The server finds them all; merging and moving go through the console's usual
 // API calls (with their Undo), so this module only shows what the server found and asks it.
 
+import { translationBlock } from "./console-translation.js";
 import { $, format, formatIsolated, h, pageLanguage, plural, reconcile, setText } from "./dom.js";
 import { cardAllows, staffMay } from "./rules.js";
 
@@ -254,6 +255,7 @@ function cardBlock(card, { kept = false, titleId = null } = {}) {
     ),
     h("p", { class: "card-title", id: titleId, lang, dir: "auto" }, card.title),
     card.body ? h("p", { class: "card-body", lang, dir: "auto" }, card.body) : null,
+    translationBlock(card),
   );
   const badges = h("p", { class: "badges" });
   if (kept) badges.append(h("span", { class: "badge badge-kept" }, t.kept));

@@ -32,6 +32,15 @@ import {
 } from "./dom.js";
 import { follow } from "./live.js";
 import { cardAllows } from "./rules.js";
+import {
+  correctionTargets,
+  openCorrection,
+  openLanguage,
+  setupTranslation,
+  translationBlock,
+  translationUpdate,
+} from "./console-translation.js";
+import { textAttributes } from "./translated.js";
 
 const data = pageData();
 const t = data.strings;
@@ -95,6 +104,7 @@ const live = follow({
   onUpdate: (state, update) => {
     if (update.type === "audit") addAudit([update.data]);
     similarUpdate(update);
+    translationUpdate(update);
     if (update.type === "snapshot" || update.type === "event") {
       const left = state.event?.display?.timer?.seconds_left;
       timer = typeof left === "number" ? { seconds: left, at: performance.now() } : null;
@@ -219,11 +229,15 @@ function buildCard(card, inSpotlight) {
       "aria-describedby": "drag-help",
       dataset: { id: String(card.id), focus: "card" },
     },
-    h("p", { class: "card-title", dir: "auto" }, card.title),
+    h("p", { class: "card-title", ...textAttributes(card.language) }, card.title),
   );
   const area = areaOf(card);
   if (area) item.style.setProperty("--area-color", area.color);
-  if (card.body) item.append(h("p", { class: "card-body", dir: "auto" }, card.body));
+  if (card.body) {
+    item.append(h("p", { class: "card-body", ...textAttributes(card.language) }, card.body));
+  }
+  const translation = translationBlock(card);
+  if (translation) item.append(translation);
   const badges = cardBadges(card, inSpotlight);
   if (badges.childElementCount) item.append(badges);
   if (card.merged_originals?.length) item.append(mergedOriginals(card.merged_originals));
@@ -445,6 +459,8 @@ function buildAuditEntry(entry) {
   const to = entry.details?.to;
   if (entry.action === "phase_changed" && typeof to === "string") {
     item.append(" ", format(t.audit_to, { target: data.phases[to] ?? to }));
+  } else if (entry.action === "language_changed" && typeof to === "string") {
+    item.append(" ", format(t.audit_to, { target: data.language_names[to] ?? to }));
   } else if (entry.action === "card_moved" && entry.details && "to" in entry.details) {
     const target = to?.name ?? t.no_area;
     item.append(" ", h("span", { dir: "auto" }, format(t.audit_to, { target })));
@@ -496,6 +512,7 @@ setupSimilar({
   areaOf,
   render,
 });
+setupTranslation({ call, live, say });
 
 // -- the card menu ----------------------------------------------------------------------------
 
@@ -532,6 +549,12 @@ function menuActions(card) {
   if (cardAllows(card, "hide")) add("hide", t.hide, () => setStatus(id, "hidden"));
   if (cardAllows(card, "restore")) add("restore", t.restore, () => setStatus(id, "visible"));
   add("edit", t.edit, () => openEdit(id));
+  const opener = menuOpener;
+  const fresh = () => live.state.cards.get(id) ?? card;
+  if (correctionTargets(card).length) {
+    add("correct-translation", t.correct_translation, () => openCorrection(fresh(), opener));
+  }
+  add("change-language", t.change_language, () => openLanguage(fresh(), opener));
   if (data.similarity) add("similar", t.similar_cards, () => openSimilar(card, menuOpener));
   if (live.state.event?.display?.spotlight === id) {
     add("stop-spotlight", t.stop_spotlight, () => setDisplay({ spotlight: null }));

@@ -20,6 +20,7 @@ import { isPublic, participantMay, resultsPublic } from "./rules.js";
 import { createSender, Outbox, offline, verdict } from "./outbox.js";
 import { addMineToo, readMineToo } from "./similar-hint.js";
 import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-form.js";
+import { cardTexts, localText, textAttributes } from "./translated.js";
 
 const data = pageData();
 const t = data.strings;
@@ -38,6 +39,7 @@ const view = {
   allSent: false, // say "everything has been sent" for a while
   dropped: [], // messages about waiting items the server refused
   mineToo: readMineToo(data.code), // cards this phone said are its own too (instead of a draft)
+  originals: new Set(), // translated cards whose original the reader chose to see
 };
 
 // -- live state ---------------------------------------------------------------------------------
@@ -130,7 +132,9 @@ function draw() {
   document.body.className = `participant-page phase-${event.phase}`;
   if (!participantMay(event, "edit")) view.editing = view.confirming = null;
   setText($("event-title"), event.title);
-  setText($("event-question"), event.question);
+  const question = localText(event, "question", undefined, event.settings?.default_language);
+  setText($("event-question"), question.text);
+  Object.assign($("event-question"), textAttributes(question.lang));
   $("event-question").hidden = !event.question;
   setText($("phase-label"), data.phases[event.phase] ?? event.phase);
   setText($("phase-instruction"), data.instructions[event.phase] ?? "");
@@ -194,6 +198,7 @@ function signature(card, areas) {
     view.confirming === card.id,
     view.busy.has(card.id),
     view.errors.get(card.id) ?? null,
+    view.originals.has(card.id),
   ]);
 }
 
@@ -218,11 +223,13 @@ function buildCard(card, areas) {
       stopEdit(card.id);
     };
     const onCancel = () => stopEdit(card.id);
-    item.append(editForm(card, { api, t, areas: event.areas, limits, onSaved, onCancel }));
+    const languages = event.settings?.languages ?? [];
+    const options = { api, t, areas: event.areas, limits, onSaved, onCancel, languages };
+    item.append(editForm(card, options));
     return item;
   }
-  item.append(h("h3", { class: "card-title", id: titleId, dir: "auto" }, card.title));
-  if (card.body) item.append(h("p", { class: "card-body", dir: "auto" }, card.body));
+  const original = view.originals.has(card.id);
+  item.append(...cardTexts(card, t, { titleId, original, onToggle: () => toggleOriginal(card.id) }));
 
   const badges = h("p", { class: "badges" });
   if (mine) badges.append(h("span", { class: "badge badge-mine" }, t.mine));
@@ -340,6 +347,11 @@ function pips(mine, cap) {
 }
 
 // -- actions ------------------------------------------------------------------------------------
+
+function toggleOriginal(id) {
+  if (!view.originals.delete(id)) view.originals.add(id);
+  draw();
+}
 
 function startEdit(card) {
   view.editing = card.id;
@@ -557,8 +569,18 @@ function cardArea(area) {
     "p",
     { class: "card-area" },
     area && h("span", { class: "swatch", "aria-hidden": "true" }),
-    h("span", { dir: "auto" }, area ? area.name : t.no_area),
+    area ? h("span", areaAttributes(area), areaLabel(area)) : h("span", {}, t.no_area),
   );
+}
+
+/** An area's name in the reader's language where staff gave one. */
+function areaLabel(area) {
+  return localText(area, "name").text;
+}
+
+function areaAttributes(area) {
+  const name = localText(area, "name", undefined, live.state.event?.settings?.default_language);
+  return textAttributes(name.lang);
 }
 
 function buildWaiting(body, area) {

@@ -3,6 +3,7 @@
 
 import { $, h, uuid } from "./dom.js";
 import { watchForSimilar } from "./similar-hint.js";
+import { localText } from "./translated.js";
 
 /**
  * Wire the page's form for a new card (#submit-form). `onFiled(card)` gets what the server stored.
@@ -170,7 +171,7 @@ function clearErrors(fields) {
  * An inline form that edits one of my cards. `onSaved(card)` gets the server's answer,
  * `onCancel()` runs on "Cancel"; errors stay in the form.
  */
-export function editForm(card, { api, t, areas, limits, onSaved, onCancel }) {
+export function editForm(card, { api, t, areas, limits, onSaved, onCancel, languages = [] }) {
   const prefix = `edit-${card.id}`;
   const title = h("input", {
     id: `${prefix}-title`,
@@ -191,6 +192,7 @@ export function editForm(card, { api, t, areas, limits, onSaved, onCancel }) {
   body.value = card.body;
   const area = h("select", { id: `${prefix}-area`, name: "area_id" });
   fillAreaSelect(area, areas, String(card.area_id ?? ""), [h("option", { value: "" }, t.no_area)]);
+  const language = languageSelect(`${prefix}-language`, card.language, languages, t);
   const error = h("p", { class: "field-error", role: "alert", hidden: true });
   const editor = h(
     "form",
@@ -201,6 +203,8 @@ export function editForm(card, { api, t, areas, limits, onSaved, onCancel }) {
     body,
     h("label", { for: area.id }, t.area_label),
     area,
+    language && h("label", { for: language.id }, t.language_label),
+    language,
     error,
     h(
       "div",
@@ -216,17 +220,31 @@ export function editForm(card, { api, t, areas, limits, onSaved, onCancel }) {
       body: body.value,
       area_id: area.value ? Number(area.value) : null,
     };
+    if (language && language.value !== (card.language ?? "")) changes.language = language.value;
     for (const field of [title, body, area]) field.removeAttribute("aria-invalid");
     try {
       onSaved(await api("PATCH", `/suggestions/${card.id}`, changes));
     } catch (failure) {
       error.textContent = failure.message;
       error.hidden = false;
-      const field = { title, body, area_id: area }[failure.field];
+      const field = { title, body, area_id: area, language }[failure.field];
       if (field) field.setAttribute("aria-invalid", "true");
     }
   });
   return editor;
+}
+
+/** "Language of this card": the event's languages, each in its own name; null without any. */
+function languageSelect(id, current, languages, t) {
+  const codes = [...languages];
+  if (current && !codes.includes(current)) codes.push(current);
+  if (!codes.length) return null;
+  const options = codes.map((code) =>
+    h("option", { value: code, lang: t.language_tags?.[code] ?? null }, t.language_names?.[code] ?? code),
+  );
+  const select = h("select", { id, name: "language" }, options);
+  select.value = current ?? codes[0];
+  return select;
 }
 
 /**
@@ -234,7 +252,9 @@ export function editForm(card, { api, t, areas, limits, onSaved, onCancel }) {
  * and optionally a last one), keeping the choice made where it still exists.
  */
 export function fillAreaSelect(select, areas, value, [first, last = null]) {
-  const options = areas.map((area) => h("option", { value: area.id, dir: "auto" }, area.name));
+  const options = areas.map((area) =>
+    h("option", { value: area.id, dir: "auto" }, localText(area, "name").text),
+  );
   select.replaceChildren(first, ...options);
   if (last) select.append(last);
   select.value = value;

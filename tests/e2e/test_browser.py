@@ -84,7 +84,7 @@ def test_author_edits_and_withdraws_while_collecting(server, page, browser, area
         card.get_by_role("button", name=re.compile("Edit|Bearbeiten")).click()
 
         page.locator(".edit-form input[name=title]").fill("Verbesserte Fassung")
-        page.locator(".edit-form select").select_option(str(areas[0]["id"]))
+        page.locator(".edit-form select[name=area_id]").select_option(str(areas[0]["id"]))
         page.locator(".edit-form button[type=submit]").click()
         edited = card_titled(page, "Verbesserte Fassung")
         expect(edited.locator(".badge-mine")).to_be_visible()

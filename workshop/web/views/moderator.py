@@ -24,6 +24,7 @@ from workshop.domain import (
     seats,
     similarity,
     suggestions,
+    translations,
 )
 from workshop.errors import WorkshopError
 from workshop.extensions import socketio
@@ -227,6 +228,8 @@ def settings_page(code: str):
         settings=schemas.settings_json(event),
         moderation_modes=MODERATION_MODES,
         languages=i18n.languages(),
+        texts=_texts(event),
+        translation_on=translations.enabled(),
         seat_counts=seats.counts(event),
         seat_limit=seats.MAX_PER_REQUEST,
     )
@@ -244,6 +247,12 @@ def _save_event(event, form) -> None:
         default_language=form.get("default_language", ""),
         board_languages=form.getlist("board_languages"),
     )
+    # Checkboxes send nothing when none is ticked: only a form that showed them may clear them.
+    if form.get("language_lists"):
+        settings.update(
+            languages=form.getlist("languages"),
+            board_translations=form.getlist("board_translations"),
+        )
     data = {"title": form.get("title", ""), "question": form.get("question", "")}
     events.update_event(event, {**data, "settings": settings}, user=current_user)
 
@@ -257,6 +266,32 @@ def _save_area(event, form) -> None:
     areas.update_area(event, area_id, data, current_user)
 
 
+def _texts(event) -> dict:
+    """The question and the area names in the event's other languages, as the form shows them:
+    {"languages": [...], "question": {lang: text}, "areas": {area id: {lang: name}}}."""
+    source = translations.base(event.default_language)
+    return {
+        "languages": [code for code in translations.targets(event) if code != source],
+        "question": {row.language: row.question for row in event.translations},
+        "areas": {
+            area.id: {row.language: row.name for row in area.translations} for area in event.areas
+        },
+    }
+
+
+def _save_texts(event, form) -> None:
+    """The texts table: one input per language for the question and for each area's name."""
+    languages = _texts(event)["languages"]
+    data = {
+        "question": {lang: form.get(f"question-{lang}", "") for lang in languages},
+        "areas": {
+            str(area.id): {lang: form.get(f"area-{area.id}-{lang}", "") for lang in languages}
+            for area in event.areas
+        },
+    }
+    translations.set_texts(event, data, current_user)
+
+
 #: The settings page's forms, by their `part`: each calls the domain functions the API calls.
 SETTINGS_FORMS: dict[str, Callable] = {
     "event": _save_event,
@@ -264,6 +299,7 @@ SETTINGS_FORMS: dict[str, Callable] = {
         event, {"name": form.get("name", "")}, current_user
     ),
     "area": _save_area,
+    "texts": _save_texts,
 }
 
 
