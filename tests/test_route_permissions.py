@@ -42,6 +42,9 @@ PUBLIC = {
     # Participants and staff alike, each with their own rules.
     "api.submit",
     "api.update_suggestion",
+    # Similar cards: participants of the event for public cards (tests/test_similarity.py).
+    "api.similar_cards",
+    "api.similar_to_text",
 }
 
 #: Staff routes without an event: any staff account may use them.
@@ -118,6 +121,7 @@ def world(app, make_staff, make_event, submit, join):
         "suggestion_id": card["id"],
         "hidden_id": hidden["id"],
         "area_id": event["areas"][0]["id"],
+        "language": "en",
         "user_id": 1,
         "filename": "css/app.css",
         "owner": owner,
