@@ -113,9 +113,13 @@ function draw() {
 
 function drawHeader(event) {
   for (const id of ["board-title", "join-title", "results-event"]) setText($(id), event.title);
+  // The question in the board's language where staff gave one.
+  const question = localText(event, "question");
   for (const id of ["board-question", "join-question"]) {
-    setText($(id), event.question);
-    $(id).hidden = !event.question;
+    setText($(id), question.text);
+    if (question.lang) $(id).lang = question.lang;
+    else $(id).removeAttribute("lang");
+    $(id).hidden = !question.text;
   }
   setText($("board-phase"), data.phases[event.phase] ?? event.phase);
   setText($("board-instruction"), instruction(event));

@@ -40,7 +40,7 @@ import {
   translationBlock,
   translationUpdate,
 } from "./console-translation.js";
-import { textAttributes } from "./translated.js";
+import { localText, textAttributes } from "./translated.js";
 
 const data = pageData();
 const t = data.strings;
@@ -205,7 +205,7 @@ function buildColumn({ id, area }) {
     h(
       "header",
       { class: "mcolumn-head" },
-      h("h3", { id: headingId, dir: "auto" }, area ? area.name : t.no_area),
+      h("h3", { id: headingId, dir: "auto" }, area ? localText(area, "name").text : t.no_area),
       h("p", { class: "mcolumn-count" }),
     ),
     h("ul", { class: "mcards", "aria-labelledby": headingId }),
@@ -582,7 +582,7 @@ function areaChoices(card) {
         onclick: () => run(() => moveCard(card.id, key)),
       },
       area.color,
-      current ? `${area.name} ${t.current_area}` : area.name,
+      current ? `${localText(area, "name").text} ${t.current_area}` : localText(area, "name").text,
     );
   });
 }

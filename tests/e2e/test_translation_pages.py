@@ -19,7 +19,7 @@ from tests.e2e.test_accessibility import (
     new_context,
     staff_call,
 )
-from tests.standin_libretranslate import StandIn, translated
+from tests.standin_libretranslate import translated
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -32,13 +32,6 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SCREENSHOTS = ("phone-translation-ar.png", "board-translations-1280.png", "console-translation.png")
 
 axe_source = test_accessibility.axe_source  # the same session fixture: axe-core once
-
-
-@pytest.fixture
-def standin():
-    server = StandIn()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -106,6 +99,24 @@ def test_the_board_shows_the_german_line_under_an_arabic_card(browser, server):
         expect(page.locator(".spotlight-translation")).to_contain_text(
             translated(ARABIC, "ar", "de")
         )
+    finally:
+        context.close()
+
+
+def test_the_board_and_console_speak_the_question_and_area_names_of_their_language(browser, server):
+    event = staff_call(server, "GET")
+    area = event["areas"][0]
+    texts = {"question": {"ar": "ما الذي يهمك؟"}, "areas": {str(area["id"]): {"ar": "اللغة"}}}
+    staff_call(server, "PUT", "/texts", json_body=texts)
+    context = new_context(browser, server, "ar", width=1440, height=900)
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/board/{server.demo_code}")
+        expect(page.locator("#board-question")).to_have_text("ما الذي يهمك؟")
+        expect(page.locator("#board-question")).to_have_attribute("lang", "ar")
+        log_in(page, server)
+        page.goto(f"{server.url}/moderate/{server.demo_code}")
+        expect(page.locator(".mcolumn-head h3").first).to_have_text("اللغة")
     finally:
         context.close()
 
