@@ -6,6 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from workshop.errors import WorkshopError
@@ -84,6 +85,11 @@ def boolean(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise invalid(field, _l("%(field)s must be true or false.", field=field))
     return value
+
+
+def language(value: Any, field: str = "language") -> str:
+    """A language code this installation offers (`WORKSHOP_LANGUAGES`)."""
+    return choice(value, field, tuple(current_app.config["WORKSHOP_LANGUAGES"]))
 
 
 def choice(value: Any, field: str, options: tuple[str, ...]) -> str:

@@ -119,23 +119,16 @@ def archived() -> Conflict:
     return Conflict("archived", _l("This event is archived; nothing can be changed any more."))
 
 
-def offered_languages() -> tuple[str, ...]:
-    return tuple(current_app.config["WORKSHOP_LANGUAGES"])
-
-
-def _language(value: Any, field: str) -> str:
-    return validation.choice(value, field, offered_languages())
-
-
 def _languages(value: Any, field: str) -> str:
     """A list of offered language codes, stored as one comma-separated string."""
     # The board cycles through at most six instructions; an event may work in every language.
-    most = len(offered_languages()) if field == "languages" else MAX_BOARD_LANGUAGES
+    offered = len(current_app.config["WORKSHOP_LANGUAGES"])
+    most = offered if field == "languages" else MAX_BOARD_LANGUAGES
     if not isinstance(value, list) or len(value) > most:
         raise validation.invalid(
             field, _l("%(field)s must be a list of language codes.", field=field)
         )
-    codes = [_language(code, field) for code in value]
+    codes = [validation.language(code, field) for code in value]
     return ",".join(dict.fromkeys(codes))
 
 
@@ -172,7 +165,7 @@ def _parse_settings(raw: Any) -> dict:
     for name, value in raw.items():
         kind, *args = SETTINGS.get(name) or LANGUAGE_SETTINGS[name]
         if kind == "language":
-            parsed[name] = _language(value, name)
+            parsed[name] = validation.language(value, name)
         elif kind == "languages":
             parsed[name] = _languages(value, name)
         elif kind == "int":

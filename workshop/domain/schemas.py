@@ -35,9 +35,14 @@ def area_json(area: Area) -> dict:
     }
 
 
+def codes(stored: str | None) -> list[str]:
+    """A list of language codes as an event stores it (comma-separated), in the chosen order."""
+    return [code for code in (stored or "").split(",") if code]
+
+
 def board_languages(event: Event) -> list[str]:
     """The languages the board shows its instruction in besides German, in the chosen order."""
-    return [code for code in (event.board_languages or "").split(",") if code]
+    return codes(event.board_languages)
 
 
 def settings_json(event: Event) -> dict:
@@ -45,8 +50,8 @@ def settings_json(event: Event) -> dict:
         **{name: getattr(event, name) for name in SETTINGS},
         "default_language": event.default_language,
         "board_languages": board_languages(event),
-        "languages": [code for code in (event.languages or "").split(",") if code],
-        "board_translations": [code for code in event.board_translations.split(",") if code],
+        "languages": codes(event.languages),
+        "board_translations": codes(event.board_translations),
     }
 
 

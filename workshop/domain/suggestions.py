@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from workshop import i18n, signals, validation
@@ -13,7 +12,7 @@ from workshop.db.engine import WriteTransaction, write_transaction
 from workshop.db.models import Area, Event, Participant, Suggestion, User
 from workshop.domain import audit, rules
 from workshop.domain.events import require_open
-from workshop.domain.schemas import card_messages, card_status, one_json
+from workshop.domain.schemas import card_messages, card_status, codes, one_json
 from workshop.engines import languages
 from workshop.errors import Conflict, Forbidden, NotFound
 from workshop.extensions import db
@@ -110,7 +109,7 @@ def _parse_card(event: Event, data: Any) -> dict[str, Any]:
     body = validation.text(
         data.get("body"), "body", max_length=BODY_MAX, required=False, multiline=True
     )
-    named = _language(data["language"]) if data.get("language") is not None else None
+    named = validation.language(data["language"]) if data.get("language") is not None else None
     return {
         "client_id": validation.client_id(data["client_id"]),
         "title": title,
@@ -120,18 +119,13 @@ def _parse_card(event: Event, data: Any) -> dict[str, Any]:
     }
 
 
-def _language(value: Any) -> str:
-    return validation.choice(value, "language", tuple(current_app.config["WORKSHOP_LANGUAGES"]))
-
-
 def card_language(event: Event, title: str, body: str, named: str | None) -> str:
     """The language a card is written in: the one its author named, else the one its text is
     detected in (offline, among the event's languages), else the author's interface language
     (a two-word title may be too short to tell)."""
     if named:
         return named
-    candidates = [code for code in (event.languages or "").split(",") if code]
-    detected = languages.detect(f"{title}\n{body}", candidates)
+    detected = languages.detect(f"{title}\n{body}", codes(event.languages))
     return detected or i18n.request_language(event.default_language)
 
 
@@ -234,7 +228,7 @@ def _parse_changes(data: Any, staff: bool) -> dict[str, Any]:
     if "area_id" in data:
         changes["area_id"] = validation.optional_id(data["area_id"], "area_id")
     if "language" in data:
-        changes["language"] = _language(data["language"])
+        changes["language"] = validation.language(data["language"])
     if "status" in data:
         status = validation.choice(data["status"], "status", ("visible", "hidden", "withdrawn"))
         if status not in (("visible", "hidden") if staff else ("withdrawn",)):

@@ -31,7 +31,7 @@ from workshop.db.models import (
 )
 from workshop.domain import audit
 from workshop.domain.background import EngineDown, EventQueue
-from workshop.domain.schemas import card_messages, event_messages
+from workshop.domain.schemas import card_messages, codes, event_messages
 from workshop.domain.suggestions import get_in_event
 from workshop.engines.translation import LibreTranslate, TranslationError, from_config
 from workshop.errors import Conflict, WorkshopError
@@ -75,7 +75,7 @@ def base(code: str | None) -> str | None:
 
 def event_languages(event: Event) -> list[str]:
     """The languages the event works in, as chosen (variants included)."""
-    return [code for code in (event.languages or "").split(",") if code]
+    return codes(event.languages)
 
 
 def targets(event: Event) -> list[str]:
@@ -230,13 +230,9 @@ def _store(event_id: int, jobs: list[Job]) -> None:
 # -- corrections --------------------------------------------------------------------------------
 
 
-def _language(value: Any, field: str) -> str:
-    return validation.choice(value, field, tuple(current_app.config["WORKSHOP_LANGUAGES"]))
-
-
 def correct(event: Event, suggestion_id: Any, language: Any, data: Any, user: User) -> Suggestion:
     """A person's translation of a card; the engine never overwrites it (audited)."""
-    target = base(_language(language, "language"))
+    target = base(validation.language(language))
     validation.check_fields(data, {"title", "body"}, {"title"})
     title = validation.text(data["title"], "title", max_length=TITLE_MAX)
     body = validation.text(
@@ -297,7 +293,7 @@ def _by_language(value: Any, field: str, max_length: int) -> dict[str, str]:
     if not isinstance(value, dict):
         raise validation.invalid(field, _l("%(field)s must be an object.", field=field))
     return {
-        base(_language(code, field)): validation.text(
+        base(validation.language(code, field)): validation.text(
             text, field, max_length=max_length, required=False, multiline=field == "question"
         )
         for code, text in value.items()

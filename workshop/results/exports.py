@@ -42,7 +42,7 @@ from workshop.db.models import (
 from workshop.domain import queries
 from workshop.domain.audit import action_label
 from workshop.domain.rules import SETTINGS
-from workshop.domain.schemas import board_languages
+from workshop.domain.schemas import area_json, board_languages
 from workshop.domain.translations import base, event_languages, source_hash
 from workshop.extensions import db
 from workshop.i18n import direction as writing_direction
@@ -150,19 +150,7 @@ def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -
     results = queries.results(event)
     ranks = _ranks(results)
     cards = _cards(event, ranks)
-    areas = [
-        {
-            "id": area.id,
-            "name": area.name,
-            "color": area.color,
-            "position": area.position,
-            "translations": {
-                row.language: {"name": row.name, "machine": row.machine}
-                for row in area.translations
-            },
-        }
-        for area in event.areas
-    ]
+    areas = [area_json(area) for area in event.areas]
     groups, merged_from = _groups(areas, cards, ranks)
     snap = Snapshot(
         event=_event_facts(event),
