@@ -45,6 +45,10 @@ class User(UserMixin, db.Model):
     #: "admin" manages users and every event; "moderator" runs their own events.
     role: Mapped[str] = mapped_column(String(16), default="moderator")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Part of every session and token; bumped to revoke them all (password, role, logout …).
+    credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: A deactivated account keeps its history but can no longer log in.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa.true())
 
     __table_args__ = (CheckConstraint("role IN ('admin', 'moderator')", name="role"),)
 
@@ -150,6 +154,9 @@ class Participant(db.Model):
     #: The event's budget, copied so that the database itself can refuse overspending.
     dots_budget: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: A short keyed hash of the address it joined from: joins per bucket make vote stuffing
+    #: visible to staff, without keeping the address.
+    join_bucket: Mapped[str | None] = mapped_column(String(16), default=None)
 
     __table_args__ = (
         CheckConstraint("dots_used >= 0 AND dots_used <= dots_budget", name="budget"),
