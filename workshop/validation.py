@@ -18,6 +18,25 @@ MAX_ID = 2**62
 #: (staff) characters; anything much longer is refused before it is hashed or parsed.
 MAX_TOKEN_LENGTH = 512
 
+#: Invisible characters removed from every text: they make a text read differently than it is
+#: stored. Bidi embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069) reorder
+#: what follows them (a report line "\u202ereversed" shows reversed); the others are invisible
+#: and make "Free\u200b coffee" a different text that looks like "Free coffee": zero width
+#: space, word joiner and invisible operators (U+2060-U+2064), deprecated format characters
+#: (U+206A-U+206F), the byte order mark, Mongolian vowel separator, interlinear annotations.
+#: Kept: LRM/RLM/ALM (U+200E, U+200F, U+061C), marks that only place neutral characters such as
+#: punctuation and cannot reverse a run; Persian and Arabic writers use them.
+INVISIBLE = frozenset(
+    "\u180e\u200b\ufeff\ufff9\ufffa\ufffb"
+    + "".join(map(chr, range(0x202A, 0x202F)))
+    + "".join(map(chr, range(0x2060, 0x2065)))
+    + "".join(map(chr, range(0x2066, 0x2070)))
+)
+#: Zero width non-joiner and joiner: needed inside words (Persian "می\u200cخواهم") and emoji
+#: sequences (👩\u200d💻), so kept between two visible characters and removed elsewhere (at an
+#: edge, beside a space or another invisible character they only hide a difference).
+JOINERS = frozenset("\u200c\u200d")
+
 
 def invalid(field: str, message: Any) -> WorkshopError:
     return WorkshopError("validation_error", message, field=field)
@@ -44,7 +63,7 @@ def text(
         return ""
     if not isinstance(value, str):
         raise invalid(field, _l("%(field)s must be text.", field=field))
-    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
+    value = unicodedata.normalize("NFC", visible(value.replace("\r\n", "\n"))).strip()
     allowed_controls = {"\n", "\t"} if multiline else set()
     for char in value:
         category = unicodedata.category(char)
@@ -62,6 +81,32 @@ def text(
             _l("%(field)s is too long (at most %(max)d characters).", field=field, max=max_length),
         )
     return value
+
+
+def _shows(char: str) -> bool:
+    """Whether a character has a visible glyph a joiner can join (not a space, control or
+    format character)."""
+    return not (char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"))
+
+
+def visible(value: str) -> str:
+    """The text without the invisible characters that change how it reads (`INVISIBLE`), and
+    without joiners that join nothing visible."""
+    kept = [char for char in value if char not in INVISIBLE]
+    return "".join(
+        char
+        for i, char in enumerate(kept)
+        if char not in JOINERS
+        or (0 < i < len(kept) - 1 and _shows(kept[i - 1]) and _shows(kept[i + 1]))
+    )
+
+
+def comparable(value: str) -> str:
+    """The form in which two texts count as the same: NFKC (full-width and compatibility forms
+    as their plain letters), case folded, without any format character, spaces collapsed."""
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    kept = "".join(char for char in folded if unicodedata.category(char) != "Cf")
+    return " ".join(kept.split())
 
 
 def integer(value: Any, field: str, *, minimum: int, maximum: int) -> int:
