@@ -77,6 +77,43 @@ def test_edits_count_as_writes(app, make_event, join, submit):
     assert me.get(f"/events/{code}/suggestions").json["suggestions"][0]["title"] == "B"
 
 
+def test_refused_submits_do_not_use_up_the_submit_limit(app, make_event, join):
+    """The submit limit counts cards stored: 15 invalid attempts in a minute (empty title,
+    unknown area) leave a valid card free to go through."""
+    code = make_event()["code"]
+    me = join(code)
+    bad = [{"title": ""}, {"title": "A card", "area_id": 999_999}, {"title": 5}]
+    for i in range(15):
+        body = {"client_id": new_client_id(), **bad[i % 3]}
+        assert me.post(f"/events/{code}/suggestions", json=body).status_code in (400, 404)
+    assert submit_status(me, code) == 201
+
+
+def test_replays_and_refused_edits_are_not_counted(app, make_event, join, submit):
+    app.config["WORKSHOP_RATELIMIT_SUBMIT"] = "2 per minute"
+    code = make_event()["code"]
+    me = join(code)
+    card = submit(me, code, client_id="once")
+    for _ in range(3):  # the same card again: the phone retried, nothing new was stored
+        again = me.post(f"/events/{code}/suggestions", json={"client_id": "once", "title": "x"})
+        assert again.status_code == 200
+    url = f"/events/{code}/suggestions/{card['id']}"
+    assert [me.patch(url, json={"title": ""}).status_code for _ in range(3)] == [400] * 3
+    assert me.patch(url, json={"title": "B"}).status_code == 200
+    assert_rate_limited(me.patch(url, json={"title": "C"}))
+
+
+def test_a_flood_of_refused_submits_meets_the_device_limit(app, make_event, join):
+    app.config["WORKSHOP_RATELIMIT_DEVICE"] = "5 per minute"
+    code = make_event()["code"]
+    me = join(code)
+    statuses = [
+        me.post(f"/events/{code}/suggestions", json={"client_id": f"c{i}"}).status_code
+        for i in range(6)
+    ]
+    assert statuses == [400] * 5 + [429]
+
+
 def test_staff_moderation_is_not_held_to_the_participant_limit(app, make_event, staff, join):
     app.config["WORKSHOP_RATELIMIT_SUBMIT"] = "1 per minute"
     code = make_event()["code"]

@@ -131,6 +131,15 @@ def _joined(response: Response) -> bool:
     return False
 
 
+def _stored(response: Response) -> bool:
+    """Whether this submit or edit stored a card: refused attempts (an empty title, an unknown
+    area) and replays of a card already filed do not use up the submit limit; floods of them
+    meet the per-device limit."""
+    if request.endpoint == "api.submit":
+        return response.status_code == 201
+    return 200 <= response.status_code < 300
+
+
 #: Every limit, in one table. "Application" limits in Flask-Limiter's terms: they apply to
 #: every route (static files excepted), one shared counter per scope and key; `exempt_when`
 #: narrows the participant limits to their endpoints.
@@ -149,6 +158,8 @@ APPLICATION_LIMITS = [
         key_function=participant_key,
         scope="submit",
         methods=["POST", "PATCH"],
+        # Counted after the response, and only when it stored something (`_stored`).
+        deduct_when=_stored,
         exempt_when=_only(SUBMIT_ENDPOINTS, participant_key),
     ),
     ApplicationLimit(
