@@ -308,3 +308,126 @@ def test_files_of_version_1_are_still_imported(
     assert {card["language"] for card in copied["suggestions"]} == {None}
     assert all(card["translations"] == {} for card in copied["suggestions"])
     assert comparable(as_version_1(copied)) == comparable(as_version_1(original))
+
+
+def refused(app, runner, tmp_path, content: bytes) -> str:
+    """Import `content`; assert it is refused with a message (no traceback) and changes nothing."""
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    before = table_counts(app)
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert table_counts(app) == before
+    return result.output
+
+
+def _append(path: str, value):
+    """A change to a valid export: append `value` to the list at a dotted path."""
+
+    def change(document: dict) -> None:
+        target = document
+        for part in path.split("."):
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        target.append(value)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (_set("suggestions.0.area", [1]), "suggestions[0].area"),
+        (_set("suggestions.0.area", {"id": 1}), "suggestions[0].area"),
+        (_set("suggestions.0.area", True), "suggestions[0].area"),
+        (_set("suggestions.1.merged_into", [1]), "suggestions[1].merged_into"),
+        (_set("suggestions.0.dots", "2"), "suggestions[0].dots"),
+        (_set("suggestions.0.title", ["T"]), "suggestions[0].title"),
+        (_set("suggestions.0.created_at", {}), "suggestions[0].created_at"),
+        (_set("votes.0.suggestion", {}), "votes[0].suggestion"),
+        (_set("votes.0.participant", [1]), "votes[0].participant"),
+        (_set("votes.0.dots", 1.5), "votes[0].dots"),
+        (_set("merge_ledger.0.suggestion", {}), "merge_ledger[0].suggestion"),
+        (_set("merge_ledger.0.moved", None), "merge_ledger[0].moved"),
+        (_set("audit.0.suggestion", []), "audit[0].suggestion"),
+        (_set("audit.0.details", [1]), "audit[0].details"),
+        (_set("event.settings", []), "event.settings"),
+        (_set("event.title", 5), "event.title"),
+        (_set("areas.0.id", "1"), "areas[0].id"),
+        (_set("areas.0.translations", []), "areas[0].translations"),
+        (_set("participants", "3"), "participants"),
+        (_set("votes", {}), "votes"),
+        (_set("suggestions", None), "suggestions"),
+    ],
+)
+def test_wrong_types_are_refused_naming_the_field(
+    app, runner, staff, merged_event, tmp_path, change, where
+):
+    document = export_json(staff, merged_event)
+    change(document)
+    output = refused(app, runner, tmp_path, json.dumps(document).encode())
+    assert f"({where})" in output
+
+
+@pytest.mark.parametrize("depth", [40, 100_000])
+def test_deep_nesting_is_refused(app, runner, staff, merged_event, tmp_path, depth):
+    document = export_json(staff, merged_event)
+    document["audit"][0]["details"] = {"x": "DEEP"}
+    text = json.dumps(document).replace('"DEEP"', "[" * depth + "]" * depth)
+    assert "nested too deeply" in refused(app, runner, tmp_path, text.encode())
+
+
+def test_a_number_too_long_to_read_is_refused(app, runner, tmp_path):
+    output = refused(app, runner, tmp_path, b'{"format": ' + b"9" * 5000 + b"}")
+    assert "too long" in output
+
+
+def ledger_of(document: dict) -> dict:
+    """The ledger by participant number (the fixture: 1 had 2 dots on the target before, moved
+    1, kept 2 at the cap of 2; 2 moved 2 onto an empty target)."""
+    return {entry["participant"]: entry for entry in document["merge_ledger"]}
+
+
+def forge_dots_given_back(document: dict) -> None:
+    """Participant 3, who never voted for either card, claims the merge gave dots back."""
+    merged = ledger_of(document)[2]["suggestion"]
+    document["merge_ledger"].append(
+        {"suggestion": merged, "participant": 3, "moved": 2, "before": 0, "after": 0}
+    )
+
+
+def forge_a_different_cap(document: dict) -> None:
+    ledger_of(document)[2]["after"] = 1  # 2 moved onto nothing, 1 "given back"
+
+
+def forge_more_than_moved(document: dict) -> None:
+    ledger_of(document)[2]["after"] = 3  # more dots on the target than were moved there
+
+
+def forge_over_the_cap(document: dict) -> None:
+    ledger_of(document)[2]["moved"] = ledger_of(document)[2]["after"] = 5
+
+
+def forge_nothing_moved(document: dict) -> None:
+    ledger_of(document)[2].update(moved=0, after=0)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        forge_dots_given_back,
+        forge_a_different_cap,
+        forge_more_than_moved,
+        forge_over_the_cap,
+        forge_nothing_moved,
+    ],
+)
+def test_a_forged_merge_ledger_is_refused(app, runner, staff, merged_event, tmp_path, forge):
+    """A ledger entry must be what a merge writes: before <= after <= before + moved, moved >= 1,
+    and dots given back only at one cap per merge that no entry exceeds."""
+    document = export_json(staff, merged_event)
+    assert sorted(ledger_of(document)) == [1, 2]
+    forge(document)
+    output = refused(app, runner, tmp_path, json.dumps(document).encode())
+    assert "(merge_ledger[" in output

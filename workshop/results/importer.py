@@ -59,6 +59,11 @@ TOP_FIELDS = {
     "audit",
 }
 MAX_AUDIT = 1_000_000
+#: Deepest nesting of lists and objects read: an export nests about 6 deep (an audit entry's
+#: details a few more); a deeper file is refused before it can exhaust Python's stack.
+MAX_DEPTH = 32
+#: Dots, budgets and caps never exceed the settings' ceiling (rules.SETTINGS).
+MAX_DOTS = 100
 ACTION = re.compile(r"[a-z_]{1,64}")
 #: The event's fields besides its settings; those about languages are optional when reading.
 EVENT_FIELDS = {"code", "title", "question", "phase", "created_at", "settings"}
@@ -146,6 +151,29 @@ def _moment(value: Any, where: str) -> datetime:
 
 def _integer(value: Any, where: str, minimum: int, maximum: int) -> int:
     return _checked(where, validation.integer, value, where, minimum=minimum, maximum=maximum)
+
+
+def _number(value: Any, where: str, known: set[int] | dict[int, Any], problem: Any) -> int:
+    """A number of the file naming one of `known` (a card, an area); anything else, a list or
+    an object included, is refused with `problem`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value not in known:
+        raise ImportRefused(where, problem)
+    return value
+
+
+def _check_depth(document: Any) -> None:
+    """Refuse lists and objects nested deeper than MAX_DEPTH (checked without recursion)."""
+    level = [document]
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return
+    raise ImportRefused("file", _l("lists and objects are nested too deeply."))
 
 
 def _event(raw: Any) -> dict:
@@ -279,8 +307,8 @@ def _suggestions(raw: Any, area_ids: set[int]) -> list[dict]:
         if number in seen:
             raise ImportRefused(f"{where}.id", _l("this id is used twice."))
         seen.add(number)
-        if data["area"] is not None and data["area"] not in area_ids:
-            raise ImportRefused(f"{where}.area", _l("there is no area with this id."))
+        if data["area"] is not None:
+            _number(data["area"], f"{where}.area", area_ids, _l("there is no area with this id."))
         cards.append(_suggestion(data, where, number))
     _check_merges(cards)
     return cards
@@ -332,11 +360,13 @@ def _check_merges(cards: list[dict]) -> None:
         target = card["merged_into"]
         if target is None:
             continue
-        if target not in by_id or target == card["id"]:
-            raise ImportRefused(
-                f"suggestions[{index}].merged_into",
-                _l("there is no other suggestion with this id."),
-            )
+        others = by_id.keys() - {card["id"]}
+        _number(
+            target,
+            f"suggestions[{index}].merged_into",
+            others,
+            _l("there is no other suggestion with this id."),
+        )
         # Follow the chain: a loop would make both cards vanish from every view.
         seen_in_chain = {card["id"]}
         while target is not None:
@@ -369,9 +399,13 @@ def _votes(raw: Any, plan: Plan) -> None:
             raise ImportRefused(
                 f"{where}.participant", _l("there is no participant with this number.")
             )
-        card = cards.get(data["suggestion"])
-        if card is None:
-            raise ImportRefused(f"{where}.suggestion", _l("there is no suggestion with this id."))
+        number = _number(
+            data["suggestion"],
+            f"{where}.suggestion",
+            cards,
+            _l("there is no suggestion with this id."),
+        )
+        card = cards[number]
         if card["merged_into"] is not None:
             raise ImportRefused(f"{where}.suggestion", _l("a merged suggestion cannot hold dots."))
         amount = _integer(data["dots"], f"{where}.dots", 1, cap)
@@ -392,34 +426,55 @@ def _votes(raw: Any, plan: Plan) -> None:
 
 
 def _ledger(raw: Any, plan: Plan) -> None:
-    cards = {card["id"]: card for card in plan.suggestions}
+    """What merges did to each participant's dots, checked to be what a merge writes (see
+    `_ledger_entry` and `_check_caps`), so that undoing an imported merge restores only dots
+    that were cast."""
+    merged = {card["id"]: card for card in plan.suggestions if card["merged_into"] is not None}
     seen = set()
     fields = {"suggestion", "participant", "moved", "before", "after"}
     for index, item in enumerate(_list(raw, "merge_ledger", MAX_VOTES)):
         where = f"merge_ledger[{index}]"
         data = _object(item, where, fields, fields)
-        card = cards.get(data["suggestion"])
-        if card is None or card["merged_into"] is None:
-            raise ImportRefused(
-                f"{where}.suggestion", _l("there is no merged suggestion with this id.")
-            )
+        card = _number(
+            data["suggestion"],
+            f"{where}.suggestion",
+            merged,
+            _l("there is no merged suggestion with this id."),
+        )
         person = _integer(data["participant"], f"{where}.participant", 1, max(plan.participants, 1))
         if person > plan.participants:
             raise ImportRefused(
                 f"{where}.participant", _l("there is no participant with this number.")
             )
-        if (card["id"], person) in seen:
+        if (card, person) in seen:
             raise ImportRefused(where, _l("a second entry for one participant and suggestion."))
-        seen.add((card["id"], person))
-        plan.ledger.append(
-            (
-                card["id"],
-                person,
-                _integer(data["moved"], f"{where}.moved", 0, 100),
-                _integer(data["before"], f"{where}.before", 0, 100),
-                _integer(data["after"], f"{where}.after", 0, 100),
-            )
-        )
+        seen.add((card, person))
+        plan.ledger.append((card, person, *_ledger_entry(data, where)))
+    _check_caps(plan.ledger)
+
+
+def _ledger_entry(data: dict, where: str) -> tuple[int, int, int]:
+    """(moved, before, after) of one entry as a merge writes them: the participant had `moved`
+    dots (at least one) on the merged card and `before` on the target, which then holds
+    `after` = min(before + moved, the cap then); so before <= after <= before + moved."""
+    moved = _integer(data["moved"], f"{where}.moved", 1, MAX_DOTS)
+    before = _integer(data["before"], f"{where}.before", 0, MAX_DOTS)
+    after = _integer(data["after"], f"{where}.after", before, before + moved)
+    return moved, before, after
+
+
+def _check_caps(ledger: list[tuple[int, int, int, int, int]]) -> None:
+    """Dots are given back (after < before + moved) only at the cap in force at that merge: one
+    value for all entries of a merged card, and no entry of it held more than that cap. Without
+    this a file could claim dots given back that unmerging would then hand out."""
+    caps: dict[int, set[int]] = {}
+    for card, _person, moved, before, after in ledger:
+        if after < before + moved:
+            caps.setdefault(card, set()).add(after)
+    for index, (card, _person, moved, before, after) in enumerate(ledger):
+        found = caps.get(card)
+        if found and (len(found) > 1 or max(moved, before, after) > min(found)):
+            raise ImportRefused(f"merge_ledger[{index}]", _l("no merge leaves these dots."))
 
 
 def _audit(raw: Any, plan: Plan) -> None:
@@ -433,8 +488,8 @@ def _audit(raw: Any, plan: Plan) -> None:
         if not isinstance(action, str) or not ACTION.fullmatch(action):
             raise ImportRefused(f"{where}.action", _l("an action name was expected."))
         card = data.get("suggestion")
-        if card is not None and card not in cards:
-            raise ImportRefused(f"{where}.suggestion", _l("no suggestion has this number."))
+        if card is not None:
+            _number(card, f"{where}.suggestion", cards, _l("no suggestion has this number."))
         details = data.get("details") or {}
         if not isinstance(details, dict):
             raise ImportRefused(f"{where}.details", _l("an object was expected."))
@@ -447,6 +502,7 @@ def parse(document: Any) -> Plan:
     """Check a decoded export completely; raise ImportRefused naming the first problem."""
     if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
         raise ImportRefused("format", _l("this is not a workshop event export."))
+    _check_depth(document)
     if document.get("version") not in READABLE_VERSIONS:
         raise ImportRefused(
             "version",
@@ -477,6 +533,11 @@ def parse_bytes(raw: bytes) -> Plan:
         raise ImportRefused(
             f"line {exc.lineno}, column {exc.colno}", _l("the file is not valid JSON.")
         ) from None
+    except RecursionError:
+        raise ImportRefused("file", _l("lists and objects are nested too deeply.")) from None
+    except ValueError:
+        # Python refuses numbers of more than 4,300 digits while decoding.
+        raise ImportRefused("file", _l("the file holds a number that is too long.")) from None
     return parse(document)
 
 
