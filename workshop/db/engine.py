@@ -7,6 +7,8 @@ Reads never wait for writers.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -70,7 +72,10 @@ def configure_engine(engine: Engine) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """Make SQLite durable and serialise writers explicitly (no lock upgrades)."""
+    """Make SQLite durable and private, and serialise writers explicitly (no lock upgrades)."""
+    path = _sqlite_path(engine.url)
+    if path is not None:
+        _private_file(path)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -78,6 +83,13 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Deleted rows are overwritten with zeros, not left readable in free pages; the WAL
+        # is cut back to nothing whenever a checkpoint lets it start over, so old frames with
+        # deleted text do not stay in it.
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute("PRAGMA journal_size_limit=0")
+        if path is not None:
+            _private_companions(path)
         # FULL: a commit that returned is on disk, even after a power cut (NORMAL is not).
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -91,6 +103,40 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def _sqlite_path(url: URL) -> Path | None:
+    """The database file of a SQLite URL; None for an in-memory or URI-named database."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file (and a missing folder) readable by this user only: it holds
+    every card, token hash and staff password hash. An existing file is narrowed to 0600."""
+    # The modes apply only to what is created here (and the umask can only narrow them).
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    _narrow(path)
+
+
+def _private_companions(path: Path) -> None:
+    """The -wal and -shm files: SQLite gives them the database's mode; narrowed in case an
+    older run made them readable."""
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            _narrow(companion)
+
+
+def _narrow(path: Path) -> None:
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError as exc:  # another user's file: say so, but still serve
+        logging.getLogger(__name__).warning("Could not make %s private: %s", path, exc)
 
 
 def _configure_postgres(engine: Engine) -> None:
