@@ -376,3 +376,19 @@ def _remote_room(app, client):
         body = {"client_id": str(uuid.uuid4()), "title": title}
         assert phone.post(f"/events/{code}/suggestions", json=body).status_code == 201
     return staff, code, phone
+
+
+@LOCAL
+def test_cards_that_say_the_same_are_duplicates_in_nfkc_and_any_case(
+    make_event, join, submit, staff
+):
+    """Full-width letters, case and invisible characters do not hide a duplicate."""
+    code = make_event()["code"]
+    phone = join(code)
+    plain = submit(phone, code, "Free coffee")["id"]
+    wide = submit(phone, code, "ＦＲＥＥ  COFFEE")["id"]
+    hidden = submit(phone, code, "free\u200b coffee\u200d")["id"]
+    other = submit(phone, code, SPORT)["id"]
+    pairs = [(p["a"], p["b"], p["score"]) for p in analysed(staff, code)["pairs"]]
+    assert pairs[:3] == [(plain, wide, 1.0), (plain, hidden, 1.0), (wide, hidden, 1.0)]
+    assert all(other not in pair[:2] for pair in pairs[:3])

@@ -10,6 +10,7 @@ Without an engine, or while it fails, every read here answers "nothing similar".
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -226,6 +227,7 @@ def duplicates(event: Event) -> dict:
         analyse_later(event.id)  # e.g. after a restart, or cards another process filed
     found = _vectors(event)
     dismissed = _dismissed(event)
+    same = _same_text(event, PAIRS_LIMIT + len(dismissed))
     pairs = offhub.run(
         neighbours.pairs,
         found.ids,
@@ -233,12 +235,32 @@ def duplicates(event: Event) -> dict:
         neighbours.DUPLICATE,
         PAIRS_LIMIT + len(dismissed),
     )
+    exact = {(a, b) for a, b, _ in same}
+    pairs = same + [pair for pair in pairs if pair[:2] not in exact]
     kept = [(a, b, score) for a, b, score in pairs if (a, b) not in dismissed][:PAIRS_LIMIT]
     return {
         "on": True,
         "pending": left,
         "pairs": [{"a": a, "b": b, "score": score} for a, b, score in kept],
     }
+
+
+def _same_text(event: Event, limit: int) -> list[tuple[int, int, float]]:
+    """Pairs of cards that say the same in NFKC, case folded (`validation.comparable`):
+    "Free coffee" and "ＦＲＥＥ COFFEE" are duplicates whatever the model's vectors say."""
+    rows = db.session.execute(
+        sa.select(Suggestion.id, Suggestion.title, Suggestion.body)
+        .where(Suggestion.event_id == event.id, _analysed())
+        .order_by(Suggestion.id)
+    )
+    groups: dict[str, list[int]] = {}
+    for card_id, title, body in rows:
+        key = validation.comparable(neighbours.card_text(title, body))
+        groups.setdefault(key, []).append(card_id)
+    pairs = (
+        (a, b, 1.0) for ids in groups.values() for i, a in enumerate(ids) for b in ids[i + 1 :]
+    )
+    return list(itertools.islice(pairs, limit))
 
 
 def similar_cards(event: Event, suggestion_id: Any, public: bool) -> list[dict]:
