@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -24,6 +25,7 @@ from workshop.db.models import (
 )
 from workshop.domain.translations import source_hash
 from workshop.extensions import db
+from workshop.results import importer
 from workshop.results.exports import table_headers
 
 BOM = "\ufeff".encode()
@@ -345,6 +347,10 @@ def _append(path: str, value):
         (_set("suggestions.0.dots", "2"), "suggestions[0].dots"),
         (_set("suggestions.0.title", ["T"]), "suggestions[0].title"),
         (_set("suggestions.0.created_at", {}), "suggestions[0].created_at"),
+        (
+            _set("suggestions.0.created_at", "0001-01-01T00:00:00+05:00"),
+            "suggestions[0].created_at",
+        ),
         (_set("votes.0.suggestion", {}), "votes[0].suggestion"),
         (_set("votes.0.participant", [1]), "votes[0].participant"),
         (_set("votes.0.dots", 1.5), "votes[0].dots"),
@@ -375,12 +381,12 @@ def test_deep_nesting_is_refused(app, runner, staff, merged_event, tmp_path, dep
     document = export_json(staff, merged_event)
     document["audit"][0]["details"] = {"x": "DEEP"}
     text = json.dumps(document).replace('"DEEP"', "[" * depth + "]" * depth)
-    assert "nested too deeply" in refused(app, runner, tmp_path, text.encode())
+    assert "(file)" in refused(app, runner, tmp_path, text.encode())
 
 
 def test_a_number_too_long_to_read_is_refused(app, runner, tmp_path):
     output = refused(app, runner, tmp_path, b'{"format": ' + b"9" * 5000 + b"}")
-    assert "too long" in output
+    assert "(file)" in output
 
 
 def ledger_of(document: dict) -> dict:
@@ -431,3 +437,40 @@ def test_a_forged_merge_ledger_is_refused(app, runner, staff, merged_event, tmp_
     forge(document)
     output = refused(app, runner, tmp_path, json.dumps(document).encode())
     assert "(merge_ledger[" in output
+
+
+def leaf_paths(value, path=()):
+    """Every place in a document: each object field and list entry, nested ones included."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for key, child in items:
+        yield (*path, key)
+        yield from leaf_paths(child, (*path, key))
+
+
+def test_no_wrong_value_anywhere_crashes_the_check(app, staff, merged_event):
+    """Every place of a real export, set to values of every JSON type: the check refuses or
+    accepts, and never fails with anything but ImportRefused."""
+    document = export_json(staff, merged_event)
+    wrong = [[1], {}, {"id": 1}, None, True, "x", 1.5, -1, 2**70, "\ud800"]
+    with app.test_request_context():
+        for path in leaf_paths(document):
+            for value in wrong:
+                changed = copy.deepcopy(document)
+                target = changed
+                for key in path[:-1]:
+                    target = target[key]
+                target[path[-1]] = value
+                with contextlib.suppress(importer.ImportRefused):
+                    importer.parse(changed)
+
+
+def test_text_that_cannot_be_stored_is_refused(app, runner, staff, merged_event, tmp_path):
+    document = export_json(staff, merged_event)
+    document["audit"][0]["details"] = {"title": "\ud800"}
+    output = refused(app, runner, tmp_path, json.dumps(document).encode())
+    assert "(audit[0].details" in output

@@ -142,10 +142,11 @@ def _moment(value: Any, where: str) -> datetime:
     """An ISO 8601 time, stored as naive UTC like every time in the database."""
     try:
         moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    # OverflowError: a time zone that moves year 1 or 9999 out of range.
+    except (TypeError, ValueError, OverflowError):
         raise ImportRefused(where, _l("a time like 2026-06-07T10:12:00Z was expected.")) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
@@ -490,12 +491,22 @@ def _audit(raw: Any, plan: Plan) -> None:
         card = data.get("suggestion")
         if card is not None:
             _number(card, f"{where}.suggestion", cards, _l("no suggestion has this number."))
-        details = data.get("details") or {}
-        if not isinstance(details, dict):
-            raise ImportRefused(f"{where}.details", _l("an object was expected."))
+        details = _details(data.get("details") or {}, f"{where}.details")
         if data.get("by") is not None:
             details = {**details, "by": _integer(data["by"], f"{where}.by", 1, 10_000)}
         plan.audit.append((_moment(data["at"], f"{where}.at"), action, card, details))
+
+
+def _details(value: Any, where: str) -> dict:
+    """An audit entry's details: an object that can be stored as UTF-8 JSON (a lone surrogate,
+    possible in JSON text, cannot)."""
+    if not isinstance(value, dict):
+        raise ImportRefused(where, _l("an object was expected."))
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ImportRefused(where, _l("%(field)s is not valid text.", field="details")) from None
+    return value
 
 
 def parse(document: Any) -> Plan:
