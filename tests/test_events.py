@@ -112,7 +112,8 @@ def test_counts(make_event, staff, join, submit, client):
 
 @pytest.mark.parametrize(
     ("phase", "hide", "public"),
-    [("draft", True, True), ("collect", True, True), ("vote", True, False), ("vote", False, True)],
+    # A draft is hidden from participants (test_drafts.py).
+    [("collect", True, True), ("vote", True, False), ("vote", False, True)],
 )
 def test_counts_visible(make_event, staff, client, phase, hide, public):
     code = make_event(phase=phase, hide_counts_while_voting=hide)["code"]

@@ -87,7 +87,8 @@ def test_other_moderators_see_the_public_view(setup, make_staff):
     assert other.get(f"/events/{code}/results").status_code == 403
 
 
-@pytest.mark.parametrize("phase", ["draft", "collect", "cluster", "vote"])
+# A draft is hidden from participants (test_drafts.py).
+@pytest.mark.parametrize("phase", ["collect", "cluster", "vote"])
 def test_results_are_for_staff_until_the_results_phase(make_event, staff, join, client, phase):
     code = make_event()["code"]
     staff.patch(f"/events/{code}", json={"phase": phase})

@@ -379,6 +379,8 @@ class Op:
     act: Step
     prep: tuple[Step, ...] = ()
     settings: dict = field(default_factory=dict)
+    #: Who listens: a draft is its staff's only (phones and boards cannot connect to one).
+    roles: tuple[str, ...] = ROLES
 
 
 PUBLIC = ("participant", "board")
@@ -456,8 +458,14 @@ OPS = [
         lambda w: w.card("C", status="visible"),
         prep=(cluster, merge_c_into_b, lambda w: w.card("C", status="hidden")),
     ),
-    Op("phase_draft", lambda w: w.phase("draft")),
-    Op("phase_collect", lambda w: w.phase("collect"), prep=(lambda w: w.phase("draft"),)),
+    Op("phase_draft", lambda w: w.phase("draft"), roles=("moderator",)),
+    Op(
+        "phase_collect_from_draft",
+        lambda w: w.phase("collect"),
+        prep=(lambda w: w.phase("draft"),),
+        roles=("moderator",),
+    ),
+    Op("phase_collect", lambda w: w.phase("collect"), prep=(cluster,)),
     Op("phase_cluster", cluster),
     Op("phase_vote", vote, prep=(cluster,)),
     Op(
@@ -523,7 +531,7 @@ OPS = [
 
 def cases():
     for op in OPS:
-        for role in ROLES:
+        for role in op.roles:
             yield pytest.param(op, role, id=f"{op.name}-{role}")
 
 
@@ -577,20 +585,20 @@ def replay(messages: list[dict]) -> tuple[Follower, dict | None]:
     return follower, fresh
 
 
-def http_state(w: World) -> dict[str, dict]:
-    """The state each audience reads over HTTP now."""
+def http_state(w: World, roles: tuple[str, ...] = ROLES) -> dict[str, dict]:
+    """The state each audience (of `roles`) reads over HTTP now."""
     public = Caller(w.staff.client)
     reads = {}
-    for reader in (public, w.staff):
+    for reader in (w.staff, public) if set(roles) & set(PUBLIC) else (w.staff,):
         event = ok(reader.get(w.path()))
         suggestions = ok(reader.get(w.path("/suggestions")))["suggestions"]
         reads[reader] = (event, {card["id"]: card for card in suggestions})
-    me = ok(w.alice.get(w.path("/me")))
-    return {
-        "participant": normalised(*reads[public], me),
-        "board": normalised(*reads[public], None),
-        "moderator": normalised(*reads[w.staff], None),
-    }
+    state = {"moderator": normalised(*reads[w.staff], None)}
+    if public in reads:
+        me = ok(w.alice.get(w.path("/me")))
+        state["participant"] = normalised(*reads[public], me)
+        state["board"] = normalised(*reads[public], None)
+    return state
 
 
 def settle(sockets: dict, outcomes: Callable[[], dict[str, Outcome]], flushes: bool) -> None:
@@ -618,10 +626,10 @@ def settle(sockets: dict, outcomes: Callable[[], dict[str, Outcome]], flushes: b
 def run(op: Op, w: World, listen) -> dict[str, Outcome]:
     """One event, all three audiences listening: the operation, then a fresh snapshot each."""
     tokens = {"participant": w.alice.token, "board": None, "moderator": w.staff.token}
-    sockets = {role: listen(w.code, role, tokens[role]) for role in ROLES}
+    sockets = {role: listen(w.code, role, tokens[role]) for role in op.roles}
     op.act(w)
-    expected = http_state(w)
-    me = expected["participant"]["me"]
+    expected = http_state(w, op.roles)
+    me = expected.get("participant", {}).get("me")
 
     def outcomes() -> dict[str, Outcome]:
         return {

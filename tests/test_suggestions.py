@@ -115,7 +115,8 @@ def test_limit_per_participant_counts_withdrawn_cards_out(make_event, join, subm
     )
 
 
-@pytest.mark.parametrize("phase", ["draft", "cluster", "vote", "results"])
+# A draft is hidden from participants (test_drafts.py).
+@pytest.mark.parametrize("phase", ["cluster", "vote", "results"])
 def test_participants_file_cards_only_while_collecting(make_event, join, phase):
     code = make_event(phase=phase)["code"]
     me = join(code)
@@ -182,7 +183,8 @@ def test_only_the_author_edits(make_event, staff, join, submit):
     assert staff_card(staff, code, card["id"])["title"] == "Original"
 
 
-@pytest.mark.parametrize("phase", ["draft", "cluster", "vote", "results"])
+# A draft is hidden from participants (test_drafts.py).
+@pytest.mark.parametrize("phase", ["cluster", "vote", "results"])
 def test_authors_edit_only_while_collecting(make_event, staff, join, submit, phase):
     code = make_event()["code"]
     me = join(code)

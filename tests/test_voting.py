@@ -64,7 +64,8 @@ def test_moving_dots_within_the_budget(voting):
     assert put_dots(me, code, cards[2], 2).json["dots_left"] == 0
 
 
-@pytest.mark.parametrize("phase", ["draft", "collect", "cluster", "results"])
+# A draft is hidden from participants (test_drafts.py).
+@pytest.mark.parametrize("phase", ["collect", "cluster", "results"])
 def test_voting_only_in_vote_phase(make_event, staff, join, submit, phase):
     event = make_event()
     card = submit(staff, event["code"])

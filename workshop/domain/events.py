@@ -104,6 +104,14 @@ def can_manage(user: User | None, event: Event) -> bool:
     return user is not None and (user.is_admin or event.owner_id == user.id)
 
 
+def require_visible(event: Event, user: User | None) -> Event:
+    """The event, if this caller may see it: a draft is only its staff's; anyone else gets the
+    same 404 as for a code that does not exist (nothing tells them the code is taken)."""
+    if event.phase == "draft" and not can_manage(user, event):
+        raise event_not_found()
+    return event
+
+
 def require_manager(user: User | None, event: Event) -> None:
     if not can_manage(user, event):
         raise Forbidden("forbidden", _l("You may not manage this event."))

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from workshop.db.engine import write_transaction
 from workshop.db.models import Event, Participant
 from workshop.domain import seats
-from workshop.errors import Unauthorized
+from workshop.errors import NotFound, Unauthorized
 from workshop.extensions import db
 from workshop.live import publisher
 
@@ -31,6 +31,9 @@ def join(event: Event, seat_code: Any = None) -> tuple[Participant, str]:
     event_id = event.id
     with write_transaction() as tx:
         event = db.session.get(Event, event_id)
+        if event.phase == "draft":
+            # Nobody joins an event in preparation, staff included (it opens with "collect").
+            raise NotFound("event_not_found", _l("There is no event with this code."))
         participant = Participant(
             event_id=event.id, token_hash=hash_token(token), dots_budget=event.vote_budget
         )

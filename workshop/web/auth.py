@@ -33,7 +33,7 @@ from workshop.domain import accounts, events, participants
 from workshop.errors import Unauthorized, WorkshopError
 from workshop.extensions import csrf, db, login
 from workshop.web.helpers import safe_next
-from workshop.web.limits import address_key, limiter, login_key
+from workshop.web.limits import address_key, limiter, login_key, note_unknown_code
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 #: Routes that take credentials rather than relying on them.
@@ -72,6 +72,16 @@ def managed(code: str) -> tuple[Event, User]:
     event = events.get_event(code)
     events.require_manager(user, event)
     return event, user
+
+
+def visible_event(code: str) -> Event:
+    """The event with this code as this caller may see it (a draft: only its staff); an unknown
+    code is noted for the per-address lookup limit (limits.py)."""
+    try:
+        return events.require_visible(events.get_event(code), current_staff())
+    except WorkshopError:
+        note_unknown_code()
+        raise
 
 
 def participant_token(code: str) -> str | None:

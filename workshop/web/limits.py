@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask.wrappers import Response
 from flask_limiter import ApplicationLimit, Limiter
 from limits import parse_many
@@ -37,6 +37,18 @@ DOTS_ENDPOINTS = frozenset({"api.set_dots"})
 HINT_ENDPOINTS = frozenset({"api.similar_to_text"})
 #: Endpoints that create a participant: the API's join, and the event page on a first visit.
 JOIN_ENDPOINTS = frozenset({"api.join", "participant.event_page"})
+#: Where a caller without a credential looks an event up by its code (web/auth.visible_event).
+LOOKUP_ENDPOINTS = frozenset(
+    {
+        "participant.enter_code",
+        "participant.event_page",
+        "board.board",
+        "board.qr",
+        "api.get_event",
+        "api.join",
+        "api.results",
+    }
+)
 
 
 def digest(kind: str, value: str) -> str:
@@ -140,6 +152,15 @@ def _stored(response: Response) -> bool:
     return 200 <= response.status_code < 300
 
 
+def note_unknown_code() -> None:
+    """Mark this request as a look-up of a code that names no event (or a draft) it may see."""
+    g.workshop_unknown_code = True
+
+
+def _unknown_code(_response: Response) -> bool:
+    return bool(g.get("workshop_unknown_code"))
+
+
 #: Every limit, in one table. "Application" limits in Flask-Limiter's terms: they apply to
 #: every route (static files excepted), one shared counter per scope and key; `exempt_when`
 #: narrows the participant limits to their endpoints.
@@ -184,6 +205,14 @@ APPLICATION_LIMITS = [
         deduct_when=_joined,
         exempt_when=lambda: request.endpoint not in JOIN_ENDPOINTS or _returning(),
     ),
+    ApplicationLimit(
+        _setting("WORKSHOP_RATELIMIT_CODE_LOOKUP"),
+        key_function=address_key,
+        scope="lookup",
+        # Counted only when the code named no event: guessing codes is slow, a hall is not.
+        deduct_when=_unknown_code,
+        exempt_when=lambda: request.endpoint not in LOOKUP_ENDPOINTS,
+    ),
 ]
 
 #: Request limits per device and per address, and login throttling (web/auth.py); storage from
@@ -198,6 +227,7 @@ LIMIT_SETTINGS = (
     "WORKSHOP_RATELIMIT_DOTS",
     "WORKSHOP_RATELIMIT_HINTS",
     "WORKSHOP_RATELIMIT_JOIN",
+    "WORKSHOP_RATELIMIT_CODE_LOOKUP",
     "WORKSHOP_RATELIMIT_LOGIN",
     "WORKSHOP_RATELIMIT_LOGIN_ADDRESS",
 )

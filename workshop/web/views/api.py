@@ -35,6 +35,7 @@ from workshop.web.auth import (
     participant_token,
     require_participant,
     require_staff,
+    visible_event,
 )
 from workshop.web.helpers import join_url, json_body
 
@@ -91,7 +92,7 @@ def create_event():
 
 @bp.get("/events/<code>")
 def get_event(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     return schemas.event_json(event, staff=is_manager(event))
 
 
@@ -141,7 +142,7 @@ def delete_area(code: str, area_id: int):
 
 @bp.post("/events/<code>/participants")
 def join(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     events.require_open(event)
     # The body is optional: only events that require seat codes need one.
     data = json_body() if request.get_data(cache=True) else {}
@@ -177,13 +178,13 @@ def generate_seats(code: str):
 
 @bp.get("/events/<code>/me")
 def me(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     return schemas.me_json(require_participant(event))
 
 
 @bp.post("/events/<code>/suggestions")
 def submit(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     staff = current_staff()
     if events.can_manage(staff, event):
         card, created = suggestions.submit(event, json_body(), user=staff)
@@ -195,7 +196,7 @@ def submit(code: str):
 
 @bp.get("/events/<code>/suggestions")
 def list_suggestions(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     staff = is_manager(event)
     cards = schemas.list_json(event, staff=staff)
     participant = None if staff else current_participant(event)
@@ -204,7 +205,7 @@ def list_suggestions(code: str):
 
 @bp.patch("/events/<code>/suggestions/<int:suggestion_id>")
 def update_suggestion(code: str, suggestion_id: int):
-    event = events.get_event(code)
+    event = visible_event(code)
     staff = current_staff()
     if events.can_manage(staff, event):
         card = suggestions.update(event, suggestion_id, json_body(), user=staff)
@@ -248,7 +249,7 @@ def dismiss_duplicate(code: str):
 
 @bp.get("/events/<code>/suggestions/<int:suggestion_id>/similar")
 def similar_cards(code: str, suggestion_id: int):
-    event = events.get_event(code)
+    event = visible_event(code)
     public = not is_manager(event)
     if public:
         require_participant(event)
@@ -257,7 +258,7 @@ def similar_cards(code: str, suggestion_id: int):
 
 @bp.post("/events/<code>/similar")
 def similar_to_text(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     require_participant(event)
     return {"similar": similarity.hints(event, json_body())}
 
@@ -316,7 +317,7 @@ def set_dots(code: str, suggestion_id: int):
 
 @bp.get("/events/<code>/results")
 def results(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     if not rules.results_public(event) and not is_manager(event):
         raise Forbidden("results_not_public", _l("The results are shown once voting has ended."))
     return jsonify(queries.results(event))

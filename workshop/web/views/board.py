@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template
 from flask_babel import force_locale, get_locale, get_translations, gettext
 
 from workshop import i18n
-from workshop.domain import events
+from workshop.web.auth import visible_event
 from workshop.web.helpers import join_url
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -51,7 +51,7 @@ def other_languages() -> dict:
 
 @bp.get("/<code>")
 def board(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     return render_template(
         "board/board.html",
         event=event,
@@ -74,7 +74,7 @@ def board(code: str):
 
 @bp.get("/<code>/qr.svg")
 def qr(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     buffer = io.BytesIO()
     segno.make(join_url(event.code), error="m").save(
         buffer, kind="svg", scale=8, border=2, xmldecl=False, svgns=True, title=event.code

@@ -6,8 +6,9 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 
 from workshop import i18n
 from workshop.db.models import Event, Participant
-from workshop.domain import events, participants, schemas, seats, similarity, suggestions
+from workshop.domain import participants, schemas, seats, similarity, suggestions
 from workshop.errors import WorkshopError
+from workshop.web.auth import visible_event
 
 bp = Blueprint("participant", __name__)
 
@@ -20,7 +21,7 @@ def enter_code():
     error = None
     if code:
         try:
-            event = events.get_event(code)
+            event = visible_event(code)
         except WorkshopError as exc:
             error = exc
         else:
@@ -43,7 +44,7 @@ def own_pending(event: Event, participant: Participant) -> list[dict]:
 
 @bp.get("/j/<code>")
 def event_page(code: str):
-    event = events.get_event(code)
+    event = visible_event(code)
     # A seat card's link carries its code: `/j/<code>?seat=KXR4M7HQTA`.
     seat = request.args.get("seat", "")[:40]
     if event.code != code:
