@@ -36,7 +36,7 @@ def load_secret_key(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     # Created with owner-only permissions: the key signs staff sessions and API tokens.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -89,6 +89,11 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_TRANSLATE_URL": os.environ.get("WORKSHOP_TRANSLATE_URL") or None,
         "WORKSHOP_TRANSLATE_API_KEY": os.environ.get("WORKSHOP_TRANSLATE_API_KEY") or None,
         "WORKSHOP_TRANSLATE_TIMEOUT": _env_int("WORKSHOP_TRANSLATE_TIMEOUT", 10),
+        "WORKSHOP_TRUSTED_HOSTS": [
+            name.strip().lower()
+            for name in os.environ.get("WORKSHOP_TRUSTED_HOSTS", "").split(",")
+            if name.strip()
+        ],
     }
 
 
@@ -175,6 +180,13 @@ DEFAULTS = {
     "WORKSHOP_TRANSLATE_URL": None,
     "WORKSHOP_TRANSLATE_API_KEY": None,
     "WORKSHOP_TRANSLATE_TIMEOUT": 10,
+    #: Look-ups of codes that name no event (or a draft) from one address: the code page, the
+    #: event and board pages, the API's event and join. Sized for a hall behind one NAT address
+    #: where many phones mistype the code once or twice; a guesser of the 25^6 codes gets nowhere.
+    "WORKSHOP_RATELIMIT_CODE_LOOKUP": "300 per minute",
+    #: Without WORKSHOP_PUBLIC_URL, host names (besides IP addresses, localhost and this
+    #: machine's names) whose requests may name the join link; ".example.org" covers subdomains.
+    "WORKSHOP_TRUSTED_HOSTS": [],
 }
 
 
@@ -199,6 +211,7 @@ def make_flask(import_name: str, test_config: dict | None = None) -> Flask:
         app.config.from_mapping(from_environment(Path(app.instance_path)))
     else:
         app.config.from_mapping(test_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Owner-only when created here: it holds the secret key and, by default, the database.
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     app.json.sort_keys = False
     return app
