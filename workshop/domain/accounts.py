@@ -193,10 +193,11 @@ def user_from_session(value: str) -> User | None:
     """The active user a login session names, or None when it was revoked since. A plain id
     (sessions from before credential versions) counts as version 0."""
     user_id, _, version = value.partition(":")
-    if not user_id.isdigit() or not (version or "0").isdigit():
+    version = version or "0"
+    if not (user_id.isdigit() and version.isdigit() and validation.known_id(int(user_id))):
         return None
     user = db.session.get(User, int(user_id))
-    return user if _current(user, int(version or "0")) else None
+    return user if _current(user, int(version)) else None
 
 
 def _current(user: User | None, version: Any) -> bool:
