@@ -104,12 +104,12 @@ def test_logout_ends_the_session_on_every_device(app, mia, make_event):
     assert login(other_device, "mia").status_code == 302
     copied = mia.browser.get_cookie("session").value
     page = mia.browser.get("/moderate/").get_data(as_text=True)
-    assert "Log out on all devices" in page
+    assert "Auf allen Geräten abmelden" in page  # German: the default language
     response = mia.browser.post(
         "/logout", data={"csrf_token": csrf_token(mia.browser, "/moderate/")}
     )
     assert response.status_code == 302
-    assert "logged out on all devices" in mia.browser.get("/login").get_data(as_text=True)
+    assert "auf allen Geräten abgemeldet" in mia.browser.get("/login").get_data(as_text=True)
     thief = app.test_client()
     thief.set_cookie("session", copied)
     assert not logged_in(thief) and not logged_in(other_device)
@@ -154,7 +154,7 @@ def test_malformed_session_ids_name_nobody(app, value):
 def test_a_deactivated_account_cannot_log_in_until_reactivated(app, root, mia):
     assert root(f"/admin/users/{mia.id}/active", active="0").status_code == 302
     page = root.client.get("/admin/users").get_data(as_text=True)
-    assert "deactivated" in page and "Reactivate" in page
+    assert "(deaktiviert)" in page and "Wieder aktivieren" in page
     assert login(app.test_client(), "mia").status_code == 401
     body = {"username": "mia", "password": "password-123"}
     response = app.test_client().post("/api/v1/auth/token", json=body)
