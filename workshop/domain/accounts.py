@@ -6,6 +6,7 @@ new role, deactivation, logout) revokes them all at once, on every device.
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -25,6 +26,7 @@ from workshop.signals import access_changed
 
 TOKEN_SALT = "workshop-api-token"
 TOKEN_PREFIX = "staff."
+SESSION_ID = re.compile(r"[0-9]+:[0-9]+")
 #: What an unknown user name's password is checked against, so that it costs as much as a known
 #: one's (same method and parameters as generate_password_hash; tests/test_credentials.py checks).
 DUMMY_HASH = (
@@ -194,7 +196,7 @@ def user_from_session(value: str) -> User | None:
     (sessions from before credential versions) counts as version 0."""
     user_id, _, version = value.partition(":")
     version = version or "0"
-    if not (user_id.isdigit() and version.isdigit() and validation.known_id(int(user_id))):
+    if not (SESSION_ID.fullmatch(f"{user_id}:{version}") and validation.known_id(int(user_id))):
         return None
     user = db.session.get(User, int(user_id))
     return user if _current(user, int(version)) else None
