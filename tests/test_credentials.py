@@ -142,7 +142,9 @@ def test_sessions_and_tokens_from_before_versions_count_as_version_0(app, mia, m
     assert mia.client.get(audit, headers=headers).status_code == 401
 
 
-@pytest.mark.parametrize("value", ["7:x", "x:1", ":", "", "7:1:2", "99999999999999999999:0", "²:0", "7:٣"])
+@pytest.mark.parametrize(
+    "value", ["7:x", "x:1", ":", "", "7:1:2", "99999999999999999999:0", "²:0", "7:٣"]
+)
 def test_malformed_session_ids_name_nobody(app, value):
     with app.app_context():
         assert accounts.user_from_session(value) is None
