@@ -53,7 +53,12 @@ def address_key() -> str:
 def login_key() -> str:
     """Address and the user name tried, so that guessing one account's password is slow while
     colleagues behind the same address can still log in."""
-    data = request.get_json(silent=True) if request.is_json else request.form
+    try:
+        data = request.get_json(silent=True) if request.is_json else request.form
+    except RecursionError:
+        # Deeply nested arrays exhaust the JSON parser's stack: no user name (the view answers
+        # 400 for the body itself).
+        data = None
     username = data.get("username") if hasattr(data, "get") else None
     username = username.strip().lower()[:64] if isinstance(username, str) else ""
     return "l:" + digest("login", f"{request.remote_addr}|{username}")
