@@ -27,6 +27,7 @@ from workshop.domain import (
     voting,
 )
 from workshop.errors import Forbidden
+from workshop.live.messages import PUBLIC, STAFF
 from workshop.web.auth import (
     current_participant,
     current_staff,
@@ -195,11 +196,14 @@ def submit(code: str):
 
 @bp.get("/events/<code>/suggestions")
 def list_suggestions(code: str):
+    """Every card the caller may see: the list encoded once per change, shared by all readers
+    (domain/schemas.py `card_list`); a participant's own marks are spliced in."""
     event = events.get_event(code)
     staff = is_manager(event)
-    cards = schemas.list_json(event, staff=staff)
+    cards = schemas.card_list(event, STAFF if staff else PUBLIC)
     participant = None if staff else current_participant(event)
-    return {"suggestions": personal(cards, participant) if participant else cards}
+    body = schemas.marked_list(cards, participant) if participant else cards.body
+    return Response(b'{"suggestions":' + body + b"}\n", mimetype="application/json")
 
 
 @bp.patch("/events/<code>/suggestions/<int:suggestion_id>")
