@@ -27,6 +27,7 @@ from workshop.domain import (
     voting,
 )
 from workshop.errors import Forbidden
+from workshop.live import lists
 from workshop.live.messages import PUBLIC, STAFF
 from workshop.web.auth import (
     current_participant,
@@ -202,8 +203,23 @@ def list_suggestions(code: str):
     staff = is_manager(event)
     cards = schemas.card_list(event, STAFF if staff else PUBLIC)
     participant = None if staff else current_participant(event)
-    body = schemas.marked_list(cards, participant) if participant else cards.body
-    return Response(b'{"suggestions":' + body + b"}\n", mimetype="application/json")
+    coding = next((name for name in lists.CODINGS if request.accept_encodings[name]), None)
+    if participant:
+        data = b'{"suggestions":' + schemas.marked_list(cards, participant) + b"}\n"
+        data = lists.compress(data, coding, quick=True) if coding else data
+    else:
+        data = cards.shared(("api", coding), lambda: _card_document(cards.body, coding))
+    # Compressed here, once per change for the shared list; Flask-Compress leaves it alone.
+    response = Response(data, mimetype="application/json")
+    response.vary.add("Accept-Encoding")
+    if coding:
+        response.headers["Content-Encoding"] = coding
+    return response
+
+
+def _card_document(cards: bytes, coding: str | None) -> bytes:
+    document = b'{"suggestions":' + cards + b"}\n"
+    return lists.compress(document, coding) if coding else document
 
 
 @bp.patch("/events/<code>/suggestions/<int:suggestion_id>")
