@@ -246,7 +246,8 @@ def card_list(event: Event, audience: str) -> CardList:
 
 
 def _rows(query: sa.Select) -> Iterator[sa.Row]:
-    for chunk in db.session.execute(query).partitions(CHUNK):
+    """The query's rows, fetched CHUNK at a time with a pause after each (not all at once)."""
+    for chunk in db.session.execute(query, execution_options={"yield_per": CHUNK}).partitions():
         yield from chunk
         pause()
 

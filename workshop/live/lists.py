@@ -10,6 +10,7 @@ API (for views and the Socket.IO snapshot):
     cards.body        # b"[...]": the list as JSON, the same bytes object for every reader
     cards.fragments   # one b"{...}" per card, oldest first, in step with `cards.ids`
     cards.seq         # the seq it was encoded at (may be newer than asked for, never older)
+    cards.tag         # unique per list made (the API's ETag)
     cards.marked({card_id: b"{...}"})  # the public list for one phone: its own cards replaced
     cards.shared(key, make)  # bytes made once from this list, e.g. compressed (`compress`)
 
@@ -20,6 +21,7 @@ API (for views and the Socket.IO snapshot):
 from __future__ import annotations
 
 import gzip
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -71,6 +73,8 @@ class CardList:
 
     seq: int
     code: str
+    #: Names this list among all lists this process made (an ETag, say): a new list, a new tag.
+    tag: str
     ids: tuple[int, ...]
     fragments: tuple[bytes, ...]
     unmarked: tuple[bytes, ...]
@@ -126,6 +130,8 @@ class EncodedLists:
         self._guard = threading.Lock()
         self.builds = 0
         self.encoded = 0
+        #: Tags of another process (several behind Redis) never equal this one's.
+        self._process = secrets.token_hex(4)
 
     def _fresh(self, key: tuple[int, str], code: str, seq: int) -> CardList | None:
         kept = self._lists.get(key)
@@ -161,15 +167,16 @@ class EncodedLists:
         previous: dict[int, Fragment],
     ) -> CardList:
         parts = tuple(fragment.json for fragment in fragments.values())
+        self.builds += 1
         made = CardList(
             seq=seq,
             code=code,
+            tag=f"{self._process}.{self.builds}",
             ids=tuple(fragments),
             fragments=parts,
             unmarked=tuple(fragment.unmarked for fragment in fragments.values()),
             body=b"[" + b",".join(parts) + b"]",
         )
-        self.builds += 1
         self.encoded += sum(1 for i, f in fragments.items() if previous.get(i) is not f)
         self._lists[key], self._fragments[key] = made, fragments
         return made

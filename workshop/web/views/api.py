@@ -204,12 +204,28 @@ def list_suggestions(code: str):
     cards = schemas.card_list(event, STAFF if staff else PUBLIC)
     participant = None if staff else current_participant(event)
     coding = next((name for name in lists.CODINGS if request.accept_encodings[name]), None)
-    if participant:
-        data = b'{"suggestions":' + schemas.marked_list(cards, participant) + b"}\n"
-        data = lists.compress(data, coding, quick=True) if coding else data
+    if participant is None:
+        return _shared_list(cards, coding)
+    data = b'{"suggestions":' + schemas.marked_list(cards, participant) + b"}\n"
+    return _encoded(lists.compress(data, coding, quick=True) if coding else data, coding)
+
+
+def _shared_list(cards: lists.CardList, coding: str | None) -> Response:
+    """The list every reader of this audience shares: made and compressed once per change, with
+    an ETag (a reader that has it gets 304)."""
+    etag = f"{cards.tag}.{coding or 'identity'}"
+    if etag in request.if_none_match:
+        response = Response(status=304)
     else:
         data = cards.shared(("api", coding), lambda: _card_document(cards.body, coding))
-    # Compressed here, once per change for the shared list; Flask-Compress leaves it alone.
+        response = _encoded(data, coding)
+    response.set_etag(etag)
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def _encoded(data: bytes, coding: str | None) -> Response:
+    # Compressed here (Flask-Compress leaves a response with a Content-Encoding alone).
     response = Response(data, mimetype="application/json")
     response.vary.add("Accept-Encoding")
     if coding:
