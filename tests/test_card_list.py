@@ -85,6 +85,15 @@ def test_every_reader_gets_the_same_bytes_until_a_change(app, client, board, sta
     assert lists.builds > builds and lists.encoded == encoded + 1
 
 
+def test_a_change_that_leaves_the_cards_keeps_the_list(app, board, staff):
+    code = board[0]
+    before = public_list(app, code)
+    assert staff.patch(f"/events/{code}", json={"title": "Renamed"}).status_code == 200
+    after = public_list(app, code)
+    assert after.seq > before.seq
+    assert after.body is before.body and after.tag == before.tag
+
+
 def test_a_reader_that_has_the_list_gets_304(app, client, board, staff, submit):
     code = board[0]
     path = f"/api/v1/events/{code}/suggestions"

@@ -25,7 +25,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -118,7 +118,8 @@ class EncodedLists:
     """The encoded list per event and audience, built by one reader while the others wait.
 
     `MAX_AGE` bounds what a write that publishes nothing (none should) could leave behind.
-    `builds` and `encoded` count list builds and cards encoded: tests read them.
+    `builds` counts lists made (a new seq with the same cards keeps the list, bytes and tag) and
+    `encoded` the cards encoded: tests read them.
     """
 
     MAX_AGE = 5.0
@@ -153,9 +154,10 @@ class EncodedLists:
             if kept is not None:
                 return kept
             old = self._lists.get(key)
-            previous = self._fragments.get(key, {}) if old and old.code == code else {}
-            fragments = build(previous)
-            made = self._store(key, code, seq, fragments, previous)
+            if old is None or old.code != code:
+                old = None
+            fragments = build(self._fragments.get(key, {}) if old else {})
+            made = self._store(key, code, seq, fragments, old)
         return made
 
     def _store(
@@ -164,20 +166,29 @@ class EncodedLists:
         code: str,
         seq: int,
         fragments: dict[int, Fragment],
-        previous: dict[int, Fragment],
+        old: CardList | None,
     ) -> CardList:
-        parts = tuple(fragment.json for fragment in fragments.values())
-        self.builds += 1
-        made = CardList(
-            seq=seq,
-            code=code,
-            tag=f"{self._process}.{self.builds}",
-            ids=tuple(fragments),
-            fragments=parts,
-            unmarked=tuple(fragment.unmarked for fragment in fragments.values()),
-            body=b"[" + b",".join(parts) + b"]",
+        kept = self._fragments.get(key, {}) if old else {}
+        fresh = sum(
+            1 for card_id, fragment in fragments.items() if kept.get(card_id) is not fragment
         )
-        self.encoded += sum(1 for i, f in fragments.items() if previous.get(i) is not f)
+        self.encoded += fresh
+        if old is not None and not fresh and old.ids == tuple(fragments):
+            # A change this audience does not see in the cards (a timer, the figures): the same
+            # list, bytes, compressed copies and tag, now for this seq.
+            made = replace(old, seq=seq, made=time.monotonic())
+        else:
+            self.builds += 1
+            parts = tuple(fragment.json for fragment in fragments.values())
+            made = CardList(
+                seq=seq,
+                code=code,
+                tag=f"{self._process}.{self.builds}",
+                ids=tuple(fragments),
+                fragments=parts,
+                unmarked=tuple(fragment.unmarked for fragment in fragments.values()),
+                body=b"[" + b",".join(parts) + b"]",
+            )
         self._lists[key], self._fragments[key] = made, fragments
         return made
 
