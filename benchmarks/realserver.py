@@ -24,10 +24,12 @@ def free_port() -> int:
 
 
 class Server:
-    """The server, started with these WORKSHOP_* settings on top of the benchmark's defaults."""
+    """The server, started with these WORKSHOP_* settings on top of the benchmark's defaults;
+    `root`: another checkout to run (e.g. an older commit, for figures before a change)."""
 
-    def __init__(self, directory: Path, **settings: str):
+    def __init__(self, directory: Path, root: Path = ROOT, **settings: str):
         port = free_port()
+        self.database = directory / "bench.sqlite3"
         self.url = f"http://127.0.0.1:{port}"
         env = {
             **os.environ,
@@ -41,7 +43,7 @@ class Server:
         }
         self.process = subprocess.Popen(
             [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

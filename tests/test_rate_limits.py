@@ -340,3 +340,29 @@ def test_buckets_refill_and_forget_full_ones():
     buckets.take("b", now=1.0)
     buckets.take("c", now=100.0)
     assert len(buckets) == 1
+
+
+def test_a_device_holds_a_few_live_connections_at_most(app, make_event, join, listen):
+    app.config["WORKSHOP_SOCKETS_PER_DEVICE"] = 2
+    code = make_event()["code"]
+    auth = {"event": code, "role": "participant", "token": join(code).token}
+    first, second, third = (listen(None, auth=auth) for _ in range(3))
+    assert [first.is_connected(), second.is_connected(), third.is_connected()] == [
+        True,
+        True,
+        False,
+    ]
+    # Another phone is not affected; a closed connection makes room again.
+    other = {"event": code, "role": "participant", "token": join(code).token}
+    assert listen(None, auth=other).is_connected()
+    first.disconnect()
+    assert listen(None, auth=auth).is_connected()
+
+
+def test_an_address_holds_only_so_many_live_connections(app, make_event, listen):
+    app.config["WORKSHOP_SOCKETS_PER_ADDRESS"] = 3
+    code = make_event()["code"]
+    boards = [listen(code) for _ in range(4)]
+    assert [board.is_connected() for board in boards] == [True, True, True, False]
+    boards[0].disconnect()
+    assert listen(code).is_connected()

@@ -79,6 +79,7 @@ def from_environment(instance_path: Path) -> dict:
             for name, default in DEFAULTS.items()
             if name.startswith("WORKSHOP_RATELIMIT_")
         },
+        **{name: _env_int(name, DEFAULTS[name]) for name in SERVER_LIMITS},
         "WORKSHOP_TRUSTED_PROXIES": _env_int("WORKSHOP_TRUSTED_PROXIES", 0),
         "WORKSHOP_MAX_CARDS_PER_EVENT": _env_int(
             "WORKSHOP_MAX_CARDS_PER_EVENT", MAX_CARDS_PER_EVENT
@@ -98,6 +99,17 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_TRANSLATE_TIMEOUT": _env_int("WORKSHOP_TRANSLATE_TIMEOUT", 10),
     }
 
+
+#: Whole numbers that bound what one client can hold of the server (see DEFAULTS).
+SERVER_LIMITS = (
+    "WORKSHOP_CONNECTIONS_PER_ADDRESS",
+    "WORKSHOP_HEADER_TIMEOUT",
+    "WORKSHOP_IDLE_TIMEOUT",
+    "WORKSHOP_SOCKET_TIMEOUT",
+    "WORKSHOP_SOCKETS_PER_ADDRESS",
+    "WORKSHOP_SOCKETS_PER_DEVICE",
+    "WORKSHOP_SOCKET_BACKLOG",
+)
 
 #: Defaults every app starts from; `from_environment` and the test config override them.
 DEFAULTS = {
@@ -167,6 +179,25 @@ DEFAULTS = {
     "WORKSHOP_RATELIMIT_SOCKET_PER_MINUTE": 30,
     #: Refused socket events in a row after which the connection is closed.
     "WORKSHOP_RATELIMIT_SOCKET_FLOOD": 20,
+    # The server's own defences against clients that hold connections (ops/guard.py,
+    # live/backlog.py). A hall behind one venue NAT address is the design case again: a phone
+    # keeps a websocket and up to six HTTP connections open, so 2,000 fit about 300 phones.
+    #: Open TCP connections from one address; more are closed at once.
+    "WORKSHOP_CONNECTIONS_PER_ADDRESS": 2000,
+    #: Seconds a client may take to send a request's line and headers once it has begun.
+    "WORKSHOP_HEADER_TIMEOUT": 10,
+    #: Seconds a kept-alive connection may wait for its next request.
+    "WORKSHOP_IDLE_TIMEOUT": 30,
+    #: Seconds one read or write of a connection may make no progress (a websocket hears from
+    #: its client at least every 20 seconds: engine.io's heartbeat).
+    "WORKSHOP_SOCKET_TIMEOUT": 60,
+    #: Live (Socket.IO) connections from one address, and from one device (phone or staff
+    #: login: its tabs, and reconnects that overlap).
+    "WORKSHOP_SOCKETS_PER_ADDRESS": 1500,
+    "WORKSHOP_SOCKETS_PER_DEVICE": 8,
+    #: Characters that may wait unsent for one live connection before it is closed as stuck
+    #: (a snapshot bigger than this still goes to a connection with nothing waiting).
+    "WORKSHOP_SOCKET_BACKLOG": 4 * 1024 * 1024,
     #: Cards an event takes from participants (staff may still file; 0: no limit), see
     #: MAX_CARDS_PER_EVENT.
     "WORKSHOP_MAX_CARDS_PER_EVENT": MAX_CARDS_PER_EVENT,

@@ -10,9 +10,10 @@ event_deleted = _signals.signal("event-deleted")
 #: After an event entered the results phase, with `event_id` and `language`: the PDF report is
 #: prepared in the background.
 results_opened = _signals.signal("results-opened")
-#: After commit, with `user_id`, when a staff account is deleted or its role or password changes
-#: (and `remote=True` from another process): its live connections are closed, so that they
-#: cannot outlive the access they were opened with.
+#: After commit, with `user_id`, when a staff account is deleted or its credentials are revoked
+#: (new role or password, deactivation, logout on all devices; `remote=True` from another
+#: process): its live connections are closed, so that they cannot outlive the access they were
+#: opened with.
 access_changed = _signals.signal("access-changed")
 #: After commit, with `event_id` and `ids`: cards were filed or changed (text, status, area or a
 #: merge); similar cards are looked for again.

@@ -56,6 +56,11 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    def get_id(self) -> str:
+        """What a login session stores: id and credential version ("7:3"), so that a bump
+        revokes it (accounts.user_from_session)."""
+        return f"{self.id}:{self.credential_version}"
+
 
 class Event(db.Model):
     __tablename__ = "events"

@@ -1,7 +1,12 @@
-"""Staff accounts: creation, administration, password check and signed API tokens."""
+"""Staff accounts: creation, administration, password check and signed API tokens.
+
+Every session and token carries the account's credential version; bumping it (new password,
+new role, deactivation, logout) revokes them all at once, on every device.
+"""
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -14,12 +19,31 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from workshop import validation
 from workshop.db.engine import write_transaction
 from workshop.db.models import ROLES, User
+from workshop.engines import offhub
 from workshop.errors import Conflict, Forbidden, NotFound, Unauthorized
 from workshop.extensions import db
 from workshop.signals import access_changed
 
 TOKEN_SALT = "workshop-api-token"
 TOKEN_PREFIX = "staff."
+SESSION_ID = re.compile(r"[0-9]+:[0-9]+")
+#: What an unknown user name's password is checked against, so that it costs as much as a known
+#: one's (same method and parameters as generate_password_hash; tests/test_credentials.py checks).
+DUMMY_HASH = (
+    "scrypt:32768:8:1$6SIFZrkynRUWB837$bc26c35059cfe07e5827e022227f8e7db931d667e3bdab13b8f06b0"
+    "84086c29b2d9d440fe2ceed40c69636e3abb1fbf9cf14cfa178a31605f3fcc4af8d1c215f"
+)
+
+
+def hash_password(password: str) -> str:
+    """The scrypt hash of a password, computed off eventlet's hub (it takes a tenth of a second
+    of C code that would stop every other connection meanwhile)."""
+    return offhub.run(generate_password_hash, password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches the hash; off the hub like hash_password."""
+    return offhub.run(check_password_hash, password_hash, password)
 
 
 def _password(password: Any) -> str:
@@ -34,10 +58,11 @@ def create_user(username: str, password: str, role: str = "moderator") -> User:
     username = validation.text(username, "username", max_length=64)
     password = _password(password)
     role = validation.choice(role, "role", ROLES)
+    password_hash = hash_password(password)
     with write_transaction():
         if db.session.scalar(sa.select(User.id).where(User.username == username)):
             raise Conflict("username_taken", _l("This user name is already taken."))
-        user = User(username=username, password_hash=generate_password_hash(password), role=role)
+        user = User(username=username, password_hash=password_hash, role=role)
         db.session.add(user)
     return user
 
@@ -59,9 +84,25 @@ def _get_user(user_id: Any) -> User:
 
 
 def _check_not_last_admin(user: User) -> None:
-    admins = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.role == "admin"))
-    if user.role == "admin" and admins <= 1:
+    """Refuse to demote, deactivate or delete the last active administrator."""
+    admins = db.session.scalar(
+        sa.select(sa.func.count(User.id)).where(User.role == "admin", User.active)
+    )
+    if user.role == "admin" and user.active and admins <= 1:
         raise Conflict("last_admin", _l("The last administrator must stay an administrator."))
+
+
+def _bump(user: User) -> None:
+    """Revoke every session and token of this account (inside the caller's transaction); the
+    counter is raised in SQL so that two revocations at once both count."""
+    user.credential_version = User.credential_version + 1
+
+
+def revoke_credentials(user_id: int) -> None:
+    """Log an account out on every device: its sessions, tokens and live connections end."""
+    with write_transaction():
+        _bump(_get_user(user_id))
+    access_changed.send(None, user_id=user_id)
 
 
 def set_role(actor: User, user_id: Any, role: Any) -> User:
@@ -73,6 +114,7 @@ def set_role(actor: User, user_id: Any, role: Any) -> User:
         if role != user.role:
             _check_not_last_admin(user)
             user.role = role
+            _bump(user)
     access_changed.send(None, user_id=user.id)
     return user
 
@@ -80,10 +122,31 @@ def set_role(actor: User, user_id: Any, role: Any) -> User:
 def reset_password(actor: User, user_id: Any, password: Any) -> User:
     """Give an account a new password (told to its owner by the admin)."""
     require_admin(actor)
-    password = _password(password)
+    password_hash = hash_password(_password(password))
     with write_transaction():
         user = _get_user(user_id)
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = password_hash
+        _bump(user)
+    access_changed.send(None, user_id=user.id)
+    return user
+
+
+def set_active(actor: User, user_id: Any, active: Any) -> User:
+    """Deactivate an account (it can no longer log in, its sessions and tokens end) or bring it
+    back; unlike deletion it keeps its name in the audit log and its events, and can be undone."""
+    require_admin(actor)
+    if not isinstance(active, bool):
+        raise validation.invalid("active", _l("Please choose yes or no."))
+    actor_id = actor.id
+    with write_transaction():
+        user = _get_user(user_id)
+        if not active and user.id == actor_id:
+            raise Conflict("deactivate_self", _l("You cannot deactivate your own account."))
+        if not active:
+            _check_not_last_admin(user)
+        if active != user.active:
+            user.active = active
+            _bump(user)
     access_changed.send(None, user_id=user.id)
     return user
 
@@ -117,11 +180,31 @@ def ensure_admin(password: str | None) -> str | None:
 
 
 def authenticate(username: str, password: str) -> User:
-    """Return the user with these credentials, or refuse without saying which part was wrong."""
+    """Return the active user with these credentials, or refuse without saying which part was
+    wrong. An unknown name costs the same scrypt work as a known one, so that timing does not
+    tell which names exist; a deactivated account is refused like a wrong password."""
     user = db.session.scalar(sa.select(User).where(User.username == str(username)))
-    if user is None or not check_password_hash(user.password_hash, str(password)):
+    password_hash = user.password_hash if user is not None else DUMMY_HASH
+    matches = verify_password(password_hash, str(password))
+    if user is None or not matches or not user.active:
         raise Unauthorized("invalid_credentials", _l("Wrong user name or password."))
     return user
+
+
+def user_from_session(value: str) -> User | None:
+    """The active user a login session names, or None when it was revoked since. A plain id
+    (sessions from before credential versions) counts as version 0."""
+    user_id, _, version = value.partition(":")
+    version = version or "0"
+    if not (SESSION_ID.fullmatch(f"{user_id}:{version}") and validation.known_id(int(user_id))):
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if _current(user, int(version)) else None
+
+
+def _current(user: User | None, version: Any) -> bool:
+    """Whether a credential with this version still admits this user."""
+    return user is not None and user.active and user.credential_version == version
 
 
 def token_serializer() -> URLSafeTimedSerializer:
@@ -131,7 +214,7 @@ def token_serializer() -> URLSafeTimedSerializer:
 
 def issue_token(user: User) -> str:
     """A signed, expiring bearer token for the JSON API."""
-    return TOKEN_PREFIX + token_serializer().dumps({"user": user.id})
+    return TOKEN_PREFIX + token_serializer().dumps({"user": user.id, "v": user.credential_version})
 
 
 def is_staff_token(token: str) -> bool:
@@ -150,7 +233,10 @@ def user_from_token(token: str) -> User:
         ) from exc
     except BadSignature as exc:
         raise Unauthorized("invalid_token", _l("The access token is not valid.")) from exc
-    user = db.session.get(User, data.get("user")) if isinstance(data, dict) else None
-    if user is None:
+    if not isinstance(data, dict) or not validation.known_id(data.get("user")):
         raise Unauthorized("invalid_token", _l("The access token is not valid."))
+    user = db.session.get(User, data["user"])
+    # Tokens from before credential versions carry none: version 0, revoked by the first bump.
+    if not _current(user, data.get("v", 0)):
+        raise Unauthorized("token_revoked", _l("Your login has ended. Please log in again."))
     return user

@@ -30,6 +30,8 @@ class Listener:
     #: Staff only: when the login or token the connection was opened with runs out (epoch
     #: seconds); the connection is closed then, like the HTTP session it came from.
     expires_at: float | None = None
+    #: The keyed hash of the address it came from, which its connection counts against.
+    address: str | None = None
 
     @property
     def device(self) -> tuple[str, int] | None:

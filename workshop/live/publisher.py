@@ -22,6 +22,7 @@ from flask import Flask, current_app, has_app_context
 
 from workshop import signals
 from workshop.extensions import socketio
+from workshop.live.backlog import Backlog
 from workshop.live.fanout import Broadcaster
 from workshop.live.messages import Message
 
@@ -363,6 +364,14 @@ class Publisher:
         queue = app.config.get("WORKSHOP_MESSAGE_QUEUE")
         self.bus = RedisBus(self.server, queue) if queue else LocalBus(self.server)
         self.bus.on_shared = self._shared
+        # Eventlet: the websockets fanout.py writes to, so that a connection that stopped
+        # reading can be cut at once.
+        broadcaster = getattr(self.bus.broadcast, "__self__", None)
+        self.backlog = Backlog(
+            self.server,
+            app.config["WORKSHOP_SOCKET_BACKLOG"],
+            getattr(broadcaster, "websockets", None),
+        )
         self.interval = app.config["WORKSHOP_DOTS_INTERVAL"]
         self._lock = threading.Lock()
         #: Events with a flush of this process waiting to run.

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import socket
 import sys
@@ -53,6 +54,11 @@ class AnonymousRequestHandler(WSGIRequestHandler):
     def address_string(self) -> str:
         return "-"
 
+    def log(self, type: str, message: str, *args) -> None:
+        from workshop.ops.guard import without_seat_codes
+
+        super().log(type, "%s", without_seat_codes(message % args if args else message))
+
 
 def without_websocket_compression(app):
     """Refuse permessage-deflate: compressing every frame halves how many sockets we serve."""
@@ -82,6 +88,30 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
+#: Allocations from this size on come straight from the system and go back when freed.
+MMAP_THRESHOLD = 256 * 1024
+
+
+def return_big_blocks() -> None:
+    """Keep glibc from holding on to freed snapshots and exports.
+
+    glibc serves big allocations with mmap and gives them back when freed, but it raises that
+    threshold to the largest block freed so far (up to 32 MiB), after which megabyte snapshots
+    land in the heap and leave it fragmented: memory stayed high after a burst of big sends.
+    Fixing the threshold keeps them going back. (Nothing happens where glibc is not the C
+    library.)
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (OSError, AttributeError):
+        pass
+
+
+#: glibc's mallopt parameter for the mmap threshold (malloc.h).
+M_MMAP_THRESHOLD = -3
+
+
 def serve(host: str = "0.0.0.0", port: int = 5000, demo: bool = True) -> None:
     """Prepare the database, print the links people need, and serve until stopped."""
     app = create_app()
@@ -107,6 +137,7 @@ def serve(host: str = "0.0.0.0", port: int = 5000, demo: bool = True) -> None:
     similarity.sweep(app)
     translations.sweep(app)
     tune_garbage_collector()
+    return_big_blocks()
     if app.config["WORKSHOP_ASYNC_MODE"] == "eventlet":
         _serve_eventlet(app, host, port)
     else:
@@ -147,11 +178,19 @@ def _serve_eventlet(app, host: str, port: int) -> None:
     import eventlet
     import eventlet.wsgi
 
+    from workshop.ops import guard
+
+    config = app.config
     listener = eventlet.listen((host, port), backlog=LISTEN_BACKLOG)
     eventlet.wsgi.server(
         listener,
         without_websocket_compression(app),
-        max_size=MAX_CONNECTIONS,
+        custom_pool=guard.AddressPool(MAX_CONNECTIONS, config["WORKSHOP_CONNECTIONS_PER_ADDRESS"]),
+        protocol=guard.guarded_protocol(
+            header=config["WORKSHOP_HEADER_TIMEOUT"], idle=config["WORKSHOP_IDLE_TIMEOUT"]
+        ),
+        socket_timeout=config["WORKSHOP_SOCKET_TIMEOUT"],
+        log=guard.AccessLog(),
         log_format=LOG_FORMAT,
         log_x_forwarded_for=False,
     )

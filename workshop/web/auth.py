@@ -1,7 +1,8 @@
 """Who is asking: staff (bearer token or login session) or a participant (token or cookie).
 
-A request with an `Authorization` header is judged by that header alone; only requests that rely
-on cookies need, and get, the CSRF check.
+A request with an `Authorization` header is judged by that header alone (an empty or malformed
+one is refused, never helped out by cookies); only requests that rely on cookies need, and get,
+the CSRF check.
 """
 
 from __future__ import annotations
@@ -41,13 +42,14 @@ CSRF_EXEMPT_ENDPOINTS = {"api.create_token"}
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    """The bearer token of this request, None when it sends no `Authorization` header at all;
+    any other header (empty, another scheme, a malformed token) is refused."""
+    if "Authorization" not in request.headers:
+        return None
+    scheme, _, token = request.headers["Authorization"].partition(" ")
     if scheme.lower() == "bearer" and (token := validation.token(token.strip())):
         return token
-    if header:
-        raise Unauthorized("invalid_token", _l("The access token is not valid."))
-    return None
+    raise Unauthorized("invalid_token", _l("The access token is not valid."))
 
 
 def current_staff() -> User | None:
@@ -187,17 +189,21 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, on_unexpected)
 
 
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user of a login session ("id:version"), unless it was revoked since."""
+    return accounts.user_from_session(session_id)
 
 
 def check_csrf() -> None:
     if request.method not in UNSAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
         return
-    # Forms always carry a token (also the first login, against login CSRF); API calls need
-    # one only when they rely on cookies rather than an Authorization header.
-    api = request.path.startswith("/api/")
-    if not api or ("Authorization" not in request.headers and request.cookies):
+    # Forms always carry a token (also the first login, against login CSRF). API calls need
+    # one only when they rely on cookies: a call that presents a well-formed bearer token is
+    # judged by that token alone, and any other Authorization header is refused here, before
+    # a cookie could stand in for it.
+    if request.path.startswith("/api/") and bearer_token() is not None:
+        return
+    if not request.path.startswith("/api/") or request.cookies:
         csrf.protect()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -21,15 +23,21 @@ def json_body() -> Any:
     return data
 
 
+#: A local path as a browser reads it: one slash, then no slash or backslash, then printable
+#: ASCII only (browsers drop tabs and line breaks and read a backslash as `/`, so `/<tab>/host`,
+#: `/<backslash>host` and `//host` would all lead to another site).
+LOCAL_PATH = re.compile(r"/(?![/\\])[!-~]*")
+
+
 def safe_next(target: str | None, fallback: str = "participant.enter_code") -> str:
-    """A local path to go to after a form (`?next=`); anything else (another host, `//host`,
-    `\\\\host`, `/\\thost` with a control character) goes to the fallback endpoint."""
+    """A local path to go to after a form (`?next=`); anything else (another host or scheme,
+    `//host`, a backslash, whitespace or a control character anywhere) goes to the fallback
+    endpoint."""
     if (
-        target
-        and target.startswith("/")
-        and not target.startswith(("//", "/\\"))
+        isinstance(target, str)
+        and LOCAL_PATH.fullmatch(target)
         and "\\" not in target
-        and not any(ord(char) < 32 for char in target)
+        and not urlsplit(target).netloc
     ):
         return target
     return url_for(fallback)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -68,7 +69,12 @@ def address_key() -> str:
 def login_key() -> str:
     """Address and the user name tried, so that guessing one account's password is slow while
     colleagues behind the same address can still log in."""
-    data = request.get_json(silent=True) if request.is_json else request.form
+    try:
+        data = request.get_json(silent=True) if request.is_json else request.form
+    except RecursionError:
+        # Deeply nested arrays exhaust the JSON parser's stack: no user name (the view answers
+        # 400 for the body itself).
+        data = None
     username = data.get("username") if hasattr(data, "get") else None
     username = username.strip().lower()[:64] if isinstance(username, str) else ""
     return "l:" + digest("login", f"{request.remote_addr}|{username}")
@@ -282,16 +288,69 @@ class Buckets:
             del self._buckets[key]
 
 
+class OpenCount:
+    """Open connections by key (an address's hash, a device), up to `cap` each (0: no cap)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._open: Counter[Hashable] = Counter()
+        self._lock = threading.Lock()
+
+    def open(self, key: Hashable | None) -> bool:
+        """Count one more connection of `key`; False (nothing counted) when it has `cap`."""
+        if key is None:
+            return True
+        with self._lock:
+            if self.cap and self._open[key] >= self.cap:
+                return False
+            self._open[key] += 1
+            return True
+
+    def close(self, key: Hashable | None) -> None:
+        if key is None:
+            return
+        with self._lock:
+            self._open[key] -= 1
+            if self._open[key] <= 0:
+                del self._open[key]
+
+    def __getitem__(self, key: Hashable) -> int:
+        return self._open.get(key, 0)
+
+
 class SocketLimits:
-    """One app's buckets for incoming socket events: per connection and per device."""
+    """One app's limits on live connections: buckets for incoming events per connection and per
+    device, and how many connections an address and a device may hold open."""
 
     #: A device may have several tabs or screens open and reconnects after sleeping.
     DEVICE_FACTOR = 3
 
-    def __init__(self, burst: int, per_minute: int, flood: int) -> None:
+    def __init__(
+        self,
+        burst: int,
+        per_minute: int,
+        flood: int,
+        per_address: int = 0,
+        per_device: int = 0,
+    ) -> None:
         self.connections = Buckets(burst, per_minute)
         self.devices = Buckets(burst * self.DEVICE_FACTOR, per_minute * self.DEVICE_FACTOR)
         self.flood = flood
+        self.open_addresses = OpenCount(per_address)
+        self.open_devices = OpenCount(per_device)
+
+    def admit(self, address: str, device: Hashable | None) -> bool:
+        """Count a new connection from `address` and `device`, unless either has its cap."""
+        if not self.open_addresses.open(address):
+            return False
+        if not self.open_devices.open(device):
+            self.open_addresses.close(address)
+            return False
+        return True
+
+    def release(self, address: str, device: Hashable | None) -> None:
+        self.open_addresses.close(address)
+        self.open_devices.close(device)
 
     @classmethod
     def for_app(cls, app: Flask) -> SocketLimits | None:
@@ -304,5 +363,7 @@ class SocketLimits:
                 app.config["WORKSHOP_RATELIMIT_SOCKET_BURST"],
                 app.config["WORKSHOP_RATELIMIT_SOCKET_PER_MINUTE"],
                 app.config["WORKSHOP_RATELIMIT_SOCKET_FLOOD"],
+                app.config["WORKSHOP_SOCKETS_PER_ADDRESS"],
+                app.config["WORKSHOP_SOCKETS_PER_DEVICE"],
             )
         return limits

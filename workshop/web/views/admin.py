@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
 from workshop.db.models import ROLES
 from workshop.domain import accounts
@@ -63,10 +63,20 @@ def create_user():
     )
 
 
+def _stay_logged_in(user: Any) -> Any:
+    """After an admin changed their own account (which revokes its sessions everywhere), keep
+    this browser logged in with the new credential version; other devices stay logged out."""
+    if user.id == current_user.id:
+        login_user(user)
+    return user
+
+
 @bp.post("/users/<int:user_id>/role")
 def set_role(user_id: int):
     return _act(
-        lambda: accounts.set_role(current_user, user_id, request.form.get("role", "")),
+        lambda: _stay_logged_in(
+            accounts.set_role(current_user, user_id, request.form.get("role", ""))
+        ),
         lambda user: _("The role of %(name)s has been changed.", name=user.username),
     )
 
@@ -74,8 +84,24 @@ def set_role(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int):
     return _act(
-        lambda: accounts.reset_password(current_user, user_id, request.form.get("password", "")),
+        lambda: _stay_logged_in(
+            accounts.reset_password(current_user, user_id, request.form.get("password", ""))
+        ),
         lambda user: _("The password of %(name)s has been changed.", name=user.username),
+    )
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_active(user_id: int):
+    """Deactivate (`active=0`) or reactivate (`active=1`) an account."""
+    active = request.form.get("active") == "1"
+    return _act(
+        lambda: accounts.set_active(current_user, user_id, active),
+        lambda user: (
+            _("The account %(name)s is active again.", name=user.username)
+            if user.active
+            else _("The account %(name)s has been deactivated.", name=user.username)
+        ),
     )
 
 

@@ -56,7 +56,12 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Log out on every device: the account's other sessions, its tokens and its live
+    connections end too (a copied session cookie is worth nothing afterwards)."""
+    if current_user.is_authenticated:
+        accounts.revoke_credentials(current_user.id)
     logout_user()
+    flash(_("You have been logged out on all devices."), "success")
     return redirect(url_for("moderator.login"))
 
 
