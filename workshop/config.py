@@ -15,6 +15,10 @@ SESSION_LIFETIME = 12 * 3600
 #: An event's results stay a year after it ended: long enough for the report and the next
 #: annual plenum to copy it, short enough that nothing is kept for good by default.
 RETENTION_DAYS = 365
+#: Cards one event takes from participants: a plenum of 120 files a few hundred, a hall of 600
+#: at five each 3,000. It bounds what one flooding host can add (every card is work for every
+#: list, board and export), and a list of 3,000 cards is still encoded in about 0.1 s.
+MAX_CARDS_PER_EVENT = 3000
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -77,6 +81,9 @@ def from_environment(instance_path: Path) -> dict:
         },
         **{name: _env_int(name, DEFAULTS[name]) for name in SERVER_LIMITS},
         "WORKSHOP_TRUSTED_PROXIES": _env_int("WORKSHOP_TRUSTED_PROXIES", 0),
+        "WORKSHOP_MAX_CARDS_PER_EVENT": _env_int(
+            "WORKSHOP_MAX_CARDS_PER_EVENT", MAX_CARDS_PER_EVENT
+        ),
         "WORKSHOP_RETENTION_DAYS": _env_int("WORKSHOP_RETENTION_DAYS", RETENTION_DAYS),
         "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
         "WORKSHOP_REPORT_CACHE": os.environ.get("WORKSHOP_REPORT_CACHE") or None,
@@ -163,6 +170,11 @@ DEFAULTS = {
     #: New participants from one address: a hall of 150-600 people scanning the QR code at once.
     #: Each join is a database row, so this also bounds how fast one host can fill the disk.
     "WORKSHOP_RATELIMIT_JOIN": "600 per minute",
+    #: Expensive reads from one address (limits.py READ_ENDPOINTS: card list, results, audit,
+    #: exports, report). Phones take their cards from the live snapshot, not from these; a hall
+    #: of 150 behind one address still fits if each of them reloads such a read 4 times a minute,
+    #: while one host cannot keep the server busy re-reading a large event.
+    "WORKSHOP_RATELIMIT_READS": "600 per minute",
     #: Login attempts per client address and user name, and per client address alone.
     "WORKSHOP_RATELIMIT_LOGIN": "10 per minute",
     "WORKSHOP_RATELIMIT_LOGIN_ADDRESS": "60 per minute",
@@ -191,6 +203,9 @@ DEFAULTS = {
     #: Characters that may wait unsent for one live connection before it is closed as stuck
     #: (a snapshot bigger than this still goes to a connection with nothing waiting).
     "WORKSHOP_SOCKET_BACKLOG": 4 * 1024 * 1024,
+    #: Cards an event takes from participants (staff may still file; 0: no limit), see
+    #: MAX_CARDS_PER_EVENT.
+    "WORKSHOP_MAX_CARDS_PER_EVENT": MAX_CARDS_PER_EVENT,
     #: Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
     "WORKSHOP_TRUSTED_PROXIES": 0,
     #: Days an event is kept after it ended (archived, or in the results phase, and unchanged);

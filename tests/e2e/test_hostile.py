@@ -18,7 +18,7 @@ from .conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from attacks import (  # noqa: E402  (the benchmarks' folder, added above)
+from attacks import (
     Watcher,
     close_all,
     closed_by_server,
@@ -56,9 +56,7 @@ def test_half_open_connections_do_not_stop_the_others(start_server):
 
 
 def test_a_request_must_arrive_in_time(start_server):
-    server = start_server(
-        extra_env={"WORKSHOP_HEADER_TIMEOUT": "1", "WORKSHOP_IDLE_TIMEOUT": "2"}
-    )
+    server = start_server(extra_env={"WORKSHOP_HEADER_TIMEOUT": "1", "WORKSHOP_IDLE_TIMEOUT": "2"})
     [slow] = half_open(server.url, 1, source="127.0.0.2")
     silent = connect_from(server.url, "127.0.0.3")
     started = time.monotonic()

@@ -3,19 +3,24 @@ and snapshots made of it."""
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from workshop.clock import iso, utcnow
-from workshop.db.models import Area, Event, Participant, Suggestion, Vote
+from workshop.db.models import Area, CardTranslation, Event, Participant, Suggestion, Vote
 from workshop.domain import queries
 from workshop.domain.rules import SETTINGS, counts_visible
 from workshop.extensions import db
 from workshop.live import messages
-from workshop.live.messages import PUBLIC, Message
+from workshop.live.lists import CardList, Fragment, encoded_lists
+from workshop.live.messages import PUBLIC, STAFF, Message
 from workshop.live.publisher import publisher, room
 from workshop.live.snapshots import public_states
 
@@ -133,6 +138,18 @@ def suggestion_json(
     event: Event, suggestion: Suggestion, merged_from: list[Suggestion], staff: bool = False
 ) -> dict:
     """A card as one audience may see it (`dots` is null while totals are hidden from it)."""
+    shown = counts_visible(event, staff)
+    return card_dict(suggestion, suggestion.translations, merged_from, staff, shown)
+
+
+def card_dict(
+    suggestion: Any,
+    translations: Sequence[Any],
+    merged_from: Sequence[Any],
+    staff: bool,
+    shown: bool,
+) -> dict:
+    """A card's JSON from its columns (a model or a row), translations and merged originals."""
     return {
         "id": suggestion.id,
         "area_id": suggestion.area_id,
@@ -144,7 +161,7 @@ def suggestion_json(
         "language": suggestion.language,
         "translations": {
             row.language: {"title": row.title, "body": row.body, "machine": row.machine}
-            for row in suggestion.translations
+            for row in translations
         },
         "merged_into": suggestion.merged_into_id,
         "merged_from": [original.id for original in merged_from],
@@ -153,7 +170,7 @@ def suggestion_json(
             for original in merged_from
             if staff or original.status == "visible"
         ],
-        "dots": suggestion.dots if counts_visible(event, staff) else None,
+        "dots": suggestion.dots if shown else None,
         # Sent back in a PATCH, so that an edit never overwrites a change the editor has not seen.
         "version": suggestion.version,
         "created_at": iso(suggestion.created_at),
@@ -184,6 +201,123 @@ def one_json(event: Event, suggestion: Suggestion, staff: bool = False) -> dict:
         )
     )
     return suggestion_json(event, suggestion, merged, staff)
+
+
+# -- the shared card list (live/lists.py) ------------------------------------------------------
+
+#: Rows read, or cards encoded, between two pauses: under eventlet each pause lets the other
+#: connections run, so that building the list of a 20,000-card event never holds them for long.
+CHUNK = 500
+#: The columns a card's JSON is made of; a change to any of them makes its JSON anew.
+CARD_COLUMNS = (
+    Suggestion.id,
+    Suggestion.area_id,
+    Suggestion.title,
+    Suggestion.body,
+    Suggestion.status,
+    Suggestion.language,
+    Suggestion.merged_into_id,
+    Suggestion.dots,
+    Suggestion.version,
+    Suggestion.created_at,
+)
+#: A reader's marks on a card that is neither theirs nor holds any of their dots.
+UNMARKED = b',"mine":false,"my_dots":0}'
+
+
+def pause() -> None:
+    """Let other green threads run (time.sleep is eventlet's under run.py; else a no-op yield)."""
+    time.sleep(0)
+
+
+def encode(data: Any) -> bytes:
+    """JSON as Flask's provider writes it (sorted keys, compact, ASCII)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+def card_list(event: Event, audience: str) -> CardList:
+    """The audience's cards (`list_json`) as JSON shared by all readers until the room's next
+    change; only cards whose content changed are encoded anew."""
+    seq = publisher().current_seq(room(event.id, audience))
+    lists = encoded_lists(current_app)
+    return lists.current(
+        event.id, event.code, audience, seq, lambda kept: _fragments(event, audience, kept)
+    )
+
+
+def _rows(query: sa.Select) -> Iterator[sa.Row]:
+    """The query's rows, fetched CHUNK at a time with a pause after each (not all at once)."""
+    for chunk in db.session.execute(query, execution_options={"yield_per": CHUNK}).partitions():
+        yield from chunk
+        pause()
+
+
+def _grouped(query: sa.Select, key: str) -> dict[int, list[sa.Row]]:
+    groups: dict[int, list[sa.Row]] = {}
+    for row in _rows(query):
+        groups.setdefault(getattr(row, key), []).append(row)
+    return groups
+
+
+def _card_queries(event_id: int, staff: bool) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The audience's cards, their translations and the cards merged into each, by id."""
+    cards = sa.select(*CARD_COLUMNS).where(Suggestion.event_id == event_id)
+    if not staff:
+        cards = cards.where(Suggestion.is_public)
+    names = [CardTranslation.suggestion_id, CardTranslation.language]
+    texts = [CardTranslation.title, CardTranslation.body, CardTranslation.machine]
+    translations = (
+        sa.select(*names, *texts)
+        .join(Suggestion, Suggestion.id == CardTranslation.suggestion_id)
+        .where(Suggestion.event_id == event_id)
+        .order_by(*names)
+    )
+    merged = (
+        sa.select(Suggestion.id, Suggestion.title, Suggestion.body, Suggestion.status)
+        .add_columns(Suggestion.merged_into_id)
+        .where(Suggestion.event_id == event_id, Suggestion.merged_into_id.is_not(None))
+        .order_by(Suggestion.id)
+    )
+    return cards.order_by(Suggestion.id), translations, merged
+
+
+def _fragments(event: Event, audience: str, kept: dict[int, Fragment]) -> dict[int, Fragment]:
+    """Every card's JSON, oldest first: kept where its content is unchanged, else made anew."""
+    staff = audience == STAFF
+    # Read after the seq: a setting changed meanwhile (e.g. totals shown) is in this list.
+    db.session.refresh(event)
+    shown = counts_visible(event, staff)
+    cards, translations, merged = _card_queries(event.id, staff)
+    translated = _grouped(translations, "suggestion_id")
+    merged_from = _grouped(merged, "merged_into_id")
+    fragments: dict[int, Fragment] = {}
+    made = 0
+    for row in _rows(cards):
+        texts, originals = translated.get(row.id, ()), merged_from.get(row.id, ())
+        content = (tuple(row), tuple(map(tuple, texts)), tuple(map(tuple, originals)), shown)
+        fragment = kept.get(row.id)
+        if fragment is None or fragment.content != content:
+            data = encode(card_dict(row, texts, originals, staff, shown))
+            fragment = Fragment(content, data, b"" if staff else data[:-1] + UNMARKED)
+            made += 1
+            if made % CHUNK == 0:
+                pause()
+        fragments[row.id] = fragment
+    return fragments
+
+
+def marked_list(cards: CardList, participant: Participant) -> bytes:
+    """The public list with one participant's marks (`mine`, `my_dots`): the shared JSON of every
+    card, with only the participant's own and dotted cards encoded anew."""
+    me = me_json(participant)
+    mine = set(me["suggestions"])
+    dots = {int(card_id): n for card_id, n in me["dots"].items()}
+    replaced = {}
+    for card_id in mine | set(dots):
+        if (data := cards.fragment(card_id)) is not None:
+            marks = {"mine": card_id in mine, "my_dots": dots.get(card_id, 0)}
+            replaced[card_id] = data[:-1] + b"," + encode(marks)[1:]
+    return cards.marked(replaced)
 
 
 def card_messages(event: Event, *cards: Suggestion) -> list[Message]:

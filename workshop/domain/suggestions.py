@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from workshop import i18n, signals, validation
@@ -160,6 +161,7 @@ def _check_may_file(event: Event, participant: Participant | None) -> None:
     require_open(event)
     if not rules.participant_may(event, "file"):
         raise Conflict("wrong_phase", _l("Suggestions can only be filed while collecting."))
+    _check_event_room(event)
     filed = db.session.scalar(
         sa.select(sa.func.count(Suggestion.id)).where(
             Suggestion.participant_id == participant.id,
@@ -173,6 +175,22 @@ def _check_may_file(event: Event, participant: Participant | None) -> None:
                 "You have filed the most suggestions allowed (%(n)d).",
                 n=event.max_suggestions_per_participant,
             ),
+        )
+
+
+def _check_event_room(event: Event) -> None:
+    """The event holds fewer cards than WORKSHOP_MAX_CARDS_PER_EVENT (every card counts, hidden
+    and withdrawn ones too: each is a row, and work for every list and export)."""
+    limit = current_app.config["WORKSHOP_MAX_CARDS_PER_EVENT"]
+    if not limit:
+        return
+    held = db.session.scalar(
+        sa.select(sa.func.count(Suggestion.id)).where(Suggestion.event_id == event.id)
+    )
+    if held >= limit:
+        raise Conflict(
+            "event_full",
+            _l("This event holds the most suggestions it can take (%(n)d).", n=limit),
         )
 
 

@@ -36,6 +36,22 @@ SUBMIT_ENDPOINTS = frozenset({"api.submit", "api.update_suggestion"})
 DOTS_ENDPOINTS = frozenset({"api.set_dots"})
 #: A phone asking, while its owner types, whether similar cards exist (a model runs each time).
 HINT_ENDPOINTS = frozenset({"api.similar_to_text"})
+#: Reads that cost a pass over every card of an event, or more: the card list, results, the
+#: audit log, similar-card groups, exports, the report and the no-script console.
+READ_ENDPOINTS = frozenset(
+    {
+        "api.list_suggestions",
+        "api.results",
+        "api.audit_log",
+        "api.duplicates",
+        "api.groups",
+        "api.area_hints",
+        "staff.export",
+        "staff.report",
+        "staff.report_pdf",
+        "moderator.plain_page",
+    }
+)
 #: Endpoints that create a participant: the API's join, and the event page on a first visit.
 JOIN_ENDPOINTS = frozenset({"api.join", "participant.event_page"})
 #: Where a caller without a credential looks an event up by its code (web/auth.visible_event).
@@ -204,6 +220,13 @@ APPLICATION_LIMITS = [
         exempt_when=_only(HINT_ENDPOINTS, participant_key),
     ),
     ApplicationLimit(
+        _setting("WORKSHOP_RATELIMIT_READS"),
+        key_function=address_key,
+        scope="reads",
+        methods=["GET", "HEAD"],
+        exempt_when=lambda: request.endpoint not in READ_ENDPOINTS,
+    ),
+    ApplicationLimit(
         _setting("WORKSHOP_RATELIMIT_JOIN"),
         key_function=address_key,
         scope="join",
@@ -234,6 +257,7 @@ LIMIT_SETTINGS = (
     "WORKSHOP_RATELIMIT_HINTS",
     "WORKSHOP_RATELIMIT_JOIN",
     "WORKSHOP_RATELIMIT_CODE_LOOKUP",
+    "WORKSHOP_RATELIMIT_READS",
     "WORKSHOP_RATELIMIT_LOGIN",
     "WORKSHOP_RATELIMIT_LOGIN_ADDRESS",
 )

@@ -27,6 +27,8 @@ from workshop.domain import (
     voting,
 )
 from workshop.errors import Forbidden
+from workshop.live import lists
+from workshop.live.messages import PUBLIC, STAFF
 from workshop.web.auth import (
     current_participant,
     current_staff,
@@ -196,11 +198,45 @@ def submit(code: str):
 
 @bp.get("/events/<code>/suggestions")
 def list_suggestions(code: str):
+    """Every card the caller may see: the list encoded once per change, shared by all readers
+    (domain/schemas.py `card_list`); a participant's own marks are spliced in."""
     event = visible_event(code)
     staff = is_manager(event)
-    cards = schemas.list_json(event, staff=staff)
+    cards = schemas.card_list(event, STAFF if staff else PUBLIC)
     participant = None if staff else current_participant(event)
-    return {"suggestions": personal(cards, participant) if participant else cards}
+    coding = next((name for name in lists.CODINGS if request.accept_encodings[name]), None)
+    if participant is None:
+        return _shared_list(cards, coding)
+    data = b'{"suggestions":' + schemas.marked_list(cards, participant) + b"}\n"
+    return _encoded(lists.compress(data, coding, quick=True) if coding else data, coding)
+
+
+def _shared_list(cards: lists.CardList, coding: str | None) -> Response:
+    """The list every reader of this audience shares: made and compressed once per change, with
+    an ETag (a reader that has it gets 304)."""
+    etag = f"{cards.tag}.{coding or 'identity'}"
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        data = cards.shared(("api", coding), lambda: _card_document(cards.body, coding))
+        response = _encoded(data, coding)
+    response.set_etag(etag)
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def _encoded(data: bytes, coding: str | None) -> Response:
+    # Compressed here (Flask-Compress leaves a response with a Content-Encoding alone).
+    response = Response(data, mimetype="application/json")
+    response.vary.add("Accept-Encoding")
+    if coding:
+        response.headers["Content-Encoding"] = coding
+    return response
+
+
+def _card_document(cards: bytes, coding: str | None) -> bytes:
+    document = b'{"suggestions":' + cards + b"}\n"
+    return lists.compress(document, coding) if coding else document
 
 
 @bp.patch("/events/<code>/suggestions/<int:suggestion_id>")
