@@ -68,7 +68,7 @@ def _identify(auth: dict) -> Listener:
         raise _refuse(WorkshopError("bad_request", "event and role needed"))
     try:
         event = events.get_event(code)
-        if role != "moderator":  # a draft is its staff's only (the moderator role checks that)
+        if event.phase == "draft" and role != "moderator":  # only its staff see a draft
             events.require_visible(event, current_user if current_user.is_authenticated else None)
         if role == "board":
             return Listener(event.id, PUBLIC)
