@@ -86,7 +86,7 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_REPORT_TIMEOUT": _env_int("WORKSHOP_REPORT_TIMEOUT", 300),
         "WORKSHOP_REPORT_MEMORY_MB": _env_int("WORKSHOP_REPORT_MEMORY_MB", 2048),
         "WORKSHOP_REPORT_BACKOFF": _env_int("WORKSHOP_REPORT_BACKOFF", 60),
-        "WORKSHOP_REPORT_DETAIL_LIMIT": _env_int("WORKSHOP_REPORT_DETAIL_LIMIT", 200),
+        "WORKSHOP_REPORT_DETAIL_LIMIT": _env_int("WORKSHOP_REPORT_DETAIL_LIMIT", 100),
         # Similar cards: the local model unless `off`, or an OpenAI-compatible server.
         "WORKSHOP_EMBEDDINGS": os.environ.get("WORKSHOP_EMBEDDINGS", "local").strip().lower(),
         "WORKSHOP_EMBEDDINGS_URL": os.environ.get("WORKSHOP_EMBEDDINGS_URL") or None,

@@ -150,7 +150,7 @@ class Snapshot:
 NO_AREA_COLOR = "#555555"
 #: Cards shown in full per area in the report (WORKSHOP_REPORT_DETAIL_LIMIT; 0: all): a report
 #: of thousands of cards is neither readable nor printable. The other formats hold every card.
-REPORT_DETAIL_LIMIT = 200
+REPORT_DETAIL_LIMIT = 100
 
 
 @dataclass
@@ -175,6 +175,20 @@ class Rows:
     audit: list[tuple[datetime, int | None, str, int | None, dict]] = field(default_factory=list)
 
 
+#: Rows turned into tuples between two turns of the other green threads (see `fetch`).
+CHUNK = 2000
+
+
+def fetch(statement: sa.Select) -> list[tuple]:
+    """Every row of `statement` as a plain tuple, letting the other green threads run between
+    chunks: 50,000 rows in one go would hold eventlet's hub for about a second."""
+    rows: list[tuple] = []
+    for part in db.session.execute(statement).partitions(CHUNK):
+        rows.extend(tuple(row) for row in part)
+        time.sleep(0)  # a yield to the hub under eventlet; next to nothing in threading mode
+    return rows
+
+
 def read(event: Event, with_votes: bool = False, with_audit: bool = False) -> Rows:
     """Read an event for export in a fixed number of queries, without building anything."""
     read_at = time.time()
@@ -182,8 +196,8 @@ def read(event: Event, with_votes: bool = False, with_audit: bool = False) -> Ro
     rows = Rows(
         event=_event_facts(event),
         areas=[area_json(area) for area in event.areas],
-        cards=[tuple(row) for row in _card_rows(event)],
-        translations=[tuple(row) for row in _card_translations(event)],
+        cards=_card_rows(event),
+        translations=_card_translations(event),
         people=(people.participants, people.voted, people.dots),
         exported_at=utcnow(),
         read_at=read_at,
@@ -269,7 +283,7 @@ def _cards(rows: Rows, ranks: dict[int, int]) -> dict[int, Card]:
 def _card_rows(event: Event) -> list[tuple]:
     """The fields of Card, then the language and whether it is public, of every card of the
     event, oldest first."""
-    return db.session.execute(
+    return fetch(
         sa.select(
             Suggestion.id,
             Suggestion.area_id,
@@ -285,12 +299,12 @@ def _card_rows(event: Event) -> list[tuple]:
         )
         .where(Suggestion.event_id == event.id)
         .order_by(Suggestion.id)
-    ).all()
+    )
 
 
 def _card_translations(event: Event) -> list[tuple]:
     """(card id, language, title, body, machine, source hash) of every translation."""
-    return db.session.execute(
+    return fetch(
         sa.select(
             CardTranslation.suggestion_id,
             CardTranslation.language,
@@ -302,7 +316,7 @@ def _card_translations(event: Event) -> list[tuple]:
         .join(Suggestion, Suggestion.id == CardTranslation.suggestion_id)
         .where(Suggestion.event_id == event.id)
         .order_by(CardTranslation.suggestion_id, CardTranslation.language)
-    ).all()
+    )
 
 
 def _groups(
@@ -354,43 +368,38 @@ def _event_facts(event: Event) -> dict[str, Any]:
 
 
 def _participant_ids(event: Event) -> list[int]:
-    return list(
-        db.session.scalars(
+    return [
+        participant_id
+        for (participant_id,) in fetch(
             sa.select(Participant.id)
             .where(Participant.event_id == event.id)
             .order_by(Participant.id)
         )
-    )
+    ]
 
 
 def _vote_rows(event: Event) -> list[tuple[int, int, int]]:
     """(participant id, suggestion id, dots) for every vote on the event's cards."""
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            sa.select(Vote.participant_id, Vote.suggestion_id, Vote.dots)
-            .join(Suggestion, Suggestion.id == Vote.suggestion_id)
-            .where(Suggestion.event_id == event.id)
-        )
-    ]
+    return fetch(
+        sa.select(Vote.participant_id, Vote.suggestion_id, Vote.dots)
+        .join(Suggestion, Suggestion.id == Vote.suggestion_id)
+        .where(Suggestion.event_id == event.id)
+    )
 
 
 def _ledger_rows(event: Event) -> list[tuple[int, int, int, int, int]]:
     """(suggestion id, participant id, moved, before, after) for every dot moved by a merge."""
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            sa.select(
-                MergedVote.suggestion_id,
-                MergedVote.participant_id,
-                MergedVote.moved,
-                MergedVote.before,
-                MergedVote.after,
-            )
-            .join(Suggestion, Suggestion.id == MergedVote.suggestion_id)
-            .where(Suggestion.event_id == event.id)
+    return fetch(
+        sa.select(
+            MergedVote.suggestion_id,
+            MergedVote.participant_id,
+            MergedVote.moved,
+            MergedVote.before,
+            MergedVote.after,
         )
-    ]
+        .join(Suggestion, Suggestion.id == MergedVote.suggestion_id)
+        .where(Suggestion.event_id == event.id)
+    )
 
 
 def _audit_rows(event: Event) -> list[tuple[datetime, int | None, str, int | None, dict]]:

@@ -217,8 +217,7 @@ def on_event_deleted(_sender, event_id: int, **_extra) -> None:
     folder = private_folder()
     # The mark first: a render that writes its file after the removal below sees it (and
     # removes its file); one that wrote before has its file removed here.
-    write_private(_tombstone(folder, event_id), b"")
-    os.utime(_tombstone(folder, event_id))
+    write_private(_tombstone(folder, event_id), b"")  # a new file: its time is now
     remove_files(folder, event_id)
 
 
