@@ -1,7 +1,10 @@
 """Results for the administration: CSV, XLSX, JSON and the printable report (HTML and PDF).
 
-`snapshot()` reads an event in a fixed number of queries, whatever its size; every other function
-here is a pure function of that snapshot, so no format costs a query per card.
+`read()` reads an event in a fixed number of queries, whatever its size, as plain rows;
+`assemble()` makes the snapshot of them, and every other function here is a pure function of that
+snapshot, so no format costs a query per card. In the live server the rows are read on eventlet's
+hub (database sessions are not thread-safe there) and the snapshot and the file are built off it
+(`off_hub`): a workbook of 20,000 cards takes seconds of Python that would stall every screen.
 """
 
 from __future__ import annotations
