@@ -1,7 +1,7 @@
 """Time every export format on a large event: 2,000 suggestions and 50,000 dots by default.
 
     python benchmarks/export_benchmark.py [--suggestions 2000] [--dots 50000] [--repeat 3]
-    python benchmarks/export_benchmark.py --server --suggestions 20000 [--pdf]
+    python benchmarks/export_benchmark.py --server --suggestions 20000 [--pdf] [--root CHECKOUT]
 
 The event is built in a temporary SQLite file with bulk inserts (not through the API), then each
 format is exported `--repeat` times; the best and the worst time and the file size are printed,
@@ -9,7 +9,9 @@ and the JSON file is imported once as a new event. With `--server` the event is 
 database of a real eventlet server (benchmarks/realserver.py) and each export (and the report
 page; the PDF with `--pdf`) is downloaded over HTTP while a watcher asks /healthz again and
 again: it prints each download's time and the watcher's worst and median wait meanwhile, which
-shows whether the export stalls the server. Prints figures; it never asserts a timing.
+shows whether the export stalls the server; `--root` runs the server of another checkout (for
+figures before a change, e.g. `git worktree add /tmp/before <commit>`). Prints figures; it never
+asserts a timing.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from workshop.extensions import db
 from workshop.results import exports, importer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from realserver import Server
+from realserver import ROOT, Server
 
 BUDGET, CAP, AREAS = 5, 2, 8
 WORDS = (
@@ -261,7 +263,9 @@ def over_http(args: argparse.Namespace) -> None:
     """Build the event in a real server's database and download every export while /healthz
     is watched."""
     with tempfile.TemporaryDirectory() as folder:
-        server = Server(Path(folder), WORKSHOP_PREPARE_REPORTS="0", WORKSHOP_EMBEDDINGS="off")
+        server = Server(
+            Path(folder), root=args.root, WORKSHOP_PREPARE_REPORTS="0", WORKSHOP_EMBEDDINGS="off"
+        )
         try:
             app = create_app(
                 {
@@ -311,6 +315,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--server", action="store_true", help="over HTTP, /healthz watched")
     parser.add_argument("--pdf", action="store_true", help="with --server: also the PDF")
+    parser.add_argument("--root", type=Path, default=ROOT, help="with --server: its checkout")
     args = parser.parse_args()
     if args.server:
         over_http(args)
