@@ -88,6 +88,12 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
         "WORKSHOP_REPORT_CACHE": os.environ.get("WORKSHOP_REPORT_CACHE") or None,
         "WORKSHOP_PREPARE_REPORTS": _env_bool("WORKSHOP_PREPARE_REPORTS", True),
+        # The PDF report: its child's time-out (s) and memory bound (MiB, 0: none), the first
+        # back-off after a failed render (s, doubled per failure), cards in full per area.
+        "WORKSHOP_REPORT_TIMEOUT": _env_int("WORKSHOP_REPORT_TIMEOUT", 300),
+        "WORKSHOP_REPORT_MEMORY_MB": _env_int("WORKSHOP_REPORT_MEMORY_MB", 2048),
+        "WORKSHOP_REPORT_BACKOFF": _env_int("WORKSHOP_REPORT_BACKOFF", 60),
+        "WORKSHOP_REPORT_DETAIL_LIMIT": _env_int("WORKSHOP_REPORT_DETAIL_LIMIT", 100),
         # Similar cards: the local model unless `off`, or an OpenAI-compatible server.
         "WORKSHOP_EMBEDDINGS": os.environ.get("WORKSHOP_EMBEDDINGS", "local").strip().lower(),
         "WORKSHOP_EMBEDDINGS_URL": os.environ.get("WORKSHOP_EMBEDDINGS_URL") or None,
