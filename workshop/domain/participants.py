@@ -29,7 +29,7 @@ def join(event: Event, seat_code: Any = None) -> tuple[Participant, str]:
     """
     token = secrets.token_urlsafe(32)
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         participant = Participant(
             event_id=event.id, token_hash=hash_token(token), dots_budget=event.vote_budget

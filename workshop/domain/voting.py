@@ -13,6 +13,7 @@ from workshop.db.engine import WriteTransaction, group_commit
 from workshop.db.models import Event, Participant, Suggestion, Vote
 from workshop.domain import events, participants, rules, suggestions
 from workshop.errors import Conflict
+from workshop.extensions import db
 from workshop.live import publisher
 
 #: Everything a dot change checks, read in one statement under the write lock: the event (by
@@ -46,8 +47,10 @@ _VOTE_STATE = (
     .outerjoin(
         Vote, sa.and_(Vote.participant_id == Participant.id, Vote.suggestion_id == Suggestion.id)
     )
-    .where(Event.code == sa.bindparam("code"))
+    .where(Event.code == sa.bindparam("code"), Event.id == sa.bindparam("event_id"))
 )
+#: An event's id by its code (codes never change), read before the write: its lock needs the id.
+_EVENT_ID = sa.select(Event.id).where(Event.code == sa.bindparam("code"))
 
 _VOTE_INSERT = sa.insert(Vote).values(
     participant_id=sa.bindparam("p"), suggestion_id=sa.bindparam("s"), dots=sa.bindparam("dots")
@@ -81,6 +84,7 @@ def set_dots(code: str, token: str | None, suggestion_id: Any, data: Any) -> dic
 
     The caller is named by the event's code and the participant's token rather than by loaded
     rows: the event, the caller and the card are read once, under the write lock, in one query.
+    Only the event's id is read before, to pick its lock (an event's code never changes).
     """
     code = events.checked_code(code)
     if not token:
@@ -89,13 +93,19 @@ def set_dots(code: str, token: str | None, suggestion_id: Any, data: Any) -> dic
     dots = validation.integer(data["dots"], "dots", minimum=0, maximum=100)
     if not validation.known_id(suggestion_id):
         suggestion_id = 0
+    event_id = db.session.scalar(_EVENT_ID, {"code": code})
+    # Hand the connection back: hundreds of votes wait for their batch, holding none.
+    db.session.rollback()
+    if event_id is None:
+        raise events.event_not_found()
     key = {
         "code": code,
+        "event_id": event_id,
         "token_hash": participants.hash_token(token),
         "suggestion_id": suggestion_id,
     }
-    # Votes share commits: see engine.GroupCommit.
-    return group_commit(lambda connection, tx: _set_dots(connection, tx, key, dots))
+    # Votes share commits, one queue and lock per event: see engine.GroupCommit.
+    return group_commit(lambda connection, tx: _set_dots(connection, tx, key, dots), event_id)
 
 
 def _set_dots(connection: sa.Connection, tx: WriteTransaction, key: dict, dots: int) -> dict:
