@@ -15,6 +15,10 @@ SESSION_LIFETIME = 12 * 3600
 #: An event's results stay a year after it ended: long enough for the report and the next
 #: annual plenum to copy it, short enough that nothing is kept for good by default.
 RETENTION_DAYS = 365
+#: Joins from one network in two minutes above which the console warns: a hall behind one venue
+#: NAT scanning the QR code makes ~100 in the first minutes (worth a look, not an alarm), a
+#: script makes hundreds a minute.
+JOIN_WARNING = 60
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -89,6 +93,7 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_TRANSLATE_URL": os.environ.get("WORKSHOP_TRANSLATE_URL") or None,
         "WORKSHOP_TRANSLATE_API_KEY": os.environ.get("WORKSHOP_TRANSLATE_API_KEY") or None,
         "WORKSHOP_TRANSLATE_TIMEOUT": _env_int("WORKSHOP_TRANSLATE_TIMEOUT", 10),
+        "WORKSHOP_JOIN_WARNING": _env_int("WORKSHOP_JOIN_WARNING", JOIN_WARNING),
     }
 
 
@@ -175,6 +180,9 @@ DEFAULTS = {
     "WORKSHOP_TRANSLATE_URL": None,
     "WORKSHOP_TRANSLATE_API_KEY": None,
     "WORKSHOP_TRANSLATE_TIMEOUT": 10,
+    #: The console warns when one network (address bucket) made more than this many
+    #: participants in two minutes (0: never); see domain/joins.py.
+    "WORKSHOP_JOIN_WARNING": JOIN_WARNING,
 }
 
 
