@@ -19,6 +19,10 @@ RETENTION_DAYS = 365
 #: at five each 3,000. It bounds what one flooding host can add (every card is work for every
 #: list, board and export), and a list of 3,000 cards is still encoded in about 0.1 s.
 MAX_CARDS_PER_EVENT = 3000
+#: Joins from one network in two minutes above which the console warns: a hall behind one venue
+#: NAT scanning the QR code makes ~100 in the first minutes (worth a look, not an alarm), a
+#: script makes hundreds a minute.
+JOIN_WARNING = 60
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -103,6 +107,7 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_TRANSLATE_URL": os.environ.get("WORKSHOP_TRANSLATE_URL") or None,
         "WORKSHOP_TRANSLATE_API_KEY": os.environ.get("WORKSHOP_TRANSLATE_API_KEY") or None,
         "WORKSHOP_TRANSLATE_TIMEOUT": _env_int("WORKSHOP_TRANSLATE_TIMEOUT", 10),
+        "WORKSHOP_JOIN_WARNING": _env_int("WORKSHOP_JOIN_WARNING", JOIN_WARNING),
     }
 
 
@@ -227,6 +232,9 @@ DEFAULTS = {
     "WORKSHOP_TRANSLATE_URL": None,
     "WORKSHOP_TRANSLATE_API_KEY": None,
     "WORKSHOP_TRANSLATE_TIMEOUT": 10,
+    #: The console warns when one network (address bucket) made more than this many
+    #: participants in two minutes (0: never); see domain/joins.py.
+    "WORKSHOP_JOIN_WARNING": JOIN_WARNING,
 }
 
 
