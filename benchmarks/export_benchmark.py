@@ -1,22 +1,32 @@
 """Time every export format on a large event: 2,000 suggestions and 50,000 dots by default.
 
     python benchmarks/export_benchmark.py [--suggestions 2000] [--dots 50000] [--repeat 3]
+    python benchmarks/export_benchmark.py --server --suggestions 20000 [--pdf] [--root CHECKOUT]
 
 The event is built in a temporary SQLite file with bulk inserts (not through the API), then each
 format is exported `--repeat` times; the best and the worst time and the file size are printed,
-and the JSON file is imported once as a new event. Prints figures; it never asserts a timing.
+and the JSON file is imported once as a new event. With `--server` the event is built in the
+database of a real eventlet server (benchmarks/realserver.py) and each export (and the report
+page; the PDF with `--pdf`) is downloaded over HTTP while a watcher asks /healthz again and
+again: it prints each download's time and the watcher's worst and median wait meanwhile, which
+shows whether the export stalls the server; `--root` runs the server of another checkout (for
+figures before a change, e.g. `git worktree add /tmp/before <commit>`). Prints figures; it never
+asserts a timing.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
+import requests
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,6 +38,9 @@ from workshop import create_app
 from workshop.db.models import Area, Event, MergedVote, Participant, Suggestion, Vote
 from workshop.extensions import db
 from workshop.results import exports, importer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from realserver import ROOT, Server
 
 BUDGET, CAP, AREAS = 5, 2, 8
 WORDS = (
@@ -205,12 +218,113 @@ def _insert_ledger(votes: dict[tuple[int, int], int], merged: dict[int, int]) ->
         db.session.execute(sa.insert(MergedVote), ledger)
 
 
+class Watcher:
+    """Ask /healthz again and again in a thread; `during(start, end)` gives the waits of the
+    questions pending at some time in that interval (so one stuck for all of it counts)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.waits: list[tuple[float, float]] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.is_set():
+            asked = time.perf_counter()
+            requests.get(f"{self.url}/healthz", timeout=600)
+            self.waits.append((asked, time.perf_counter() - asked))
+
+    def during(self, start: float, end: float) -> list[float]:
+        return [wait for asked, wait in self.waits if asked <= end and asked + wait >= start]
+
+    def wait_past(self, moment: float) -> None:
+        """Wait until a question asked after `moment` was answered: all before it are in."""
+        while not any(asked > moment for asked, _wait in self.waits[-3:]):
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=600)
+
+
+def _download(server: Server, code: str, what: str) -> tuple[float, int, int]:
+    """Fetch one export (or the report page) as the admin: (seconds, status, bytes)."""
+    if what == "report":
+        url = f"{server.url}/events/{code}/report"
+    else:
+        url = f"{server.url}/api/v1/events/{code}/export?format={what}"
+    started = time.perf_counter()
+    response = requests.get(url, headers={**server.headers, "Accept-Language": "de"}, timeout=900)
+    return time.perf_counter() - started, response.status_code, len(response.content)
+
+
+def over_http(args: argparse.Namespace) -> None:
+    """Build the event in a real server's database and download every export while /healthz
+    is watched."""
+    with tempfile.TemporaryDirectory() as folder:
+        server = Server(
+            Path(folder), root=args.root, WORKSHOP_PREPARE_REPORTS="0", WORKSHOP_EMBEDDINGS="off"
+        )
+        try:
+            app = create_app(
+                {
+                    "SECRET_KEY": "benchmark",
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
+                    "WORKSHOP_ASYNC_MODE": "threading",
+                }
+            )
+            with app.app_context():
+                code = db.session.get(Event, build(args.suggestions, args.dots)).code
+                db.session.remove()
+                db.engine.dispose()
+            print(f"Built {args.suggestions:,} suggestions, {args.dots:,} dots in a real server")
+            _watched_downloads(server, code, args)
+        finally:
+            server.stop()
+
+
+def _watched_downloads(server: Server, code: str, args: argparse.Namespace) -> None:
+    watcher = Watcher(server.url)
+    columns = ("time s", "status", "size", "healthz", "worst s", "median s")
+    print(
+        f"{'export':<8}"
+        + "".join(
+            f"{name:>{width}}" for name, width in zip(columns, (9, 8, 14, 9, 9, 10), strict=True)
+        )
+    )
+    for what in ("csv", "xlsx", "json", "report", *(("pdf",) if args.pdf else ())):
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            seconds, status, size = _download(server, code, what)
+            watcher.wait_past(started + seconds)
+            waits = watcher.during(started, started + seconds)
+            worst = max(waits, default=0.0)
+            median = statistics.median(waits) if waits else 0.0
+            print(
+                f"{what:<8}{seconds:>9.2f}{status:>8}{size:>12,} B{len(waits):>9}"
+                f"{worst:>9.2f}{median:>10.3f}"
+            )
+    watcher.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suggestions", type=int, default=2000)
     parser.add_argument("--dots", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--server", action="store_true", help="over HTTP, /healthz watched")
+    parser.add_argument("--pdf", action="store_true", help="with --server: also the PDF")
+    parser.add_argument("--root", type=Path, default=ROOT, help="with --server: its checkout")
     args = parser.parse_args()
+    if args.server:
+        over_http(args)
+        return
+    in_process(args)
+
+
+def in_process(args: argparse.Namespace) -> None:
+    """Export every format in this process, from a temporary SQLite file."""
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "benchmark.sqlite3"

@@ -8,7 +8,7 @@ the same rate, waits for every screen to show every change, then compares what t
 acknowledged with what it stored. Meanwhile this script samples the server's CPU time and RSS
 from /proc. It prints a line per run and a ready-to-paste Markdown row per point.
 
-    python benchmarks/loadgen.py                      # every point (a)-(f), three runs each
+    python benchmarks/loadgen.py                      # every point (a)-(g), three runs each
     python benchmarks/loadgen.py --point c --repeat 1
     python benchmarks/loadgen.py --viewers 50 --rate 10 --vote-seconds 5   # a point of your own
 
@@ -59,6 +59,8 @@ class Point:
     idle_seconds: float = 0.0
     target: str = ""
     extra: dict = field(default_factory=dict)
+    #: Events loaded at once, each with this point's viewers and rate (a generator each).
+    events: int = 1
 
 
 POINTS = {
@@ -99,6 +101,18 @@ POINTS = {
         vote_seconds=0,
         idle_seconds=5,
         target="<= 0.1 MiB per socket",
+    ),
+    # Two plenums on one installation: on PostgreSQL (--processes 2) each event has its own write
+    # lock, so neither should wait for the other's batches; compare with --server-root of a
+    # checkout from before (one lock for all events), see benchmarks/README.md.
+    "g": Point(
+        "g",
+        "two events at once, 100 votes/s each",
+        100,
+        100,
+        target="each event as fast as alone",
+        extra={"collectRate": 20},
+        events=2,
     ),
 }
 
@@ -229,7 +243,9 @@ class Server:
     """`python run.py` (eventlet) on a free loopback port, with a database of its own (SQLite in
     `directory`) or the shared one of `scale_out` (PostgreSQL and Redis)."""
 
-    def __init__(self, directory: Path, cpus: str | None, scale_out: dict | None = None):
+    def __init__(
+        self, directory: Path, cpus: str | None, scale_out: dict | None = None, root: Path = ROOT
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(directory / f"server-{self.port}.log", "w")  # noqa: SIM115
@@ -249,7 +265,9 @@ class Server:
         command = [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(self.port)]
         self.process = subprocess.Popen(
             pinned(cpus, [*command, "--no-demo"]),
-            cwd=ROOT,
+            # Another checkout's run.py imports that checkout's `workshop` (its folder comes
+            # first on sys.path): --server-root measures a version from before a change.
+            cwd=root,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -416,6 +434,34 @@ def generate(
     return json.loads(stdout.splitlines()[-1])
 
 
+def generate_together(
+    point: Point, urls: list[str], events: list[tuple[str, str]], cpus: str | None, on_stage=None
+) -> list[dict]:
+    """One generator per event, all at once; their reports in the events' order."""
+    if len(events) == 1:
+        return [generate(point, urls, *events[0], cpus, on_stage)]
+    results: list[dict | BaseException | None] = [None] * len(events)
+
+    def run(index: int, code: str, token: str) -> None:
+        try:
+            stage = on_stage if index == 0 else None
+            results[index] = generate(point, urls, code, token, cpus, stage)
+        except BaseException as error:  # raised again below, in the caller's thread
+            results[index] = error
+
+    threads = [
+        threading.Thread(target=run, args=(index, *event)) for index, event in enumerate(events)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
 @contextmanager
 def scale_out_services(args: argparse.Namespace) -> Iterator[dict | None]:
     """For --processes above 1: a new PostgreSQL database for the run (dropped afterwards) and
@@ -444,8 +490,9 @@ def scale_out_services(args: argparse.Namespace) -> Iterator[dict | None]:
         admin.dispose()
 
 
-def run_once(point: Point, args: argparse.Namespace) -> dict:
-    """Start the servers (unless --url), run the generator, and add the servers' figures."""
+def run_once(point: Point, args: argparse.Namespace) -> list[dict]:
+    """Start the servers (unless --url), run the generators (one per event), and add the servers'
+    figures; one report per event."""
     started_load = load_average()
     with (
         tempfile.TemporaryDirectory(prefix="workshop-loadgen-") as directory,
@@ -461,16 +508,17 @@ def run_once(point: Point, args: argparse.Namespace) -> dict:
                 password = args.admin_password
             else:
                 # One after the other: the first prepares the database.
+                root = Path(args.server_root) if args.server_root else ROOT
                 for _ in range(args.processes):
-                    servers.append(Server(Path(directory), args.server_cpus, scale_out))
+                    servers.append(Server(Path(directory), args.server_cpus, scale_out, root))
                 urls, pids = [s.url for s in servers], [s.pid for s in servers]
                 password = ADMIN_PASSWORD
             samplers = [Sampler(pid).start() for pid in pids]
-            code, token = create_event(urls[0], password)
+            events = [create_event(urls[0], password) for _ in range(point.events)]
             if args.profile and pids:
                 profiler = Profiler(pids[0], args.profile, point.name, args.client_cpus)
             on_stage = profiler.on_stage if profiler else None
-            report = generate(point, urls, code, token, args.client_cpus, on_stage)
+            reports = generate_together(point, urls, events, args.client_cpus, on_stage)
         finally:
             peaks = [sampler.peak_rss() for sampler in samplers]
             for sampler in samplers:
@@ -479,14 +527,17 @@ def run_once(point: Point, args: argparse.Namespace) -> dict:
                 profiler.stop()
             for server in servers:
                 server.stop()
-    report["point"] = point.name
-    report["load_average"] = started_load
-    report["date"] = datetime.date.today().isoformat()
-    report["fsync_ms"] = fsync
-    report["processes"] = len(urls)
-    figures = [server_figures(report, s, peak) for s, peak in zip(samplers, peaks, strict=True)]
-    report["server"] = combined_figures(figures)
-    return report
+    for index, report in enumerate(reports):
+        report["point"] = point.name
+        report["event"] = index + 1
+        report["load_average"] = started_load
+        report["date"] = datetime.date.today().isoformat()
+        report["fsync_ms"] = fsync
+        report["processes"] = len(urls)
+        report["server_root"] = args.server_root or "."
+        figures = [server_figures(report, s, peak) for s, peak in zip(samplers, peaks, strict=True)]
+        report["server"] = combined_figures(figures)
+    return reports
 
 
 def combined_figures(per_process: list[dict]) -> dict:
@@ -808,6 +859,11 @@ def argument_parser() -> argparse.ArgumentParser:
         help="with --processes: a Redis URL whose database may be emptied "
         "(default: $WORKSHOP_TEST_REDIS_URL)",
     )
+    parser.add_argument(
+        "--server-root",
+        metavar="DIR",
+        help="run the servers from this checkout (e.g. a `git worktree` of an older commit)",
+    )
     parser.add_argument("--url", help="use this running server instead of starting one")
     parser.add_argument("--admin-password", default=ADMIN_PASSWORD, help="with --url")
     parser.add_argument("--server-pid", type=int, help="with --url: sample this process")
@@ -865,16 +921,18 @@ def measure(
     failed = 0
     for _ in range(args.repeat):
         try:
-            report = run_once(point, args)
+            runs = run_once(point, args)
         except (RuntimeError, OSError, requests.RequestException) as error:
             # An overloaded server can time out the setup or the results: say so, go on.
             failed += 1
             print(f"  run failed: {error}", flush=True)
             continue
-        print(run_line(report), flush=True)
-        reports.append(report)
+        for report in runs:
+            event = f" (event {report['event']} of {len(runs)})" if len(runs) > 1 else ""
+            print(run_line(report) + event, flush=True)
+        reports.extend(runs)
         # --json holds every run of every point so far, rewritten after each so none is lost.
-        everything.append(report)
+        everything.extend(runs)
         if args.json:
             Path(args.json).write_text(json.dumps(everything, indent=1))
     return reports, failed

@@ -76,7 +76,7 @@ def test_a_failing_write_is_undone_alone_and_the_rest_commit_once(app, notes):
     ]
     for thread in threads:
         thread.start()
-    wait_for(lambda: len(group._queue) == 3)
+    wait_for(lambda: group.waiting() == 3)
     release.set()
     for thread in [first, *threads]:
         thread.join(5)

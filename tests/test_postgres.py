@@ -23,7 +23,7 @@ from helpers import vote_at_once, wait_for
 from sqlalchemy.engine import make_url
 
 from workshop import create_app
-from workshop.db.engine import WRITE_LOCK, write_transaction
+from workshop.db.engine import EVENT_LOCK, GROUP_COMMIT, WRITE_LOCK, write_transaction
 from workshop.db.models import Event
 from workshop.extensions import db
 from workshop.live.publisher import EXTENSION
@@ -153,6 +153,98 @@ def test_a_writer_waits_for_the_one_before_and_sees_its_commit(app, make_event):
     for thread in threads:
         thread.join(30)
     assert seen == ["First"]
+
+
+#: Writers queued (not granted) on one event's two-number advisory lock.
+EVENT_WAITING = sa.text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    " AND objsubid = 2 AND classid = :class AND objid = :event"
+)
+
+
+def _event_id(app, code: str) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(Event.id).where(Event.code == code))
+
+
+def _hold_event_lock(app, event_id: int, release: threading.Event) -> threading.Thread:
+    """A thread that holds one event's write lock until `release` is set."""
+    holding = threading.Event()
+
+    def hold():
+        with app.app_context(), write_transaction(event_id):
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(30)
+    return thread
+
+
+def test_two_events_writes_do_not_wait_for_each_other(app, make_event, staff, join, submit):
+    """While one event's lock is held, another event takes cards, dots and changes."""
+    held, other = make_event()["code"], make_event(phase="vote")["code"]
+    held_id = _event_id(app, held)
+    release = threading.Event()
+    holder = _hold_event_lock(app, held_id, release)
+    try:
+        card = submit(staff, other, "Elsewhere")
+        voter = join(other)
+        response = voter.put(f"/events/{other}/suggestions/{card['id']}/dots", json={"dots": 1})
+        assert response.status_code == 200, response.get_json()
+        assert staff.patch(f"/events/{other}", json={"title": "Other"}).status_code == 200
+        # A write to the held event itself queues on that event's lock.
+        blocked = threading.Thread(target=_retitle, args=(app, held, "Late"))
+        blocked.start()
+        with app.app_context():
+            key = {"class": EVENT_LOCK, "event": held_id}
+            wait_for(lambda: db.session.scalar(EVENT_WAITING, key) == 1)
+            db.session.rollback()
+    finally:
+        release.set()
+    holder.join(30)
+    blocked.join(30)
+    with app.app_context():
+        titles = dict(db.session.execute(sa.select(Event.code, Event.title)).all())
+    assert (titles[held], titles[other]) == ("Late", "Other")
+
+
+def _retitle(app, code: str, title: str) -> None:
+    with app.app_context(), write_transaction(_event_id(app, code)):
+        db.session.execute(sa.update(Event).where(Event.code == code).values(title=title))
+
+
+def test_votes_of_two_events_commit_in_their_own_batches(app, make_event, staff, join, submit):
+    """A vote batch waiting on one event's lock does not hold back another event's votes."""
+    held, other = make_event(areas=0)["code"], make_event(areas=0)["code"]
+    cards = {code: submit(staff, code, "Card") for code in (held, other)}
+    for code in (held, other):
+        staff.patch(f"/events/{code}", json={"phase": "vote"})
+    voters = {code: join(code) for code in (held, other)}
+    held_id = _event_id(app, held)
+    release, statuses = threading.Event(), {}
+
+    def vote(code):
+        path = f"/events/{code}/suggestions/{cards[code]['id']}/dots"
+        statuses[code] = voters[code].put(path, json={"dots": 1}).status_code
+
+    holder = _hold_event_lock(app, held_id, release)
+    try:
+        queued = threading.Thread(target=vote, args=(held,))
+        queued.start()
+        with app.app_context():
+            key = {"class": EVENT_LOCK, "event": held_id}
+            wait_for(lambda: db.session.scalar(EVENT_WAITING, key) == 1)
+            db.session.rollback()
+        vote(other)  # answered while the held event's batch still waits
+        assert statuses == {other: 200}
+        assert app.extensions[GROUP_COMMIT].waiting(held_id) == 0  # its batch is running
+    finally:
+        release.set()
+    holder.join(30)
+    queued.join(30)
+    assert statuses == {other: 200, held: 200}
 
 
 GREEN_SCRIPT = textwrap.dedent(

@@ -3,11 +3,14 @@ ranked topics (checked with poppler's pdftotext)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,8 @@ from helpers import wait_for
 from multilingual import CORRECTED, TEXTS, multilingual_event
 
 from workshop.config import ROOT
+from workshop.domain import events, queries
+from workshop.results import exports, pdf
 
 
 def pdf_text(pdf: bytes, tmp_path) -> str:
@@ -275,3 +280,170 @@ def test_pdf_gives_translations_with_the_original_beside_them(staff, multilingua
     ):
         assert any(shown in line for line in lines), shown
     assert "Veraltete Übersetzung" not in text
+
+
+# -- hardening: one render at a time, a memory bound, back-off, private files, deletion -------
+
+
+def cache(app) -> Path:
+    return Path(app.config["WORKSHOP_REPORT_CACHE"])
+
+
+def failing_render(calls: list):
+    def render(html: str, css: Path) -> bytes:
+        calls.append(html)
+        raise pdf.RenderError("killed")
+
+    return render
+
+
+def test_a_failed_render_answers_503_and_backs_off(app, staff, ranked_event, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr(pdf, "render", failing_render(calls))
+    url = f"/events/{ranked_event}/export?format=pdf"
+    first = staff.get(url)
+    assert first.status_code == 503
+    assert first.get_json()["error"]["code"] == "report_unavailable"
+    assert first.headers["Retry-After"] == "60"
+    # Within the back-off no new render is tried.
+    second = staff.get(url)
+    assert second.status_code == 503 and 0 < int(second.headers["Retry-After"]) <= 60
+    assert len(calls) == 1
+    # Once it has passed, the next failure doubles it.
+    backoff = next(cache(app).glob("event-*.backoff"))
+    backoff.write_text(backoff.read_text().replace('"until": ', '"until": 1, "was": '))
+    assert staff.get(url).headers["Retry-After"] == "120"
+    assert len(calls) == 2
+    # A render that succeeds ends the back-off.
+    monkeypatch.undo()
+    backoff.write_text(backoff.read_text().replace('"until": ', '"until": 1, "was": '))
+    assert staff.get(url).status_code == 200
+    assert not list(cache(app).glob("*.backoff"))
+
+
+def test_a_failed_render_is_a_page_in_the_users_language(staff, ranked_event, monkeypatch):
+    monkeypatch.setattr(pdf, "render", failing_render([]))
+    response = page(staff, f"/events/{ranked_event}/report.pdf", language="en")
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert response.headers["Retry-After"] == "60"
+    assert "Please try again in 60 seconds" in response.get_data(as_text=True)
+
+
+@pytest.mark.app_config(WORKSHOP_REPORT_MEMORY_MB=64)
+def test_the_memory_bound_stops_a_render_that_needs_more(app, staff, ranked_event):
+    # 64 MiB of address space is not enough even to load WeasyPrint: the child fails cleanly.
+    response = staff.get(f"/events/{ranked_event}/export?format=pdf")
+    assert response.status_code == 503
+    assert list(cache(app).glob("*.pdf")) == []
+    with app.app_context():
+        app.config["WORKSHOP_REPORT_MEMORY_MB"] = 0
+        assert pdf.render("<p>x</p>", pdf.stylesheet()).startswith(b"%PDF-")
+
+
+def test_a_render_waits_for_the_one_running_in_another_process(app, staff, ranked_event):
+    folder = cache(app)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Another server process sharing the folder holds the render lock (flock is per open file).
+    handle = os.open(folder / pdf.LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        with (
+            app.app_context(),
+            pytest.raises(pdf.Unavailable),
+            pdf.render_slot(folder, wait=0.3),
+        ):
+            pytest.fail("two renders at once")
+    finally:
+        os.close(handle)
+    with app.app_context(), pdf.render_slot(folder, wait=0.3):
+        pass  # free again
+
+
+def test_one_render_at_a_time_in_the_process(app):
+    folder = cache(app)
+    folder.mkdir(parents=True, exist_ok=True)
+    refused: list = []
+
+    def second() -> None:
+        try:
+            with pdf.render_slot(folder, wait=0.3):
+                refused.append(False)
+        except pdf.Unavailable as error:
+            refused.append(error.retry_after)
+
+    with pdf.render_slot(folder, wait=0.3):
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(timeout=30)
+    assert refused == [30]
+
+
+def test_the_report_folder_is_private(app, staff, ranked_event):
+    folder = cache(app)
+    folder.mkdir(mode=0o755, parents=True)
+    os.chmod(folder, 0o755)
+    assert staff.get(f"/events/{ranked_event}/export?format=pdf").status_code == 200
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    files = list(folder.iterdir())
+    assert files and all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in files)
+
+
+def event_id(app, code: str) -> int:
+    with app.app_context():
+        return events.get_event(code).id
+
+
+def test_a_render_of_an_event_deleted_meanwhile_is_discarded(app, staff, ranked_event, monkeypatch):
+    number = event_id(app, ranked_event)
+    real = pdf.render
+
+    def render_while_deleted(html: str, css: Path) -> bytes:
+        content = real(html, css)
+        pdf.on_event_deleted(None, event_id=number)  # the signal arrives while the child runs
+        return content
+
+    monkeypatch.setattr(pdf, "render", render_while_deleted)
+    response = staff.get(f"/events/{ranked_event}/export?format=pdf")
+    assert response.status_code == 404
+    assert sorted(path.name for path in cache(app).iterdir()) == [
+        f"deleted-{number}",
+        pdf.LOCK_FILE,
+    ]
+
+
+def test_a_report_read_after_a_deletion_is_kept(app, staff, ranked_event):
+    # The mark of a deleted event only discards renders of content read before it.
+    pdf_dir = cache(app)
+    with app.app_context():
+        pdf.on_event_deleted(None, event_id=event_id(app, ranked_event))
+    assert staff.get(f"/events/{ranked_event}/export?format=pdf").status_code == 200
+    assert len(list(pdf_dir.glob("*.pdf"))) == 1
+
+
+@pytest.mark.app_config(WORKSHOP_REPORT_DETAIL_LIMIT=1)
+def test_a_large_report_lists_the_best_cards_and_counts_the_rest(staff, ranked_event):
+    html = page(staff, f"/events/{ranked_event}/report").get_data(as_text=True)
+    assert "Mehr Kita-Plätze" in html and "مقهى لغوي للجيران" in html
+    # Sprachcafé (ranked second) and the card without dots are counted, not listed.
+    assert "Abends im Stadtteil" not in html and "Noch ein Vorschlag" not in html
+    assert html.count("1 more suggestion of this area is not listed here.") == 0  # German page
+    assert html.count("1 weiterer Vorschlag dieses Bereichs ist hier nicht aufgeführt.") == 2
+    assert "CSV" in html
+    csv_file = staff.get(f"/events/{ranked_event}/export?format=csv").data.decode("utf-8-sig")
+    assert "Abends im Stadtteil" in csv_file and "Noch ein Vorschlag" in csv_file
+
+
+def test_snapshot_ranks_agree_with_the_live_results(app, ranked_event):
+    with app.test_request_context():
+        event = events.get_event(ranked_event)
+        live = {
+            card["id"]: card["rank"]
+            for area in queries.results(event)["areas"]
+            for card in area["suggestions"]
+            if card["dots"]
+        }
+        snap = exports.snapshot(event)
+        totals = queries.results(event)["totals"]
+    assert {card.id: card.rank for card in snap.cards.values() if card.rank} == live
+    assert snap.totals == totals

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from helpers import vote_at_once
 from sqlalchemy.exc import IntegrityError
 
+from workshop.db.models import Event
 from workshop.domain.queries import competition_ranks
 from workshop.extensions import db
 
@@ -233,3 +234,22 @@ def test_results_list_the_top_ten_overall_with_ties(make_event, staff, join, sub
     top = staff.get(f"/events/{code}/results").json["top"]
     assert [item["rank"] for item in top] == [1] * 9 + [10, 10]
     assert {item["id"] for item in top} == set(ids[:11])
+
+
+def test_a_vote_finds_a_new_event_under_a_remembered_code(app, make_event, staff, join, submit):
+    """Votes remember an event's id by its code; a code that names another event since (the
+    first deleted) is read again."""
+    old, new = make_event(phase="vote")["code"], make_event(areas=0)["code"]
+    card = submit(staff, new, "Card")
+    staff.patch(f"/events/{new}", json={"phase": "vote"})
+    voter = join(old)
+    first = submit(staff, old, "First")
+    response = voter.put(f"/events/{old}/suggestions/{first['id']}/dots", json={"dots": 1})
+    assert response.status_code == 200
+    assert staff.delete(f"/events/{old}").status_code == 204
+    with app.app_context():
+        db.session.execute(sa.update(Event).where(Event.code == new).values(code=old))
+        db.session.commit()
+    voter = join(old)
+    response = voter.put(f"/events/{old}/suggestions/{card['id']}/dots", json={"dots": 1})
+    assert response.status_code == 200, response.json

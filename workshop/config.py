@@ -19,6 +19,10 @@ RETENTION_DAYS = 365
 #: at five each 3,000. It bounds what one flooding host can add (every card is work for every
 #: list, board and export), and a list of 3,000 cards is still encoded in about 0.1 s.
 MAX_CARDS_PER_EVENT = 3000
+#: Joins from one network in two minutes above which the console warns: a hall behind one venue
+#: NAT scanning the QR code makes ~100 in the first minutes (worth a look, not an alarm), a
+#: script makes hundreds a minute.
+JOIN_WARNING = 60
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -88,6 +92,12 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
         "WORKSHOP_REPORT_CACHE": os.environ.get("WORKSHOP_REPORT_CACHE") or None,
         "WORKSHOP_PREPARE_REPORTS": _env_bool("WORKSHOP_PREPARE_REPORTS", True),
+        # The PDF report: its child's time-out (s) and memory bound (MiB, 0: none), the first
+        # back-off after a failed render (s, doubled per failure), cards in full per area.
+        "WORKSHOP_REPORT_TIMEOUT": _env_int("WORKSHOP_REPORT_TIMEOUT", 300),
+        "WORKSHOP_REPORT_MEMORY_MB": _env_int("WORKSHOP_REPORT_MEMORY_MB", 2048),
+        "WORKSHOP_REPORT_BACKOFF": _env_int("WORKSHOP_REPORT_BACKOFF", 60),
+        "WORKSHOP_REPORT_DETAIL_LIMIT": _env_int("WORKSHOP_REPORT_DETAIL_LIMIT", 100),
         # Similar cards: the local model unless `off`, or an OpenAI-compatible server.
         "WORKSHOP_EMBEDDINGS": os.environ.get("WORKSHOP_EMBEDDINGS", "local").strip().lower(),
         "WORKSHOP_EMBEDDINGS_URL": os.environ.get("WORKSHOP_EMBEDDINGS_URL") or None,
@@ -102,6 +112,7 @@ def from_environment(instance_path: Path) -> dict:
             for name in os.environ.get("WORKSHOP_TRUSTED_HOSTS", "").split(",")
             if name.strip()
         ],
+        "WORKSHOP_JOIN_WARNING": _env_int("WORKSHOP_JOIN_WARNING", JOIN_WARNING),
     }
 
 
@@ -233,6 +244,9 @@ DEFAULTS = {
     #: Without WORKSHOP_PUBLIC_URL, host names (besides IP addresses, localhost and this
     #: machine's names) whose requests may name the join link; ".example.org" covers subdomains.
     "WORKSHOP_TRUSTED_HOSTS": [],
+    #: The console warns when one network (address bucket) made more than this many
+    #: participants in two minutes (0: never); see domain/joins.py.
+    "WORKSHOP_JOIN_WARNING": JOIN_WARNING,
 }
 
 

@@ -6,6 +6,7 @@
 import { createApi } from "./api.js";
 import { dotsBadge, groupByArea, NO_AREA } from "./cards.js";
 import { enableDrag } from "./console-drag.js";
+import { setupJoins } from "./console-joins.js";
 import {
   acceptAreaHint,
   areaHintButton,
@@ -513,6 +514,7 @@ setupSimilar({
   render,
 });
 setupTranslation({ call, live, say });
+setupJoins({ call, say });
 
 // -- the card menu ----------------------------------------------------------------------------
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -52,3 +56,65 @@ def test_the_server_answers_while_a_pdf_is_made(server, staff, areas):
     worker.join(timeout=120)
     assert download["response"].status_code == 200
     assert download["response"].content.startswith(b"%PDF-")
+
+
+def insert_cards(server, count: int, area_ids: list[int]) -> None:
+    """Add `count` cards with dots to the demo event straight into the server's database (the
+    API would take minutes for thousands)."""
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with sqlite3.connect(server.directory / "e2e.sqlite3", timeout=30) as database:
+        (event_id,) = database.execute(
+            "SELECT id FROM events WHERE code = ?", (server.demo_code,)
+        ).fetchone()
+        database.executemany(
+            "INSERT INTO suggestions (event_id, area_id, title, body, status, dots, voters,"
+            " version, created_at, updated_at) VALUES (?, ?, ?, ?, 'visible', ?, ?, 1, ?, ?)",
+            [
+                (
+                    event_id,
+                    area_ids[number % len(area_ids)],
+                    f"Vorschlag {number} für den Stadtteil",
+                    "Mehr Begegnung im Sprachcafé, in der Bibliothek und im Verein " * 3,
+                    number % 7,
+                    number % 5,
+                    now,
+                    now,
+                )
+                for number in range(count)
+            ],
+        )
+
+
+def render_lock_free(folder: Path) -> bool:
+    """Whether no render holds the server's render lock (it is held from before the child
+    starts until its result is kept or discarded)."""
+    handle = os.open(folder / "render.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(handle)
+
+
+def test_deleting_an_event_while_its_pdf_is_made_leaves_nothing(start_server, tmp_path):
+    server = start_server(extra_env={"WORKSHOP_PREPARE_REPORTS": "1"})
+    token = server.staff_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    event_url = f"{server.url}/api/v1/events/{server.demo_code}"
+    areas = requests.get(event_url, headers=headers, timeout=10).json()["areas"]
+    insert_cards(server, 600, [area["id"] for area in areas])
+    # Opening the report page starts its PDF in the background.
+    page = requests.get(
+        f"{server.url}/events/{server.demo_code}/report", headers=headers, timeout=60
+    )
+    assert page.status_code == 200
+    wait_for(lambda: pdf_children(server.process.pid), timeout=60)
+    assert requests.delete(event_url, headers=headers, timeout=30).status_code == 204
+    assert pdf_children(server.process.pid), "the PDF was done before the event was deleted"
+    folder = tmp_path / "reports"
+    wait_for(lambda: not pdf_children(server.process.pid) and render_lock_free(folder), timeout=120)
+    left = sorted(path.name for path in folder.iterdir())
+    assert not [name for name in left if name.endswith((".pdf", ".partial"))], left
+    assert all(name in ("render.lock",) or name.startswith("deleted-") for name in left), left

@@ -1,8 +1,9 @@
 """Engine settings and the one way to run a write: a short transaction that takes the lock first.
 
 SQLite (one process) and PostgreSQL (several processes, see docs/deployment.md) get the same
-guarantee: write transactions run one at a time, and each sees every write committed before it.
-Reads never wait for writers.
+guarantee: write transactions of one event run one at a time, and each sees every write committed
+before it. Reads never wait for writers. SQLite has one lock for the whole file; PostgreSQL takes
+one advisory lock per event, so two plenums on one installation do not queue behind each other.
 """
 
 from __future__ import annotations
@@ -29,8 +30,15 @@ from workshop.extensions import db, migrate
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 WRITE_OPTION = "workshop_write"
-#: Key of the PostgreSQL advisory lock that serialises writers (any fixed 64-bit number).
+#: Key of the PostgreSQL advisory lock that serialises the writes not tied to one event (accounts,
+#: new events, imports): any fixed 64-bit number. Their checks (a free event code, a free user
+#: name, the last admin) read across events, so they run one at a time among themselves; an
+#: event's writes never read what those checks read (rows they refer to are held by PostgreSQL's
+#: own foreign-key locks), so they need not wait for each other.
 WRITE_LOCK = 0x776F726B73686F70  # "workshop"
+#: First half of the two-number advisory lock of one event's writes, `(EVENT_LOCK, event id)`.
+#: PostgreSQL keeps two-number keys apart from 64-bit ones, so it never meets WRITE_LOCK.
+EVENT_LOCK = 0x776F726B  # "work"
 #: Key of the lock that lets one process at a time upgrade the schema and create the first data.
 STARTUP_LOCK = WRITE_LOCK + 1
 #: How long a writer waits for the lock before its request fails (SQLite: busy_timeout).
@@ -200,10 +208,24 @@ class WriteTransaction:
         self.after_commit.append(callback)
 
 
+def write_lock(event_id: int | None) -> sa.Select:
+    """The statement that takes the write lock of one event, or the global one (None)."""
+    if event_id is None:
+        return sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK))
+    # Casts: a driver may send Python ints as bigint, and there is no (bigint, bigint) form.
+    return sa.select(
+        sa.func.pg_advisory_xact_lock(
+            sa.cast(EVENT_LOCK, sa.Integer), sa.cast(int(event_id), sa.Integer)
+        )
+    )
+
+
 @contextmanager
-def write_transaction() -> Iterator[WriteTransaction]:
+def write_transaction(event_id: int | None = None) -> Iterator[WriteTransaction]:
     """Run the block in one short write transaction; commit, then run the publish callbacks.
 
+    `event_id`: the one event whose rows the block reads and writes; None for writes not tied
+    to one event (accounts, creating or importing an event), which share one global lock.
     Reads made earlier in the request are discarded, so the block sees the state under the lock.
     Talk to nothing but the database inside the block (no Redis, no HTTP): under eventlet every
     wait for I/O lets other green threads run while this one holds the lock.
@@ -213,10 +235,11 @@ def write_transaction() -> Iterator[WriteTransaction]:
         session.rollback()
     connection = session.connection(execution_options={WRITE_OPTION: True})
     if connection.dialect.name == "postgresql":
-        # PostgreSQL's equivalent of SQLite's BEGIN IMMEDIATE: one writer at a time across all
-        # processes, released by commit or rollback. The domain's checks (budget, caps, phase,
-        # merges) read and then write; run one at a time they need no locks of their own.
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK)))
+        # PostgreSQL's equivalent of SQLite's BEGIN IMMEDIATE: one writer per event at a time
+        # across all processes, released by commit or rollback. The domain's checks (budget,
+        # caps, phase, merges) read and then write rows of one event; run one at a time they
+        # need no locks of their own.
+        session.execute(write_lock(event_id))
     tx = WriteTransaction()
     try:
         yield tx
@@ -249,6 +272,8 @@ class GroupCommit:
     runs in a SAVEPOINT of the batch's transaction: one that raises is undone alone, and every
     caller returns, or raises, only after the commit that holds its write, so an answered
     request is on disk as before. A batch is what arrived while the previous one ran.
+    On PostgreSQL each event has its own queue and batches (its own lock); SQLite's one lock
+    covers the file, so there all events share one queue.
     """
 
     #: The most writes in one transaction, so that the write lock is held briefly.
@@ -259,45 +284,55 @@ class GroupCommit:
         #: The app's Socket.IO server: its async mode's events and background tasks.
         self.server = server
         self._lock = threading.Lock()
-        self._queue: list[_Work] = []
-        self._running = False
+        #: Waiting work by event id (None: SQLite's one queue); a key is present while drained.
+        self._queues: dict[int | None, list[_Work]] = {}
+        self._per_event = is_postgres(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    def run(self, work: Callable[[sa.Connection, WriteTransaction], Any]) -> Any:
-        """Run `work(connection, tx)` in the next batch; return its result or raise its error.
+    def run(
+        self, work: Callable[[sa.Connection, WriteTransaction], Any], event_id: int | None = None
+    ) -> Any:
+        """Run `work(connection, tx)` in the next batch of its event; return its result or raise.
 
         `tx.on_commit` callbacks run after the batch committed, only for work that succeeded.
         """
+        key = event_id if self._per_event else None
         item = _Work(work, self.server.eio.create_event())
         with self._lock:
-            self._queue.append(item)
-            start = not self._running
-            self._running = True
+            start = key not in self._queues
+            self._queues.setdefault(key, []).append(item)
         if start:
-            self.server.start_background_task(self._drain)
+            self.server.start_background_task(self._drain, key)
         item.done.wait()
         if item.error is not None:
             raise item.error
         return item.result
 
-    def _drain(self) -> None:
+    def waiting(self, event_id: int | None = None) -> int:
+        """How many writes of this event wait for a batch (tests and diagnostics)."""
+        key = event_id if self._per_event else None
+        with self._lock:
+            return len(self._queues.get(key, ()))
+
+    def _drain(self, key: int | None) -> None:
         while True:
             with self._lock:
-                batch = self._queue[: self.MAX_BATCH]
-                del self._queue[: self.MAX_BATCH]
+                queue = self._queues[key]
+                batch = queue[: self.MAX_BATCH]
+                del queue[: self.MAX_BATCH]
                 if not batch:
-                    self._running = False
+                    del self._queues[key]
                     return
             try:
-                self._commit(batch)
+                self._commit(batch, key)
             finally:
                 for item in batch:
                     item.done.set()
 
-    def _commit(self, batch: list[_Work]) -> None:
+    def _commit(self, batch: list[_Work], key: int | None) -> None:
         # The app context's end closes the batch's session.
         with self.app.app_context():
             try:
-                with write_transaction() as tx:
+                with write_transaction(key) as tx:
                     connection = db.session.connection()
                     for item in batch:
                         self._run_one(item, connection, tx)
@@ -337,6 +372,8 @@ def init_group_commit(app: Flask, server) -> None:
     app.extensions[GROUP_COMMIT] = GroupCommit(app, server)
 
 
-def group_commit(work: Callable[[sa.Connection, WriteTransaction], Any]) -> Any:
-    """Run a short write in the next shared transaction (see GroupCommit)."""
-    return current_app.extensions[GROUP_COMMIT].run(work)
+def group_commit(
+    work: Callable[[sa.Connection, WriteTransaction], Any], event_id: int | None = None
+) -> Any:
+    """Run a short write of one event in the next shared transaction (see GroupCommit)."""
+    return current_app.extensions[GROUP_COMMIT].run(work, event_id)

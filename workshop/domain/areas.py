@@ -39,7 +39,7 @@ def create_area(event: Event, data: Any, user: User | None) -> Area:
     name = validation.text(data["name"], "name", max_length=NAME_MAX)
     color = _color(data["color"]) if data.get("color") is not None else None
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         if len(event.areas) >= MAX_AREAS:
             raise Conflict("too_many_areas", _l("At most %(max)d areas.", max=MAX_AREAS))
@@ -67,7 +67,7 @@ def update_area(event: Event, area_id: Any, data: Any, user: User | None) -> Are
         else None
     )
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         area = get_area(event, area_id)
         old = area_json(area)
@@ -89,7 +89,7 @@ def update_area(event: Event, area_id: Any, data: Any, user: User | None) -> Are
 def delete_area(event: Event, area_id: Any, user: User | None) -> None:
     """Remove an area; its cards go to the holding column "no area"."""
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         area = get_area(event, area_id)
         removed = area_json(area)

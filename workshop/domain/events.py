@@ -257,7 +257,7 @@ def _copy_title(title: str, max_length: int = 200) -> str:
 def delete_event(event: Event) -> None:
     """Delete an event with every card, participant, dot and audit entry (database cascade)."""
     event_id = event.id
-    with write_transaction():
+    with write_transaction(event_id):
         db.session.execute(sa.delete(Event).where(Event.id == event_id))
     event_deleted.send(None, event_id=event_id)
 
@@ -277,7 +277,7 @@ def update_event(event: Event, data: Any, user: User | None = None) -> Event:
     changes = _parse_changes(data)
     archive = validation.boolean(data["archived"], "archived") if "archived" in data else None
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         _check_changes(event, changes)
         public_counts_before = counts_visible(event, staff=False)

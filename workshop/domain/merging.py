@@ -40,7 +40,7 @@ def merge(event: Event, source_id: Any, into_id: Any, user: User | None = None) 
     """Merge card A into card B: A's dots move to B, capped per participant, excess returned."""
     source_id, into_id = _card_id(source_id, "id"), _card_id(into_id, "into")
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = _allowed(event_id, "merge")
         source = suggestions.get_in_event(event, source_id)
         target = suggestions.get_in_event(event, into_id)
@@ -86,7 +86,7 @@ def unmerge(event: Event, source_id: Any, user: User | None = None) -> Suggestio
     """Undo a merge: both cards come back; dots spent meanwhile shrink the restored card's dots."""
     source_id = _card_id(source_id, "id")
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = _allowed(event_id, "unmerge")
         source = suggestions.get_in_event(event, source_id)
         if source.merged_into_id is None:

@@ -21,21 +21,25 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def join(event: Event, seat_code: Any = None) -> tuple[Participant, str]:
+def join(event: Event, seat_code: Any = None, bucket: str | None = None) -> tuple[Participant, str]:
     """Create a participant for this event; returns it with its token (shown only once).
 
     An event that requires seat codes takes one unused code per participant (see seats.py);
-    otherwise `seat_code` is ignored.
+    otherwise `seat_code` is ignored. `bucket`: the network it joined from (joins.bucket), so
+    staff see joins by network.
     """
     token = secrets.token_urlsafe(32)
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         if event.phase == "draft":
             # Nobody joins an event in preparation, staff included (it opens with "collect").
             raise NotFound("event_not_found", _l("There is no event with this code."))
         participant = Participant(
-            event_id=event.id, token_hash=hash_token(token), dots_budget=event.vote_budget
+            event_id=event.id,
+            token_hash=hash_token(token),
+            dots_budget=event.vote_budget,
+            join_bucket=bucket,
         )
         db.session.add(participant)
         if event.seat_codes_required:

@@ -355,33 +355,39 @@ def me_json(participant: Participant) -> dict:
 # -- snapshots -------------------------------------------------------------------------------
 
 
-def snapshot(event_id: int, audience: str, participant_id: int | None = None) -> dict:
-    """The full state an audience sees, numbered with the room's current seq."""
+def snapshot_json(event_id: int, audience: str, participant_id: int | None = None) -> str:
+    """The full state an audience sees, numbered with the room's current seq, as JSON text.
+
+    The cards are the audience's shared encoded list (`card_list`): a thousand screens asking at
+    once cost one encoding, and boards at the same seq get the very same text (one copy in
+    memory however many of them are still being sent it).
+    """
     # Read seq before the state: a change committed in between arrives again, harmlessly.
     seq = publisher().current_seq(room(event_id, audience))
     db.session.rollback()
+    event = db.session.get(Event, event_id)
     if audience == PUBLIC:
-        data = _public_snapshot(event_id, seq)
+        head = {"seq": seq, "event": _public_event(event, seq)}
     else:
-        event = db.session.get(Event, event_id)
-        data = {
-            "seq": seq,
-            "event": event_json(event, staff=True),
-            "suggestions": list_json(event, staff=True),
-        }
+        head = {"seq": seq, "event": event_json(event, staff=True)}
+    cards = card_list(event, audience)
     if participant_id:
-        data["me"] = me_json(db.session.get(Participant, participant_id))
-    return data
+        head["me"] = me_json(db.session.get(Participant, participant_id))
+        return _with_cards(head, cards.body)
+    return cards.shared(("snapshot", encode(head)), lambda: _with_cards(head, cards.body))
 
 
-def _public_snapshot(event_id: int, seq: int) -> dict:
+def _with_cards(head: dict, cards: bytes) -> str:
+    return encode(head)[:-1].decode() + ',"suggestions":' + cards.decode() + "}"
+
+
+def _public_event(event: Event, seq: int) -> dict:
+    """The public event JSON, read once per seq for every screen connecting meanwhile; the
+    countdown as of now, not as of when it was read."""
     states = public_states(current_app)
-    state = states.get(event_id, seq)
+    state = states.get(event.id, seq)
     if state is None:
-        event = db.session.get(Event, event_id)
-        state = (event_json(event), list_json(event), event.timer_ends_at)
-        states.put(event_id, seq, state)
-    event, cards, timer_ends_at = state
-    # The countdown as of now, not as of when the state was read.
-    event = {**event, "display": {**event["display"], "timer": timer_json(timer_ends_at)}}
-    return {"seq": seq, "event": event, "suggestions": cards}
+        state = (event_json(event), event.timer_ends_at)
+        states.put(event.id, seq, state)
+    data, timer_ends_at = state
+    return {**data, "display": {**data["display"], "timer": timer_json(timer_ends_at)}}

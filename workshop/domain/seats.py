@@ -82,7 +82,7 @@ def generate(event: Event, data: Any, user: User | None) -> list[str]:
     count = validation.integer(data["count"], "count", minimum=1, maximum=MAX_PER_REQUEST)
     replace = validation.boolean(data.get("replace_unused", False), "replace_unused")
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         revoked = 0
         if replace:
             revoked = db.session.execute(

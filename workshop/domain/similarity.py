@@ -153,7 +153,7 @@ def analyse_batch(event_id: int) -> bool:
         vectors = engine.embed(texts, neighbours.CARD_KIND)
     except EngineError as error:
         raise EngineDown(str(error)) from error
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         present = set(
             db.session.scalars(
                 sa.select(Suggestion.id).where(Suggestion.id.in_([card[0] for card in batch]))
@@ -390,7 +390,7 @@ def dismiss(event: Event, data: Any, user: User) -> dict:
     """Two cards are not duplicates: leave the pair out for every moderator from now on."""
     validation.check_fields(data, {"a", "b"}, {"a", "b"})
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         first, second = get_in_event(event, data["a"]), get_in_event(event, data["b"])
         if first.id == second.id:

@@ -77,7 +77,7 @@ def submit(
     """File a card; a resent `client_id` returns the stored card instead of a second one."""
     card = _parse_card(event, data)
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         existing = _already_filed(event, card["client_id"], participant, user)
         if existing is not None:
@@ -204,7 +204,7 @@ def update(
     """Edit a card: its author while collecting, or staff at any time."""
     changes = _parse_changes(data, staff=user is not None)
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         suggestion = get_in_event(event, suggestion_id)
         _check_version(event, suggestion, data, staff=user is not None)

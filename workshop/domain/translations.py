@@ -204,7 +204,7 @@ def _store(event_id: int, jobs: list[Job]) -> None:
     changed card goes out once."""
     if not jobs:
         return
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         changed: dict[int, Suggestion] = {}
         for job in jobs:
@@ -239,7 +239,7 @@ def correct(event: Event, suggestion_id: Any, language: Any, data: Any, user: Us
         data.get("body"), "body", max_length=BODY_MAX, required=False, multiline=True
     )
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         card = get_in_event(event, suggestion_id)
         if target == base(card.language):
@@ -304,7 +304,7 @@ def set_texts(event: Event, data: Any, user: User) -> Event:
     """The question and the area names in other languages, as staff typed or accepted them."""
     texts = _texts(data)
     event_id = event.id
-    with write_transaction() as tx:
+    with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         areas = {area.id: area for area in event.areas}
         if set(texts["areas"]) - set(areas):

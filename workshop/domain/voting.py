@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _nl
 
@@ -12,7 +13,8 @@ from workshop import validation
 from workshop.db.engine import WriteTransaction, group_commit
 from workshop.db.models import Event, Participant, Suggestion, Vote
 from workshop.domain import events, participants, rules, suggestions
-from workshop.errors import Conflict
+from workshop.errors import Conflict, NotFound
+from workshop.extensions import db
 from workshop.live import publisher
 
 #: Everything a dot change checks, read in one statement under the write lock: the event (by
@@ -46,8 +48,10 @@ _VOTE_STATE = (
     .outerjoin(
         Vote, sa.and_(Vote.participant_id == Participant.id, Vote.suggestion_id == Suggestion.id)
     )
-    .where(Event.code == sa.bindparam("code"))
+    .where(Event.code == sa.bindparam("code"), Event.id == sa.bindparam("event_id"))
 )
+#: An event's id by its code (codes never change), read before the write: its lock needs the id.
+_EVENT_ID = sa.select(Event.id).where(Event.code == sa.bindparam("code"))
 
 _VOTE_INSERT = sa.insert(Vote).values(
     participant_id=sa.bindparam("p"), suggestion_id=sa.bindparam("s"), dots=sa.bindparam("dots")
@@ -81,6 +85,7 @@ def set_dots(code: str, token: str | None, suggestion_id: Any, data: Any) -> dic
 
     The caller is named by the event's code and the participant's token rather than by loaded
     rows: the event, the caller and the card are read once, under the write lock, in one query.
+    Only the event's id is known before, to pick its lock (read once per code: codes never change).
     """
     code = events.checked_code(code)
     if not token:
@@ -94,8 +99,42 @@ def set_dots(code: str, token: str | None, suggestion_id: Any, data: Any) -> dic
         "token_hash": participants.hash_token(token),
         "suggestion_id": suggestion_id,
     }
-    # Votes share commits: see engine.GroupCommit.
-    return group_commit(lambda connection, tx: _set_dots(connection, tx, key, dots))
+    try:
+        return _vote(key, dots, _event_id(code))
+    except NotFound as error:
+        if error.code != "event_not_found":
+            raise
+    # The remembered id's event is gone, and its code may name a new one: read it again, once.
+    return _vote(key, dots, _event_id(code, fresh=True))
+
+
+def _vote(key: dict, dots: int, event_id: int) -> dict:
+    """Votes share commits, one queue and lock per event: see engine.GroupCommit."""
+    key = {**key, "event_id": event_id}
+    return group_commit(lambda connection, tx: _set_dots(connection, tx, key, dots), event_id)
+
+
+#: Where an app keeps its event ids by code (codes never change; ids are read once).
+_EVENT_IDS = "workshop.voting.event_ids"
+#: The most codes an app remembers; then it starts again (a few bytes each).
+_EVENT_IDS_MAX = 10_000
+
+
+def _event_id(code: str, fresh: bool = False) -> int:
+    """The event's id for its code, to pick its write lock: remembered, or read (`fresh`)."""
+    known: dict[str, int] = current_app.extensions.setdefault(_EVENT_IDS, {})
+    event_id = None if fresh else known.get(code)
+    if event_id is None:
+        event_id = db.session.scalar(_EVENT_ID, {"code": code})
+        # Hand the connection back: hundreds of votes wait for their batch, holding none.
+        db.session.rollback()
+        if event_id is None:
+            known.pop(code, None)
+            raise events.event_not_found()
+        if len(known) >= _EVENT_IDS_MAX:
+            known.clear()
+        known[code] = event_id
+    return event_id
 
 
 def _set_dots(connection: sa.Connection, tx: WriteTransaction, key: dict, dots: int) -> dict:

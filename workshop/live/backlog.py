@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import logging
 import socket as stdlib_socket
+import struct
 from collections.abc import Callable, Mapping
 from contextlib import suppress
+
+try:  # POSIX: how much the system still holds for a socket
+    import fcntl
+    import termios
+except ImportError:  # pragma: no cover (Windows)
+    fcntl = termios = None
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +30,15 @@ def size(packet) -> int:
     """Characters (or bytes) a packet holds; small structures count as nothing."""
     data = getattr(packet, "data", None)
     return len(data) if isinstance(data, str | bytes) else 0
+
+
+def kernel_unsent(sock) -> int:
+    """Bytes the system has not yet sent on this socket (Linux; 0 where it cannot say)."""
+    try:
+        answer = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except (AttributeError, OSError, ValueError, TypeError):
+        return 0
+    return struct.unpack("i", answer)[0]
 
 
 def counting_queue(base: type) -> type:
@@ -78,13 +94,16 @@ class Backlog:
         return getattr(getattr(connection, "queue", None), "unsent", 0) if connection else 0
 
     def waiting(self, eio_sid: str) -> bool:
-        """Whether anything for this connection is still queued or being written."""
+        """Whether anything for this connection is still queued, being written, or waiting in
+        the system's send buffer (which takes megabytes from a client that does not read)."""
         if self.unsent(eio_sid):
             return True
         entry = self.websockets.get(eio_sid)
-        lock = getattr(entry[1], "_sendlock", None) if entry else None
+        if entry is None:
+            return False
+        lock = getattr(entry[1], "_sendlock", None)
         locked = getattr(lock, "locked", None)
-        return bool(locked and locked())
+        return bool(locked and locked()) or kernel_unsent(entry[1].socket) > 0
 
     def admits(self, eio_sid: str, incoming: int) -> bool:
         """Whether a packet of `incoming` characters may join this connection's queue; a

@@ -32,6 +32,9 @@ class Listener:
     expires_at: float | None = None
     #: The keyed hash of the address it came from, which its connection counts against.
     address: str | None = None
+    #: A `resync` came while the connection was still being sent something: its snapshot goes
+    #: out once that has left (web/sockets.py).
+    snapshot_owed: bool = False
 
     @property
     def device(self) -> tuple[str, int] | None:

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from collections import Counter
 
-import eventlet
-import eventlet.wsgi
+with warnings.catch_warnings():
+    # Imported also where the server runs in threading mode; eventlet's notice adds nothing.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    import eventlet
+    import eventlet.wsgi
 
 
 class GuardedProtocol(eventlet.wsgi.HttpProtocol):

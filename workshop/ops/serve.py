@@ -19,7 +19,7 @@ from workshop.domain import similarity, translations
 from workshop.errors import WorkshopError
 from workshop.extensions import socketio
 from workshop.live import listeners
-from workshop.ops import retention
+from workshop.ops import guard, retention
 from workshop.ops.bootstrap import Prepared, prepare
 
 #: Raised from eventlet's default of 1024 simultaneous connections.
@@ -55,9 +55,7 @@ class AnonymousRequestHandler(WSGIRequestHandler):
         return "-"
 
     def log(self, type: str, message: str, *args) -> None:
-        from workshop.ops.guard import without_seat_codes
-
-        super().log(type, "%s", without_seat_codes(message % args if args else message))
+        super().log(type, "%s", guard.without_seat_codes(message % args if args else message))
 
 
 def without_websocket_compression(app):
@@ -177,8 +175,6 @@ def announce(
 def _serve_eventlet(app, host: str, port: int) -> None:
     import eventlet
     import eventlet.wsgi
-
-    from workshop.ops import guard
 
     config = app.config
     listener = eventlet.listen((host, port), backlog=LISTEN_BACKLOG)

@@ -1,15 +1,20 @@
 """Results for the administration: CSV, XLSX, JSON and the printable report (HTML and PDF).
 
-`snapshot()` reads an event in a fixed number of queries, whatever its size; every other function
-here is a pure function of that snapshot, so no format costs a query per card.
+`read()` reads an event in a fixed number of queries, whatever its size, as plain rows;
+`assemble()` makes the snapshot of them, and every other function here is a pure function of that
+snapshot, so no format costs a query per card. In the live server the rows are read on eventlet's
+hub (database sessions are not thread-safe there) and the snapshot and the file are built off it
+(`off_hub`): a workbook of 20,000 cards takes seconds of Python that would stall every screen.
 """
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 import json
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -18,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -44,6 +49,7 @@ from workshop.domain.audit import action_label
 from workshop.domain.rules import SETTINGS
 from workshop.domain.schemas import area_json, board_languages
 from workshop.domain.translations import base, event_languages, source_hash
+from workshop.engines import offhub
 from workshop.extensions import db
 from workshop.i18n import direction as writing_direction
 from workshop.i18n import html_lang, phase_label, status_label
@@ -140,53 +146,131 @@ class Snapshot:
     #: (time, staff member's number in this file, action, card id, details); staff appear as
     #: numbers only, so that no staff name leaves the installation.
     audit: list[tuple[datetime, int | None, str, int | None, dict]] = field(default_factory=list)
+    #: time.time() before the event was read (see Rows.read_at).
+    read_at: float = 0.0
 
 
 NO_AREA_COLOR = "#555555"
+#: Cards shown in full per area in the report (WORKSHOP_REPORT_DETAIL_LIMIT; 0: all): a report
+#: of thousands of cards is neither readable nor printable. The other formats hold every card.
+REPORT_DETAIL_LIMIT = 100
 
 
-def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -> Snapshot:
-    """Read an event for export in a fixed number of queries; ranks come from `queries.results`."""
-    results = queries.results(event)
-    ranks = _ranks(results)
-    cards = _cards(event, ranks)
-    areas = [area_json(area) for area in event.areas]
-    groups, merged_from = _groups(areas, cards, ranks)
-    snap = Snapshot(
+@dataclass
+class Rows:
+    """What an export reads from the database, as plain rows: read on eventlet's hub (quick),
+    then turned into a Snapshot and a file off it (`assemble`, `off_hub`), where the time goes."""
+
+    event: dict[str, Any]
+    areas: list[dict[str, Any]]
+    #: The fields of Card, then the language and whether the card is public.
+    cards: list[tuple]
+    #: (card id, language, title, body, machine, source hash)
+    translations: list[tuple]
+    #: (participants, voters, dots given)
+    people: tuple[int, int, int]
+    exported_at: datetime
+    #: time.time() before the first read: a deletion after it discards a PDF made from these.
+    read_at: float
+    votes: list[tuple[int, int, int]] = field(default_factory=list)
+    ledger: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    participant_ids: list[int] = field(default_factory=list)
+    audit: list[tuple[datetime, int | None, str, int | None, dict]] = field(default_factory=list)
+
+
+#: Rows turned into tuples between two turns of the other green threads (see `fetch`).
+CHUNK = 2000
+
+
+def fetch(statement: sa.Select) -> list[tuple]:
+    """Every row of `statement` as a plain tuple, letting the other green threads run between
+    chunks: 50,000 rows in one go would hold eventlet's hub for about a second."""
+    rows: list[tuple] = []
+    for part in db.session.execute(statement).partitions(CHUNK):
+        rows.extend(tuple(row) for row in part)
+        time.sleep(0)  # a yield to the hub under eventlet; next to nothing in threading mode
+    return rows
+
+
+def read(event: Event, with_votes: bool = False, with_audit: bool = False) -> Rows:
+    """Read an event for export in a fixed number of queries, without building anything."""
+    read_at = time.time()
+    people = queries.participation(event.id)
+    rows = Rows(
         event=_event_facts(event),
-        areas=areas,
+        areas=[area_json(area) for area in event.areas],
+        cards=_card_rows(event),
+        translations=_card_translations(event),
+        people=(people.participants, people.voted, people.dots),
+        exported_at=utcnow(),
+        read_at=read_at,
+    )
+    if with_audit:
+        rows.audit = _audit_rows(event)
+    if with_votes:
+        rows.participant_ids = _participant_ids(event)
+        rows.votes = _vote_rows(event)
+        rows.ledger = _ledger_rows(event)
+    return rows
+
+
+def assemble(rows: Rows) -> Snapshot:
+    """The snapshot of what `read` found: a pure function, safe to run off the hub."""
+    ranks = _ranks(rows)
+    cards = _cards(rows, ranks)
+    groups, merged_from = _groups(rows.areas, cards, ranks)
+    participants, voters, dots = rows.people
+    return Snapshot(
+        event=rows.event,
+        areas=rows.areas,
         groups=groups,
         cards=cards,
         merged_from=merged_from,
-        totals=results["totals"],
-        exported_at=utcnow(),
+        totals={
+            "participants": participants,
+            "voters": voters,
+            "suggestions": sum(1 for row in rows.cards if row[-1]),
+            "dots": dots,
+        },
+        exported_at=rows.exported_at,
+        votes=rows.votes,
+        ledger=rows.ledger,
+        participant_ids=rows.participant_ids,
+        audit=rows.audit,
+        read_at=rows.read_at,
     )
-    if with_audit:
-        snap.audit = _audit_rows(event)
-    if with_votes:
-        snap.participant_ids = _participant_ids(event)
-        snap.votes = _vote_rows(event)
-        snap.ledger = _ledger_rows(event)
-    return snap
 
 
-def _ranks(results: dict) -> dict[int, int]:
-    """Each ranked card's rank, by card id, in the order of the live results."""
-    return {
-        card["id"]: card["rank"]
-        for area in results["areas"]
-        for card in area["suggestions"]
-        # A card without dots has no place in a ranking, though the live results list it.
-        if card["dots"] > 0
-    }
+def snapshot(event: Event, with_votes: bool = False, with_audit: bool = False) -> Snapshot:
+    """Read an event for export in a fixed number of queries and build its snapshot."""
+    return assemble(read(event, with_votes, with_audit))
 
 
-def _cards(event: Event, ranks: dict[int, int]) -> dict[int, Card]:
+def _ranks(rows: Rows) -> dict[int, int]:
+    """Each ranked card's rank, by card id, in the order of the live results (as
+    `queries.results` ranks them: public cards by dots, then age, within each area)."""
+    public = sorted((row for row in rows.cards if row[-1]), key=lambda row: (-row[6], row[0]))
+    by_area: dict[int | None, list[tuple]] = {area["id"]: [] for area in rows.areas}
+    for row in public:
+        by_area.setdefault(row[1], []).append(row)
+    ranks = {}
+    for area_rows in by_area.values():
+        places = queries.competition_ranks([row[6] for row in area_rows])
+        for row, rank in zip(area_rows, places, strict=True):
+            # A card without dots has no place in a ranking, though the live results list it.
+            if row[6] > 0:
+                ranks[row[0]] = rank
+    return ranks
+
+
+def _cards(rows: Rows, ranks: dict[int, int]) -> dict[int, Card]:
     """Every card of the event by id, merged ones included, with its rank where it has one and
     its translations."""
-    stored = _card_translations(event)
+    stored: dict[int, list[tuple]] = {}
+    for card_id, *translation in rows.translations:
+        stored.setdefault(card_id, []).append(tuple(translation))
     cards = {}
-    for *values, language in _card_rows(event):
+    for *values, language, _public in rows.cards:
         card = Card(*values, rank=ranks.get(values[0]), language=language)
         digest = source_hash(card)
         current = {
@@ -200,8 +284,9 @@ def _cards(event: Event, ranks: dict[int, int]) -> dict[int, Card]:
 
 
 def _card_rows(event: Event) -> list[tuple]:
-    """The fields of Card, then the language, of every card of the event, oldest first."""
-    return db.session.execute(
+    """The fields of Card, then the language and whether it is public, of every card of the
+    event, oldest first."""
+    return fetch(
         sa.select(
             Suggestion.id,
             Suggestion.area_id,
@@ -213,15 +298,16 @@ def _card_rows(event: Event) -> list[tuple]:
             Suggestion.voters,
             Suggestion.created_at,
             Suggestion.language,
+            Suggestion.is_public,
         )
         .where(Suggestion.event_id == event.id)
         .order_by(Suggestion.id)
-    ).all()
+    )
 
 
-def _card_translations(event: Event) -> dict[int, list[tuple[str, str, str, bool, str]]]:
-    """(language, title, body, machine, source hash) of every translation, by card id."""
-    rows = db.session.execute(
+def _card_translations(event: Event) -> list[tuple]:
+    """(card id, language, title, body, machine, source hash) of every translation."""
+    return fetch(
         sa.select(
             CardTranslation.suggestion_id,
             CardTranslation.language,
@@ -234,10 +320,6 @@ def _card_translations(event: Event) -> dict[int, list[tuple[str, str, str, bool
         .where(Suggestion.event_id == event.id)
         .order_by(CardTranslation.suggestion_id, CardTranslation.language)
     )
-    found: dict[int, list[tuple[str, str, str, bool, str]]] = {}
-    for card_id, *translation in rows:
-        found.setdefault(card_id, []).append(tuple(translation))
-    return found
 
 
 def _groups(
@@ -289,43 +371,38 @@ def _event_facts(event: Event) -> dict[str, Any]:
 
 
 def _participant_ids(event: Event) -> list[int]:
-    return list(
-        db.session.scalars(
+    return [
+        participant_id
+        for (participant_id,) in fetch(
             sa.select(Participant.id)
             .where(Participant.event_id == event.id)
             .order_by(Participant.id)
         )
-    )
+    ]
 
 
 def _vote_rows(event: Event) -> list[tuple[int, int, int]]:
     """(participant id, suggestion id, dots) for every vote on the event's cards."""
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            sa.select(Vote.participant_id, Vote.suggestion_id, Vote.dots)
-            .join(Suggestion, Suggestion.id == Vote.suggestion_id)
-            .where(Suggestion.event_id == event.id)
-        )
-    ]
+    return fetch(
+        sa.select(Vote.participant_id, Vote.suggestion_id, Vote.dots)
+        .join(Suggestion, Suggestion.id == Vote.suggestion_id)
+        .where(Suggestion.event_id == event.id)
+    )
 
 
 def _ledger_rows(event: Event) -> list[tuple[int, int, int, int, int]]:
     """(suggestion id, participant id, moved, before, after) for every dot moved by a merge."""
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            sa.select(
-                MergedVote.suggestion_id,
-                MergedVote.participant_id,
-                MergedVote.moved,
-                MergedVote.before,
-                MergedVote.after,
-            )
-            .join(Suggestion, Suggestion.id == MergedVote.suggestion_id)
-            .where(Suggestion.event_id == event.id)
+    return fetch(
+        sa.select(
+            MergedVote.suggestion_id,
+            MergedVote.participant_id,
+            MergedVote.moved,
+            MergedVote.before,
+            MergedVote.after,
         )
-    ]
+        .join(Suggestion, Suggestion.id == MergedVote.suggestion_id)
+        .where(Suggestion.event_id == event.id)
+    )
 
 
 def _audit_rows(event: Event) -> list[tuple[datetime, int | None, str, int | None, dict]]:
@@ -959,48 +1036,48 @@ def report_texts(snap: Snapshot, language: str) -> dict[str, Any]:
     }
 
 
-def _report_areas(snap: Snapshot, language: str) -> list[dict]:
-    """Each area with its ranked and unranked cards as the report shows them."""
+def _listed(snap: Snapshot, card: Card, language: str, most: int) -> dict:
+    """A card as the report lists it, with its bar (one scale across areas, so that lengths
+    compare between areas) and the cards merged into it."""
+    return {
+        "card": card,
+        "shown": shown(snap, card, language),
+        "bar": round(100 * card.dots / most, 2) if most else 0,
+        "originals": [shown(snap, original, language) for original in originals(snap, card.id)],
+    }
+
+
+def _report_areas(snap: Snapshot, language: str, limit: int) -> list[dict]:
+    """Each area with its ranked and unranked cards as the report shows them: at most `limit`
+    in full (ranked ones first, 0: all), and how many more there are."""
     most = max((card.dots for group in snap.groups for card in group.ranked), default=0)
     names = report_texts(snap, language)["areas"]
-    return [
-        {
-            # The cards without an area are named in the report's language.
-            "name": area_label(group) if group.id is None else names[group.id][0],
-            "lang": html_lang() if group.id is None else names[group.id][1],
-            "color": group.color,
-            "ranked": [
-                {
-                    "card": card,
-                    "shown": shown(snap, card, language),
-                    # Bars share one scale across areas, so lengths compare between areas.
-                    "bar": round(100 * card.dots / most, 2) if most else 0,
-                    "originals": [
-                        shown(snap, original, language) for original in originals(snap, card.id)
-                    ],
-                }
-                for card in group.ranked
-            ],
-            "unranked": [
-                {
-                    "card": card,
-                    "shown": shown(snap, card, language),
-                    "originals": [
-                        shown(snap, original, language) for original in originals(snap, card.id)
-                    ],
-                }
-                for card in group.unranked
-            ],
-        }
-        for group in snap.groups
-    ]
+    areas = []
+    for group in snap.groups:
+        ranked, unranked = group.ranked, group.unranked
+        room = limit or len(ranked) + len(unranked)
+        shown_ranked = ranked[:room]
+        shown_unranked = unranked[: room - len(shown_ranked)]
+        areas.append(
+            {
+                # The cards without an area are named in the report's language.
+                "name": area_label(group) if group.id is None else names[group.id][0],
+                "lang": html_lang() if group.id is None else names[group.id][1],
+                "color": group.color,
+                "ranked": [_listed(snap, card, language, most) for card in shown_ranked],
+                "unranked": [_listed(snap, card, language, most) for card in shown_unranked],
+                "omitted": len(ranked) + len(unranked) - len(shown_ranked) - len(shown_unranked),
+            }
+        )
+    return areas
 
 
 def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
     """What templates/staff/report.html shows: areas with ranked topics and bar lengths, cards
     in the report's language with the original beside them."""
     language = report_language(snap)
-    areas = _report_areas(snap, language)
+    limit = current_app.config.get("WORKSHOP_REPORT_DETAIL_LIMIT", REPORT_DETAIL_LIMIT)
+    areas = _report_areas(snap, language, limit)
     question, question_lang = report_texts(snap, language)["question"]
     return {
         "event": snap.event,
@@ -1012,6 +1089,7 @@ def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
         "figures": figures(snap),
         "areas": [area for area in areas if area["ranked"] or area["unranked"]],
         "empty_areas": [area for area in areas if not (area["ranked"] or area["unranked"])],
+        "limited": any(area["omitted"] for area in areas),
         "settings": snap.event["settings"],
     }
 
@@ -1021,10 +1099,11 @@ def report_html(snap: Snapshot, pdf: bool = False, exported_at: str | None = Non
     return render_template("staff/report.html", pdf=pdf, **report_context(snap, exported_at))
 
 
-def _pdf_job(snap: Snapshot) -> tuple[int, str, str, str]:
+def _pdf_job(snap: Snapshot) -> tuple[int, str, str, str, float]:
+    """`pdf.report`'s arguments for this snapshot."""
     marked = report_html(snap, pdf=True, exported_at=pdf.EXPORT_TIME_MARK)
     export_time = str(escape(format_datetime(snap.exported_at, "medium")))
-    return snap.event["id"], str(get_locale()), marked, export_time
+    return snap.event["id"], str(get_locale()), marked, export_time, snap.read_at
 
 
 def to_pdf(snap: Snapshot) -> bytes:
@@ -1032,20 +1111,36 @@ def to_pdf(snap: Snapshot) -> bytes:
     return pdf.report(*_pdf_job(snap))
 
 
+def off_hub(function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` in a real thread under eventlet (engines.offhub), in this request's
+    context (app, locale, user): building a file of 20,000 cards takes seconds of pure Python,
+    which on the hub would stop every other connection for as long."""
+    context = contextvars.copy_context()
+    return offhub.run(context.run, function, *args)
+
+
+def _page_and_job(rows: Rows) -> tuple[str, tuple]:
+    snap = assemble(rows)
+    return report_html(snap), _pdf_job(snap)
+
+
+def report_page(event: Event) -> str:
+    """The report page; its PDF is started in the background, as a download may follow."""
+    page, job = off_hub(_page_and_job, read(event))
+    pdf.prepare(lambda: job, job[1])
+    return page
+
+
 def on_results_opened(_sender, event_id: int, language: str, **_extra) -> None:
     """The results are out: staff will soon want the report, so its PDF is made now."""
 
     def job() -> tuple | None:
         event = db.session.get(Event, event_id)
-        return _pdf_job(snapshot(event)) if event is not None else None
+        if event is None:
+            return None
+        return off_hub(lambda rows: _pdf_job(assemble(rows)), read(event))
 
     pdf.prepare(job, language)
-
-
-def prepare_pdf(snap: Snapshot) -> None:
-    """Start making the PDF in the background: the report page is open, a download may follow."""
-    job = _pdf_job(snap)
-    pdf.prepare(lambda: job, job[1])
 
 
 # -- one entry point -------------------------------------------------------------------------
@@ -1068,5 +1163,21 @@ class Export:
 def export(event: Event, fmt: Any) -> Export:
     """The event's results as a file in one of FORMATS (an unknown one is a validation error)."""
     fmt = validation.choice(fmt, "format", FORMATS)
-    snap = snapshot(event, with_votes=fmt == "json", with_audit=fmt in ("json", "xlsx"))
-    return Export(WRITERS[fmt](snap), MEDIA_TYPES[fmt], filename(snap, fmt))
+    # Read on the hub (database sessions are not thread-safe under eventlet), build off it.
+    rows = read(event, with_votes=fmt == "json", with_audit=fmt in ("json", "xlsx"))
+    if fmt == "pdf":
+        # The render itself waits for its child process on the hub, without blocking it.
+        job, name = off_hub(_pdf_file_job, rows)
+        return Export(pdf.report(*job), MEDIA_TYPES[fmt], name)
+    content, name = off_hub(_build, rows, fmt)
+    return Export(content, MEDIA_TYPES[fmt], name)
+
+
+def _build(rows: Rows, fmt: str) -> tuple[bytes, str]:
+    snap = assemble(rows)
+    return WRITERS[fmt](snap), filename(snap, fmt)
+
+
+def _pdf_file_job(rows: Rows) -> tuple[tuple, str]:
+    snap = assemble(rows)
+    return _pdf_job(snap), filename(snap, "pdf")

@@ -6,7 +6,6 @@ joins that event's room for its audience and gets a snapshot, then numbered chan
 
 from __future__ import annotations
 
-import json
 import time
 
 from engineio import packet as eio_packet
@@ -21,7 +20,7 @@ from itsdangerous import BadSignature
 from workshop import validation
 from workshop.db.models import Event
 from workshop.domain import accounts, events, participants
-from workshop.domain.schemas import snapshot
+from workshop.domain.schemas import snapshot_json
 from workshop.errors import WorkshopError
 from workshop.extensions import db, socketio
 from workshop.live.listeners import Listener, disconnect, listeners
@@ -30,21 +29,17 @@ from workshop.live.publisher import publisher, room
 from workshop.web.limits import SocketLimits, address_key
 
 
-def _snapshot(listener: Listener) -> dict:
-    return snapshot(listener.event_id, listener.audience, listener.participant_id)
-
-
-def _send_snapshot(listener: Listener) -> None:
+def _send_snapshot(listener: Listener, sid: str | None = None) -> None:
     """The snapshot, straight to this connection (never through the message queue: it is
     large, and only this process holds the connection).
 
-    Encoded here in one go: python-socketio's emit would first walk every value of a big
-    event's snapshot in Python, looking for binary data (measured: most of the cost of 20
-    boards asking for 3,900 cards).
+    The JSON comes encoded (schemas.snapshot_json); python-socketio's emit would encode it
+    again for each connection, after walking every value in Python looking for binary data
+    (measured: most of the cost of 20 boards asking for 3,900 cards).
     """
-    text = json.dumps(_snapshot(listener), ensure_ascii=False, separators=(",", ":"))
+    text = snapshot_json(listener.event_id, listener.audience, listener.participant_id)
     server = publisher().server
-    eio_sid = server.manager.eio_sid_from_sid(request.sid, "/")
+    eio_sid = server.manager.eio_sid_from_sid(sid or request.sid, "/")
     # A Socket.IO EVENT packet ("2") of the default namespace, as engine.io's message.
     message = eio_packet.Packet(eio_packet.MESSAGE, data='2["snapshot",' + text + "]")
     server._send_eio_packet(eio_sid, message)
@@ -184,18 +179,43 @@ def on_resync(_data=None):
         # Deleted meanwhile: nothing left to show.
         disconnect([request.sid])
         return None
-    if _still_sending():
-        # The last snapshot and the changes after it are on their way: they bring this screen
-        # up to date, and a client that does not read cannot pile up snapshots.
+    if listener.snapshot_owed:
+        return {"pending": True}
+    if _still_sending(request.sid):
+        # A snapshot goes out once what this connection was sent has left: a client that does
+        # not read gets no second one to hold for it.
+        listener.snapshot_owed = True
+        app = current_app._get_current_object()
+        socketio.start_background_task(_snapshot_when_sent, app, request.sid)
         return {"pending": True}
     _send_snapshot(listener)
     return None
 
 
-def _still_sending() -> bool:
+#: Seconds between two looks at a connection that is still being sent something.
+CATCH_UP_POLL = 0.25
+
+
+def _still_sending(sid: str) -> bool:
     live = publisher()
-    eio_sid = live.server.manager.eio_sid_from_sid(request.sid, "/")
+    eio_sid = live.server.manager.eio_sid_from_sid(sid, "/")
     return eio_sid is not None and live.backlog.waiting(eio_sid)
+
+
+def _snapshot_when_sent(app, sid: str) -> None:
+    """Send the snapshot a connection asked for once nothing waits for it any more (given up
+    after the socket time-out: such a connection is closed by then)."""
+    with app.app_context():
+        deadline = time.monotonic() + app.config["WORKSHOP_SOCKET_TIMEOUT"]
+        while time.monotonic() < deadline:
+            listener = listeners().get(sid)
+            if listener is None:
+                return
+            if not _still_sending(sid):
+                listener.snapshot_owed = False
+                _send_snapshot(listener, sid)
+                return
+            socketio.sleep(CATCH_UP_POLL)
 
 
 @socketio.on("*")

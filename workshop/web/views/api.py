@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from workshop import validation
@@ -15,6 +15,7 @@ from workshop.domain import (
     areas,
     audit,
     events,
+    joins,
     merging,
     participants,
     queries,
@@ -149,8 +150,17 @@ def join(code: str):
     # The body is optional: only events that require seat codes need one.
     data = json_body() if request.get_data(cache=True) else {}
     validation.check_fields(data, {"seat_code"})
-    participant, token = participants.join(event, seat_code=data.get("seat_code"))
+    bucket = joins.bucket(event.id, request.remote_addr)
+    participant, token = participants.join(event, seat_code=data.get("seat_code"), bucket=bucket)
     return {"token": token, "dots_left": participant.dots_left}, 201
+
+
+@bp.get("/events/<code>/joins")
+def join_counts(code: str):
+    """Joins by network (address bucket) for staff: makes vote stuffing visible."""
+    event = managed(code)[0]
+    stats = joins.stats(event, current_app.config["WORKSHOP_JOIN_WARNING"])
+    return {**stats, "seats": seats.counts(event)}
 
 
 @bp.get("/events/<code>/seats")

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 
 from workshop import i18n
 from workshop.db.models import Event, Participant
-from workshop.domain import participants, schemas, seats, similarity, suggestions
+from workshop.domain import joins, participants, schemas, seats, similarity, suggestions
 from workshop.errors import WorkshopError
 from workshop.web.auth import visible_event
 
@@ -58,7 +58,8 @@ def event_page(code: str):
         if event.seat_codes_required and not seat.strip():
             return seat_page(event, seat, None)
         try:
-            participant, token = participants.join(event, seat_code=seat)
+            bucket = joins.bucket(event.id, request.remote_addr)
+            participant, token = participants.join(event, seat_code=seat, bucket=bucket)
         except WorkshopError as exc:
             return seat_page(event, seat, exc)
     if seat:

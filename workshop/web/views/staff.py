@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, jsonify, make_response, render_template, request
 
-from workshop.results import exports
-from workshop.web.auth import managed
+from workshop.results import exports, pdf
+from workshop.web.auth import managed, wants_json
 
 bp = Blueprint("staff", __name__)
 
@@ -20,12 +20,22 @@ def _download(result: exports.Export, inline: bool = False) -> Response:
     return response
 
 
+@bp.errorhandler(pdf.Unavailable)
+def report_unavailable(error: pdf.Unavailable) -> Response:
+    """No PDF now (a render failed recently, or others take long): 503 with Retry-After, as
+    JSON for the API and as a page in the user's language for the report's link."""
+    if wants_json():
+        response = make_response(jsonify(error.to_json()), error.status)
+    else:
+        response = make_response(render_template("error.html", error=error), error.status)
+    response.headers["Retry-After"] = str(error.retry_after)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.get("/events/<code>/report")
 def report(code: str):
-    event = managed(code)[0]
-    snap = exports.snapshot(event)
-    exports.prepare_pdf(snap)
-    response = Response(exports.report_html(snap))
+    response = Response(exports.report_page(managed(code)[0]))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
