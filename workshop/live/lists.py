@@ -80,6 +80,8 @@ class CardList:
     unmarked: tuple[bytes, ...]
     body: bytes
     made: float = field(default_factory=time.monotonic)
+    #: The event's tally version it was read at (`EncodedLists.touch`).
+    touched: int = 0
     _kept: dict[Any, bytes] = field(default_factory=dict, repr=False)
     _lock: Any = field(default_factory=threading.Lock, repr=False)
 
@@ -129,14 +131,24 @@ class EncodedLists:
         self._fragments: dict[tuple[int, str], dict[int, Fragment]] = {}
         self._locks: dict[tuple[int, str], threading.Lock] = {}
         self._guard = threading.Lock()
+        #: Per event: tallies committed in this process (a vote, say) whose message has not gone
+        #: out yet; a list read before one is not current, although the seq is the same.
+        self._touched: dict[int, int] = {}
         self.builds = 0
         self.encoded = 0
         #: Tags of another process (several behind Redis) never equal this one's.
         self._process = secrets.token_hex(4)
 
+    def touch(self, event_id: int) -> None:
+        """Tallies of the event changed in the database (their message follows later)."""
+        with self._guard:
+            self._touched[event_id] = self._touched.get(event_id, 0) + 1
+
     def _fresh(self, key: tuple[int, str], code: str, seq: int) -> CardList | None:
         kept = self._lists.get(key)
         if kept is None or kept.code != code or kept.seq < seq:
+            return None
+        if kept.touched != self._touched.get(key[0], 0):
             return None
         return kept if time.monotonic() - kept.made <= self.MAX_AGE else None
 
@@ -156,8 +168,10 @@ class EncodedLists:
             old = self._lists.get(key)
             if old is None or old.code != code:
                 old = None
+            # Read before the cards: a vote committed meanwhile makes this list stale again.
+            touched = self._touched.get(event_id, 0)
             fragments = build(self._fragments.get(key, {}) if old else {})
-            made = self._store(key, code, seq, fragments, old)
+            made = self._store(key, code, seq, fragments, old, touched)
         return made
 
     def _store(
@@ -167,6 +181,7 @@ class EncodedLists:
         seq: int,
         fragments: dict[int, Fragment],
         old: CardList | None,
+        touched: int = 0,
     ) -> CardList:
         kept = self._fragments.get(key, {}) if old else {}
         fresh = sum(
@@ -176,7 +191,7 @@ class EncodedLists:
         if old is not None and not fresh and old.ids == tuple(fragments):
             # A change this audience does not see in the cards (a timer, the figures): the same
             # list, bytes, compressed copies and tag, now for this seq.
-            made = replace(old, seq=seq, made=time.monotonic())
+            made = replace(old, seq=seq, made=time.monotonic(), touched=touched)
         else:
             self.builds += 1
             parts = tuple(fragment.json for fragment in fragments.values())
@@ -188,6 +203,7 @@ class EncodedLists:
                 fragments=parts,
                 unmarked=tuple(fragment.unmarked for fragment in fragments.values()),
                 body=b"[" + b",".join(parts) + b"]",
+                touched=touched,
             )
         self._lists[key], self._fragments[key] = made, fragments
         return made
@@ -196,6 +212,7 @@ class EncodedLists:
         for key in [key for key in self._lists if key[0] == event_id]:
             self._lists.pop(key, None)
             self._fragments.pop(key, None)
+        self._touched.pop(event_id, None)
 
 
 def encoded_lists(app: Flask) -> EncodedLists:

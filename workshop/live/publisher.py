@@ -24,6 +24,7 @@ from workshop import signals
 from workshop.extensions import socketio
 from workshop.live.backlog import Backlog
 from workshop.live.fanout import Broadcaster
+from workshop.live.lists import encoded_lists
 from workshop.live.messages import Message
 
 EXTENSION = "workshop.publisher"
@@ -401,6 +402,8 @@ class Publisher:
         """Note changed tallies and figures: sent at once when the event is quiet, else at most
         once per interval (for all processes together), read from the database when they go
         out."""
+        # Lists read before this commit are not current any more, though no message says so yet.
+        encoded_lists(self.app).touch(event_id)
         self.bus.note(event_id, set(card_ids), counts)
         self._schedule(event_id)
 
