@@ -25,6 +25,19 @@ MAX_CARDS_PER_EVENT = 3000
 JOIN_WARNING = 60
 
 
+#: Whole-number settings read from WORKSHOP_* variables of the same name, with their defaults.
+WHOLE_NUMBERS = {
+    "WORKSHOP_MAX_CARDS_PER_EVENT": MAX_CARDS_PER_EVENT,
+    # The PDF report: its child's time-out (s) and memory bound (MiB, 0: none), the first
+    # back-off after a failed render (s, doubled per failure), cards in full per area.
+    "WORKSHOP_REPORT_TIMEOUT": 300,
+    "WORKSHOP_REPORT_MEMORY_MB": 2048,
+    "WORKSHOP_REPORT_BACKOFF": 60,
+    "WORKSHOP_REPORT_DETAIL_LIMIT": 100,
+    "WORKSHOP_JOIN_WARNING": JOIN_WARNING,
+}
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -85,19 +98,11 @@ def from_environment(instance_path: Path) -> dict:
         },
         **{name: _env_int(name, DEFAULTS[name]) for name in SERVER_LIMITS},
         "WORKSHOP_TRUSTED_PROXIES": _env_int("WORKSHOP_TRUSTED_PROXIES", 0),
-        "WORKSHOP_MAX_CARDS_PER_EVENT": _env_int(
-            "WORKSHOP_MAX_CARDS_PER_EVENT", MAX_CARDS_PER_EVENT
-        ),
+        **{name: _env_int(name, default) for name, default in WHOLE_NUMBERS.items()},
         "WORKSHOP_RETENTION_DAYS": _env_int("WORKSHOP_RETENTION_DAYS", RETENTION_DAYS),
         "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
         "WORKSHOP_REPORT_CACHE": os.environ.get("WORKSHOP_REPORT_CACHE") or None,
         "WORKSHOP_PREPARE_REPORTS": _env_bool("WORKSHOP_PREPARE_REPORTS", True),
-        # The PDF report: its child's time-out (s) and memory bound (MiB, 0: none), the first
-        # back-off after a failed render (s, doubled per failure), cards in full per area.
-        "WORKSHOP_REPORT_TIMEOUT": _env_int("WORKSHOP_REPORT_TIMEOUT", 300),
-        "WORKSHOP_REPORT_MEMORY_MB": _env_int("WORKSHOP_REPORT_MEMORY_MB", 2048),
-        "WORKSHOP_REPORT_BACKOFF": _env_int("WORKSHOP_REPORT_BACKOFF", 60),
-        "WORKSHOP_REPORT_DETAIL_LIMIT": _env_int("WORKSHOP_REPORT_DETAIL_LIMIT", 100),
         # Similar cards: the local model unless `off`, or an OpenAI-compatible server.
         "WORKSHOP_EMBEDDINGS": os.environ.get("WORKSHOP_EMBEDDINGS", "local").strip().lower(),
         "WORKSHOP_EMBEDDINGS_URL": os.environ.get("WORKSHOP_EMBEDDINGS_URL") or None,
@@ -112,7 +117,6 @@ def from_environment(instance_path: Path) -> dict:
             for name in os.environ.get("WORKSHOP_TRUSTED_HOSTS", "").split(",")
             if name.strip()
         ],
-        "WORKSHOP_JOIN_WARNING": _env_int("WORKSHOP_JOIN_WARNING", JOIN_WARNING),
     }
 
 
