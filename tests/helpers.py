@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -39,3 +42,41 @@ def vote_at_once(app, code: str, token: str, cards: list[dict]) -> list[int]:
     for thread in threads:
         thread.join()
     return statuses
+
+
+#: A child process that eventlet monkey-patches (as run.py does): `setup` runs, then a green
+#: thread notes a tick every 5 ms while `work` runs; it prints the ticks seen meanwhile, whether
+#: eventlet is patched and `result`.
+HUB_CHILD = """
+import eventlet
+eventlet.monkey_patch()
+import json, time
+from workshop.engines import offhub
+{setup}
+ticks = []
+
+def ticker():
+    while True:
+        ticks.append(time.perf_counter())
+        eventlet.sleep(0.005)
+
+eventlet.spawn(ticker)
+eventlet.sleep(0.05)
+start = time.perf_counter()
+{work}
+end = time.perf_counter()
+during = [t for t in ticks if start < t < end]
+print(json.dumps({{"seconds": end - start, "ticks": len(during), "patched": offhub.patched(),
+                  "result": {result}}}))
+"""
+
+
+def hub_ticks(setup: str, work: str, result: str = "None") -> dict:
+    """How often the hub of an eventlet child process ran while `work` did (see HUB_CHILD): a
+    call that blocks the hub in C lets no tick through, one off the hub lets them run all along."""
+    child = HUB_CHILD.format(setup=setup, work=work, result=result)
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
