@@ -32,6 +32,11 @@ def size(packet) -> int:
     return len(data) if isinstance(data, str | bytes) else 0
 
 
+#: Bytes the system may still hold for a connection that counts as caught up: a few changes on
+#: their way over slow Wi-Fi, not a snapshot.
+KERNEL_SLACK = 64 * 1024
+
+
 def kernel_unsent(sock) -> int:
     """Bytes the system has not yet sent on this socket (Linux; 0 where it cannot say)."""
     try:
@@ -94,8 +99,9 @@ class Backlog:
         return getattr(getattr(connection, "queue", None), "unsent", 0) if connection else 0
 
     def waiting(self, eio_sid: str) -> bool:
-        """Whether anything for this connection is still queued, being written, or waiting in
-        the system's send buffer (which takes megabytes from a client that does not read)."""
+        """Whether anything for this connection is still queued or being written, or more than a
+        little waits in the system's send buffer (which takes megabytes from a client that does
+        not read)."""
         if self.unsent(eio_sid):
             return True
         entry = self.websockets.get(eio_sid)
@@ -103,7 +109,7 @@ class Backlog:
             return False
         lock = getattr(entry[1], "_sendlock", None)
         locked = getattr(lock, "locked", None)
-        return bool(locked and locked()) or kernel_unsent(entry[1].socket) > 0
+        return bool(locked and locked()) or kernel_unsent(entry[1].socket) > KERNEL_SLACK
 
     def admits(self, eio_sid: str, incoming: int) -> bool:
         """Whether a packet of `incoming` characters may join this connection's queue; a

@@ -203,19 +203,16 @@ def _still_sending(sid: str) -> bool:
 
 
 def _snapshot_when_sent(app, sid: str) -> None:
-    """Send the snapshot a connection asked for once nothing waits for it any more (given up
-    after the socket time-out: such a connection is closed by then)."""
+    """Send the snapshot a connection asked for once nothing waits for it any more, or at the
+    socket time-out if it is still open then (the backlog's bound still applies)."""
     with app.app_context():
         deadline = time.monotonic() + app.config["WORKSHOP_SOCKET_TIMEOUT"]
-        while time.monotonic() < deadline:
-            listener = listeners().get(sid)
-            if listener is None:
-                return
-            if not _still_sending(sid):
-                listener.snapshot_owed = False
-                _send_snapshot(listener, sid)
-                return
+        while _still_sending(sid) and time.monotonic() < deadline:
             socketio.sleep(CATCH_UP_POLL)
+        listener = listeners().get(sid)
+        if listener is not None:
+            listener.snapshot_owed = False
+            _send_snapshot(listener, sid)
 
 
 @socketio.on("*")
