@@ -142,6 +142,15 @@ def assert_fits(board: Page) -> None:
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
 
 
+def assert_code_on_one_line(board: Page, screen: str, code: str) -> None:
+    """The join link under the QR code may wrap, but never inside "/j/<code>"."""
+    path = board.locator(f"{screen} .join-path")
+    expect(path).to_have_text(f"/j/{code}")
+    assert path.evaluate("node => node.getClientRects().length") == 1
+    link = board.locator(f"{screen} .join-url")
+    assert link.evaluate("node => node.textContent") == f"{board.url.split('/board/')[0]}/j/{code}"
+
+
 def decode_qr(board: Page, selector: str, path: Path) -> str:
     zxingcpp = pytest.importorskip("zxingcpp")
     image = pytest.importorskip("PIL.Image")
@@ -174,6 +183,7 @@ def test_eight_full_areas_fit_and_the_qr_code_scans(server, browser, api, artifa
             assert qr["width"] >= 220 and qr["height"] >= 220, qr
         join_url = f"{server.url}/j/{code}"
         assert decode_qr(board, "#screen-board .qr", artifacts / f"qr-{width}.png") == join_url
+        assert_code_on_one_line(board, "#screen-board", code)
         # Long columns scroll by themselves.
         overflowing = board.locator(".column-cards").first
         wait_scrolled = "node => node.scrollTop > 0"
@@ -286,6 +296,7 @@ def check_screens(board: Page, api: Api, code: str, artifacts: Path) -> None:
     expect(board.locator("#screen-board")).to_be_hidden()
     qr = board.locator("#screen-join .qr").bounding_box()
     assert qr["width"] >= 400, qr
+    assert_code_on_one_line(board, "#screen-join", code)
     board.screenshot(path=artifacts / "board-join-1920.png")
 
     api.patch(code, display={"screen": "results"})
