@@ -284,10 +284,11 @@ function dotControls(card, titleId) {
   const mine = waiting ? waiting.dots : myDotsOn(card.id);
   const busy = view.busy.has(card.id);
   const cap = event.settings.max_dots_per_suggestion;
-  // Convenience only: with no dots left "+" does nothing; the server judges every request.
-  // While dots wait to be sent, "+" also stops at the cap: only the last wish per card is kept,
-  // and one the server refuses would replace a good one.
-  const noneLeft = !me || dotsLeft() <= 0 || (waitFirst() && mine >= cap);
+  // Convenience only: with no dots left, or at the card's cap, "+" does nothing and says why;
+  // the server judges every request.
+  const noneLeft = !me || dotsLeft() <= 0;
+  const atCap = mine >= cap;
+  const capId = `cap-reached-${card.id}`;
   const minus = [h("span", { "aria-hidden": "true" }, "−"), hidden(t.remove_dot)];
   const plus = [h("span", { "aria-hidden": "true" }, "+"), hidden(t.add_dot)];
   return h(
@@ -304,12 +305,13 @@ function dotControls(card, titleId) {
       h("span", { class: "pips", "aria-hidden": "true" }, pips(mine, cap)),
       h("span", {}, format(t.my_dots, { n: mine })),
       h("span", { class: "cap" }, format(t.cap, { cap })),
+      atCap && h("span", { class: "cap-reached", id: capId }, t.cap_reached),
       waiting && h("span", { class: "badge badge-waiting" }, t.not_sent),
     ),
     button(plus, "plus", () => setDots(card, mine + 1), {
       class: "dot-button",
-      describedBy: titleId,
-      inactive: busy || noneLeft,
+      describedBy: atCap ? `${titleId} ${capId}` : titleId,
+      inactive: busy || noneLeft || atCap,
     }),
   );
 }
