@@ -463,7 +463,7 @@ APP_TAGS = [
     *("h1", "h2", "h3", "h4", "ul", "ol", "li", "dl", "dt", "dd", "strong", "small", "em", "br"),
     *("table", "thead", "tbody", "tr", "th", "td", "time", "abbr", "details", "summary"),
     *("form", "input", "button", "label", "select", "option", "textarea", "fieldset", "legend"),
-    *("dialog", "path"),
+    *("dialog", "path", "wbr"),
 ]
 
 #: Markup that made it into the DOM: unknown elements, handlers, foreign or script URLs.
