@@ -205,10 +205,11 @@ function drawResults({ nodes, t, event }, results) {
   );
   if (!results.top.length) nodes.top.append(h("li", { class: "ranking-empty" }, t.results_empty));
   nodes.areas.replaceChildren(...results.areas.map((area) => areaResults(area, colors, t)));
-  // Up to nine groups in three columns (three rows), more in four, a few in two; many groups
-  // take more of the width from the top ten.
+  // Up to nine groups in three columns (three rows), more in four to six, a few in two; many
+  // groups take more of the width from the top ten.
   const count = results.areas.length;
-  nodes.areas.style.setProperty("--area-columns", String(count > 9 ? 4 : count > 4 ? 3 : 2));
+  const columns = [20, 12, 9, 4].findIndex((most) => count > most);
+  nodes.areas.style.setProperty("--area-columns", String(columns < 0 ? 2 : 6 - columns));
   nodes.body.classList.toggle("results-many", count > 6);
   nodes.message.hidden = true;
   nodes.body.hidden = false;
