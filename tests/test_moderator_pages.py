@@ -118,6 +118,18 @@ def test_event_page_lists_cards_and_results(page):
     assert "Card 0" in results and "Card 1" in results
 
 
+def test_event_page_lists_cards_without_dots_without_a_rank(page, anna, join):
+    event, cards, browser, _ = page
+    code = event["code"]
+    anna.patch(f"/events/{code}", json={"phase": "vote"})
+    join(code).put(f"/events/{code}/suggestions/{cards[1]}/dots", json={"dots": 1})
+    html = browser.get(f"/moderate/{code}/plain").get_data(as_text=True)
+    results = html.split('id="results-heading"')[1]
+    ranked, unranked = results.split('class="ranking ranking-unranked"')
+    assert '<li value="1"><span dir="auto">Card 1</span>' in ranked and "Card 0" not in ranked
+    assert "Card 0" in unranked and "value=" not in unranked.split("</ul>")[0]
+
+
 def test_one_merge_form_whatever_the_number_of_cards(page, anna, submit):
     event, cards, browser, _ = page
     cards += [submit(anna, event["code"], f"More {i}")["id"] for i in range(8)]

@@ -163,7 +163,9 @@ def test_staff_see_totals_while_voting(voting, staff):
         ([3], [1]),
         ([5, 3, 3, 1], [1, 2, 2, 4]),
         ([2, 2, 2], [1, 1, 1]),
-        ([4, 4, 0], [1, 1, 3]),
+        ([4, 4, 0], [1, 1, None]),
+        ([2, 0, 0], [1, None, None]),
+        ([0], [None]),
     ],
 )
 def test_competition_ranks(values, ranks):
@@ -182,7 +184,7 @@ def test_results_rank_within_areas_with_an_unsorted_group(make_event, staff, joi
     staff.patch(f"/events/{code}", json={"phase": "results"})
     groups = join(code).get(f"/events/{code}/results").json["areas"]
     assert [(g["id"], [s["rank"] for s in g["suggestions"]]) for g in groups] == [
-        (area, [1, 2, 2, 4]),
+        (area, [1, 2, 2, None]),
         (None, [1]),
     ]
     assert groups[0]["suggestions"][0] == {

@@ -123,6 +123,10 @@ export function resultsScreen({ url, message, body, top, areas, t, every = 2000 
     running: false,
     again: false, // asked for again while a fetch was running
   };
+  // Full screen or another window size: the type that fits changes.
+  window.addEventListener("resize", () => {
+    if (screen.active && !body.hidden) fitResults(screen.nodes);
+  });
   return {
     /** Show or hide the screen; `event` gives area names and colours. */
     update(isActive, event) {
@@ -194,14 +198,42 @@ function drawResults({ nodes, t, event }, results) {
     ...results.top.map((entry) =>
       rankRow(entry, best, t, {
         area: entry.area_id === null ? t.no_area : (names.get(entry.area_id) ?? ""),
+        areaId: entry.area_id,
         color: colors.get(entry.area_id),
       }),
     ),
   );
   if (!results.top.length) nodes.top.append(h("li", { class: "ranking-empty" }, t.results_empty));
   nodes.areas.replaceChildren(...results.areas.map((area) => areaResults(area, colors, t)));
+  // Up to nine groups in three columns (three rows), more in four to six, a few in two; many
+  // groups take more of the width from the top ten.
+  const count = results.areas.length;
+  const columns = [20, 12, 9, 4].findIndex((most) => count > most);
+  nodes.areas.style.setProperty("--area-columns", String(columns < 0 ? 2 : 6 - columns));
+  nodes.body.classList.toggle("results-many", count > 6);
   nodes.message.hidden = true;
   nodes.body.hidden = false;
+  fitResults(nodes);
+}
+
+/**
+ * Shrink the type of the top ten and of the areas, each in small steps, until it fits the
+ * screen: a projector cannot scroll, and a room may have thirty areas or long ties.
+ */
+function fitResults({ top, areas }) {
+  for (const box of [top, areas]) {
+    let scale = 1;
+    box.style.setProperty("--fit-scale", "1");
+    while (scale > 0.55 && overflows(box)) {
+      scale -= 0.05;
+      box.style.setProperty("--fit-scale", scale.toFixed(2));
+    }
+  }
+}
+
+/** The box's content is taller than the box (on narrow screens the box grows and never is). */
+function overflows(box) {
+  return box.scrollHeight > box.clientHeight + 1;
 }
 
 /** One area's best three cards, and how many more it has. */
@@ -222,13 +254,24 @@ function areaResults(area, colors, t) {
   return section;
 }
 
-function rankRow(entry, best, t, { area = null, color = null } = {}) {
+/** One card in a ranking; a card without dots has no rank (null) and shows "–". */
+function rankRow(entry, best, t, { area = null, areaId, color = null } = {}) {
   const bar = h("span", { class: "bar", "aria-hidden": "true" }, h("span", { class: "bar-fill" }));
   bar.style.setProperty("--share", String(entry.dots / best));
+  const place = h("span", { class: "visually-hidden" }, `${t.place} `);
+  const rank =
+    entry.rank === null
+      ? h("span", { class: "rank rank-none", "aria-hidden": "true" }, "–")
+      : h("span", { class: "rank" }, place, entry.rank);
   const row = h(
     "li",
-    { class: "rank-row", "data-rank": entry.rank, "data-id": entry.id },
-    h("span", { class: "rank" }, h("span", { class: "visually-hidden" }, `${t.place} `), entry.rank),
+    {
+      class: "rank-row",
+      "data-rank": entry.rank,
+      "data-id": entry.id,
+      "data-area": areaId === null ? "none" : null,
+    },
+    rank,
     h(
       "span",
       { class: "rank-text" },

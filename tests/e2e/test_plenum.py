@@ -351,7 +351,9 @@ def check_results(
     for area in results["areas"]:
         dots = [card["dots"] for card in area["suggestions"]]
         assert dots == sorted(dots, reverse=True)
-        assert [card["rank"] for card in area["suggestions"]] == [1 + dots.index(n) for n in dots]
+        # Cards without dots are listed last, without a rank.
+        ranks = [1 + dots.index(n) if n else None for n in dots]
+        assert [card["rank"] for card in area["suggestions"]] == ranks
     return ranked, acknowledged
 
 

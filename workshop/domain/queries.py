@@ -125,11 +125,15 @@ def tally_messages(event_id: int, card_ids: set[int], counts_due: bool) -> list[
     return messages.dots(staff_totals, public, staff_counts, public_figures)
 
 
-def competition_ranks(values: list[int]) -> list[int]:
-    """Ranks for values sorted from high to low; ties share a rank (1, 2, 2, 4)."""
-    ranks = []
+def competition_ranks(values: list[int]) -> list[int | None]:
+    """Ranks for dot totals sorted from high to low; ties share a rank (1, 2, 2, 4), and a
+    total of 0 gets none (None): a card nobody voted for has no place in a ranking."""
+    ranks: list[int | None] = []
     for index, value in enumerate(values):
-        ranks.append(ranks[-1] if index and value == values[index - 1] else index + 1)
+        if value <= 0:
+            ranks.append(None)
+        else:
+            ranks.append(ranks[-1] if index and value == values[index - 1] else index + 1)
     return ranks
 
 
@@ -148,7 +152,7 @@ def top_overall(cards: list[Suggestion]) -> list[dict]:
             "rank": rank,
         }
         for card, rank in zip(cards, ranks, strict=True)
-        if rank <= TOP and card.dots > 0
+        if rank is not None and rank <= TOP
     ]
 
 
@@ -169,7 +173,8 @@ def _ranked_areas(event: Event, cards: list[Suggestion]) -> list[dict]:
 
 
 def results(event: Event) -> dict:
-    """Cards ranked by dots within each area; cards without an area form their own group."""
+    """Cards ranked by dots within each area (cards without dots last, unranked); cards
+    without an area form their own group."""
     cards = db.session.scalars(
         sa.select(Suggestion)
         .where(Suggestion.event_id == event.id, Suggestion.is_public)

@@ -257,8 +257,7 @@ def _ranks(rows: Rows) -> dict[int, int]:
     for area_rows in by_area.values():
         places = queries.competition_ranks([row[6] for row in area_rows])
         for row, rank in zip(area_rows, places, strict=True):
-            # A card without dots has no place in a ranking, though the live results list it.
-            if row[6] > 0:
+            if rank is not None:
                 ranks[row[0]] = rank
     return ranks
 
@@ -524,7 +523,7 @@ def top_cards(snap: Snapshot, places: int = 10) -> list[tuple[int, Group, Card]]
     return [
         (rank, group, card)
         for rank, (group, card) in zip(ranks, ranked, strict=True)
-        if rank <= places
+        if rank is not None and rank <= places
     ]
 
 
