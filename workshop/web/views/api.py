@@ -151,7 +151,8 @@ def join(code: str):
     data = json_body() if request.get_data(cache=True) else {}
     validation.check_fields(data, {"seat_code"})
     bucket = joins.bucket(event.id, request.remote_addr)
-    participant, token = participants.join(event, seat_code=data.get("seat_code"), bucket=bucket)
+    staff = current_staff() is not None
+    participant, token = participants.join(event, data.get("seat_code"), bucket, staff=staff)
     return {"token": token, "dots_left": participant.dots_left}, 201
 
 
