@@ -88,19 +88,8 @@ def test_a_voter_who_takes_every_dot_back_still_counts(voting, staff, join):
     assert figures["dots_unspent"] == 5
 
 
-def test_a_staff_test_device_never_counts_but_its_dots_do(voting, staff, app):
-    code, card_id = voting
-    # Joined with a staff token: a moderator's test phone.
-    token = staff.post(f"/events/{code}/participants").json["token"]
-    vote(Api(app.test_client(), token), code, card_id, 2)
-    figures = counts(staff, code)
-    assert (figures["participants"], figures["voted"], figures["dots_unspent"]) == (0, 0, 0)
-    # `dots` stays the sum of the cards' totals.
-    assert figures["dots"] == 2
-
-
-def test_a_page_opened_in_a_staff_session_is_a_test_device(make_event, staff, app, make_staff):
-    code = make_event(phase="collect")["code"]
+def staff_test_phone(app, make_staff, code: str) -> Api:
+    """A moderator's test phone: a browser logged in as staff opens the attendee page."""
     make_staff("moderator", username="tester")
     browser = app.test_client()
     page = browser.get("/login").get_data(as_text=True)
@@ -108,14 +97,31 @@ def test_a_page_opened_in_a_staff_session_is_a_test_device(make_event, staff, ap
     form = {"username": "tester", "password": "password-123", "csrf_token": csrf}
     assert browser.post("/login", data=form).status_code == 302
     assert browser.get(f"/j/{code}").status_code == 200
-    token = browser.get_cookie(f"workshop_{code}").value
+    return Api(app.test_client(), browser.get_cookie(f"workshop_{code}").value)
+
+
+def test_a_staff_test_phone_never_counts_but_its_cards_and_dots_do(
+    make_event, staff, app, make_staff
+):
+    code = make_event()["code"]
+    phone = staff_test_phone(app, make_staff, code)
     body = {"client_id": "t1", "title": "A test card"}
-    assert (
-        Api(app.test_client(), token).post(f"/events/{code}/suggestions", json=body).status_code
-        == 201
-    )
-    assert counts(staff, code)["participants"] == 0
-    assert counts(staff, code)["suggestions"] == 1
+    card = phone.post(f"/events/{code}/suggestions", json=body).json
+    staff.patch(f"/events/{code}", json={"phase": "vote"})
+    vote(phone, code, card["id"], 2)
+    figures = counts(staff, code)
+    assert (figures["participants"], figures["voted"], figures["dots_unspent"]) == (0, 0, 0)
+    # `dots` stays the sum of the cards' totals.
+    assert (figures["suggestions"], figures["dots"]) == (1, 2)
+
+
+def test_a_staff_token_joining_through_the_api_is_a_participant(voting, staff, app):
+    """Scripts (a rehearsal, a load test) join with whatever token they hold: only a browser's
+    staff session marks a test phone."""
+    code, card_id = voting
+    token = staff.post(f"/events/{code}/participants").json["token"]
+    vote(Api(app.test_client(), token), code, card_id, 1)
+    assert counts(staff, code)["participants"] == 1
 
 
 def test_the_figures_list_unspent_dots_for_staff_only(voting, staff, join):
