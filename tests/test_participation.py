@@ -7,8 +7,10 @@ import re
 
 import pytest
 from conftest import Api
+from flask_migrate import downgrade, upgrade
 from helpers import wait_for
 
+from workshop.extensions import db
 from workshop.live.publisher import publisher
 
 
@@ -160,3 +162,23 @@ def test_a_first_card_or_dot_sends_the_new_figures(app, make_event, staff, join,
     staff.patch(f"/events/{code}", json={"phase": "vote"})
     vote(join(code), code, card["id"], 1)
     wait_for(lambda: figures(board)[-1:] == [{"participants": 2, "suggestions": 1, "dots": 1}])
+
+
+def test_the_migration_keeps_counting_who_filed_or_voted(app, voting, staff, join, submit):
+    """Events running when the server is upgraded: lookers stop counting, the others do not,
+    and every vote and authorship survives (a rebuilt SQLite table would cascade them away)."""
+    code, card_id = voting
+    voter = join(code)
+    vote(voter, code, card_id, 1)
+    join(code)
+    staff.patch(f"/events/{code}", json={"phase": "collect"})
+    filer = join(code)
+    card = submit(filer, code)
+    with app.app_context():
+        downgrade(revision="3b7e51c0d9a2")
+        upgrade()
+        db.session.remove()
+    figures = counts(staff, code)
+    assert (figures["participants"], figures["voted"], figures["not_voted"]) == (2, 1, 1)
+    assert voter.get(f"/events/{code}/me").json["dots"] == {str(card_id): 1}
+    assert filer.get(f"/events/{code}/me").json["suggestions"] == [card["id"]]

@@ -17,13 +17,16 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("participants", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("took_part", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("staff_device", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Not in batch mode: SQLite adds columns itself, whereas a rebuilt table is dropped first,
+    # and with foreign keys on that deletes every vote and unlinks every card from its author.
+    op.add_column(
+        "participants",
+        sa.Column("took_part", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column(
+        "participants",
+        sa.Column("staff_device", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     # Devices of existing events that already filed or voted keep counting; mere lookers stop.
     op.execute(
         "UPDATE participants SET took_part = true WHERE dots_used > 0 OR EXISTS "
@@ -32,6 +35,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("participants", schema=None) as batch_op:
-        batch_op.drop_column("staff_device")
-        batch_op.drop_column("took_part")
+    # Not in batch mode either (SQLite drops columns itself since 3.35), for the same reason.
+    op.drop_column("participants", "staff_device")
+    op.drop_column("participants", "took_part")
