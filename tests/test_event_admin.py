@@ -59,6 +59,7 @@ def test_a_copy_has_texts_areas_and_rules_but_no_people(
         "dots": 0,
         "voted": 0,
         "not_voted": 0,
+        "dots_unspent": 0,
     }
     assert staff.get(f"/events/{copy['code']}/suggestions").json["suggestions"] == []
 
@@ -135,6 +136,8 @@ def test_figures_are_for_staff_only(make_event, staff, join, submit):
         "participants": 2,
         "voted": 1,
         "not_voted": 1,
+        # Both filed, so both count; the voter has one dot of the budget spent.
+        "dots_unspent": 2 * event["settings"]["vote_budget"] - 1,
         "per_area": {str(area): 1, str(event["areas"][1]["id"]): 0, "none": 1},
     }
     assert "figures" not in voter.get(f"/events/{code}").json

@@ -354,9 +354,14 @@ function drawFigures(event) {
   setText($("figure-participants"), number(counts.participants ?? 0));
   setText($("figure-suggestions"), number(counts.suggestions ?? 0));
   setText($("figure-dots"), number(counts.dots ?? 0));
-  const notVoted = event.counts?.not_voted ?? event.figures?.not_voted;
-  $("figure-not-voted-box").hidden = typeof notVoted !== "number";
-  if (typeof notVoted === "number") setText($("figure-not-voted"), number(notVoted));
+  staffFigure("not-voted", event.counts?.not_voted ?? event.figures?.not_voted);
+  staffFigure("dots-unspent", event.counts?.dots_unspent ?? event.figures?.dots_unspent);
+}
+
+// A staff-only figure shows once the server sends it (an older server's snapshot may lack it).
+function staffFigure(name, value) {
+  $(`figure-${name}-box`).hidden = typeof value !== "number";
+  if (typeof value === "number") setText($(`figure-${name}`), number(value));
 }
 
 function secondsLeft() {

@@ -88,9 +88,10 @@ class Api:
     def patch(self, code: str, **changes) -> dict:
         return self.call("PATCH", f"/events/{code}", json=changes, status=200)
 
-    def card(self, code: str, title: str, **fields) -> dict:
+    def card(self, code: str, title: str, token: str | None = None, **fields) -> dict:
+        """File a card as staff, or as the participant holding `token`."""
         body = {"client_id": str(uuid.uuid4()), "title": title, **fields}
-        return self.call("POST", f"/events/{code}/suggestions", json=body, status=201)
+        return self.call("POST", f"/events/{code}/suggestions", json=body, status=201, token=token)
 
     def vote(self, code: str, dots: dict[int, int]) -> None:
         """One new participant puts `dots` (card id -> n) on cards."""
@@ -395,12 +396,15 @@ def test_screenshots_for_the_readme(server, browser, api, artifacts):
     """Realistic German demo data on the board (1920) and the results screen (1280)."""
     code = server.demo_code
     areas = api.event(code)["areas"]
+    # Twelve phones file the cards (only people who file or vote count as participants).
+    phones = [
+        api.call("POST", f"/events/{code}/participants", status=201)["token"] for _ in range(12)
+    ]
     cards = []
     for area, ideas in zip(areas, SUGGESTIONS, strict=True):
         for title, body in ideas:
-            cards.append(api.card(code, title, body=body, area_id=area["id"]))
-    for _ in range(12):
-        api.call("POST", f"/events/{code}/participants", status=201)
+            phone = phones[len(cards) % len(phones)]
+            cards.append(api.card(code, title, token=phone, body=body, area_id=area["id"]))
     with open_board(browser, server, code) as board:
         expect(board.locator("#columns .card")).to_have_count(len(cards))
         expect(board.locator("#figure-participants")).to_have_text("12", timeout=10_000)

@@ -112,7 +112,9 @@ def test_cards_scan_join_once_and_are_counted(server, browser, staff, artifacts,
 
     counts = staff("GET", "/seats", status=200).json()
     assert (counts["used"], counts["unused"]) == (2, 12)
-    assert staff("GET", status=200).json()["counts"]["participants"] == 2
+    # Two phones joined; neither filed nor voted, so neither counts as a participant yet.
+    assert staff("GET", "/joins", status=200).json()["participants"] == 2
+    assert staff("GET", status=200).json()["counts"]["participants"] == 0
 
 
 def test_the_printed_sheet_has_twelve_cards_a_page_that_scan(server, browser, tmp_path):

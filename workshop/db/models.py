@@ -162,6 +162,11 @@ class Participant(db.Model):
     #: A short keyed hash of the address it joined from: joins per bucket make vote stuffing
     #: visible to staff, without keeping the address.
     join_bucket: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: Set by its first card or dot: only such devices count as participants (queries.py), so
+    #: a phone that merely opened the page is no participant.
+    took_part: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
+    #: Joined while a staff session was logged in (a test phone): never counted as a participant.
+    staff_device: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
 
     __table_args__ = (
         CheckConstraint("dots_used >= 0 AND dots_used <= dots_budget", name="budget"),

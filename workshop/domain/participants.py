@@ -14,23 +14,25 @@ from workshop.db.models import Event, Participant
 from workshop.domain import seats
 from workshop.errors import NotFound, Unauthorized
 from workshop.extensions import db
-from workshop.live import publisher
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def join(event: Event, seat_code: Any = None, bucket: str | None = None) -> tuple[Participant, str]:
+def join(
+    event: Event, seat_code: Any = None, bucket: str | None = None, staff: bool = False
+) -> tuple[Participant, str]:
     """Create a participant for this event; returns it with its token (shown only once).
 
     An event that requires seat codes takes one unused code per participant (see seats.py);
     otherwise `seat_code` is ignored. `bucket`: the network it joined from (joins.bucket), so
-    staff see joins by network.
+    staff see joins by network. `staff`: a staff session is logged in on this device (a test
+    phone), which never counts as a participant.
     """
     token = secrets.token_urlsafe(32)
     event_id = event.id
-    with write_transaction(event_id) as tx:
+    with write_transaction(event_id):
         event = db.session.get(Event, event_id)
         if event.phase == "draft":
             # Nobody joins an event in preparation, staff included (it opens with "collect").
@@ -40,13 +42,21 @@ def join(event: Event, seat_code: Any = None, bucket: str | None = None) -> tupl
             token_hash=hash_token(token),
             dots_budget=event.vote_budget,
             join_bucket=bucket,
+            staff_device=staff,
         )
         db.session.add(participant)
         if event.seat_codes_required:
             db.session.flush()
             seats.consume(event, participant, seat_code)
-        tx.on_commit(lambda: publisher.tallies_changed(event_id))
+    # No figure changes: opening the page makes nobody a participant (see took_part).
     return participant, token
+
+
+def took_part(participant: Participant) -> None:
+    """Count this device as a participant from now on: called with its first card, in that
+    card's transaction, whose messages carry the new figures (voting.py sets the flag in its
+    own statement)."""
+    participant.took_part = True
 
 
 def by_token(event: Event, token: str | None) -> Participant | None:

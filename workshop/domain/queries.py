@@ -22,28 +22,44 @@ def public_cards(event_id: int) -> sa.Select:
     )
 
 
+#: Who counts as a participant, the one rule for every screen, message and export: a device
+#: that has filed a card or given a dot (and stays counted after taking it back), never a
+#: device that merely opened the page, and never a staff test device (one that joined while
+#: a staff session was logged in). See participants.took_part.
+COUNTED = sa.and_(Participant.took_part, Participant.staff_device.is_(False))
+
+
 @dataclass
 class Participation:
-    """Who has joined and voted, and the dots spent: one query for every screen and export."""
+    """Who takes part and votes, the dots spent and left: one query for every screen and export.
+
+    `dots` counts every dot on the cards (a staff test device's too), so that it matches the
+    cards' totals; `dots_unspent` is the budget the counted participants have not spent yet.
+    """
 
     participants: int
     voted: int
     dots: int
+    dots_unspent: int = 0
 
     @property
     def not_voted(self) -> int:
+        """Participants with no dot on any card right now (for example, they only filed)."""
         return self.participants - self.voted
 
 
 def participation(event_id: int) -> Participation:
-    participants, voted, dots = db.session.execute(
+    participants, voted, dots, unspent = db.session.execute(
         sa.select(
-            sa.func.count(Participant.id),
-            sa.func.count(Participant.id).filter(Participant.dots_used > 0),
+            sa.func.count(Participant.id).filter(COUNTED),
+            sa.func.count(Participant.id).filter(COUNTED, Participant.dots_used > 0),
             sa.func.coalesce(sa.func.sum(Participant.dots_used), 0),
+            sa.func.coalesce(
+                sa.func.sum(Participant.dots_budget - Participant.dots_used).filter(COUNTED), 0
+            ),
         ).where(Participant.event_id == event_id)
     ).one()
-    return Participation(participants, voted, int(dots))
+    return Participation(participants, voted, int(dots), int(unspent))
 
 
 def public_card_count(event_id: int) -> int:
@@ -55,8 +71,8 @@ def public_card_count(event_id: int) -> int:
 
 
 def counts(event_id: int, staff: bool = False) -> dict:
-    """People joined, public cards and dots cast: the figures the screens show; staff also see
-    how many people have not voted yet."""
+    """Participants (see COUNTED), public cards and dots cast: the figures the screens show;
+    staff also see who has voted, who has not yet, and the dots not spent yet."""
     people = participation(event_id)
     figures = {
         "participants": people.participants,
@@ -64,7 +80,9 @@ def counts(event_id: int, staff: bool = False) -> dict:
         "dots": people.dots,
     }
     if staff:
-        figures.update(voted=people.voted, not_voted=people.not_voted)
+        figures.update(
+            voted=people.voted, not_voted=people.not_voted, dots_unspent=people.dots_unspent
+        )
     return figures
 
 
@@ -89,6 +107,7 @@ def figures(event: Event) -> dict:
         "participants": people.participants,
         "voted": people.voted,
         "not_voted": people.not_voted,
+        "dots_unspent": people.dots_unspent,
         "per_area": per_area,
     }
 

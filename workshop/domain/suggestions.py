@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from workshop import i18n, signals, validation
 from workshop.db.engine import WriteTransaction, write_transaction
 from workshop.db.models import Area, Event, Participant, Suggestion, User
-from workshop.domain import audit, rules
+from workshop.domain import audit, participants, rules
 from workshop.domain.events import require_open
 from workshop.domain.schemas import card_messages, card_status, codes, one_json
 from workshop.engines import languages
@@ -95,6 +95,8 @@ def submit(
         db.session.add(suggestion)
         db.session.flush()
         publish_cards(tx, event, suggestion)
+        if participant is not None:
+            participants.took_part(participant)
         if user is not None:
             title, area = card["title"], card["area_id"]
             audit.record(tx, event.id, user, "card_created", suggestion.id, title=title, area=area)

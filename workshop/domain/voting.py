@@ -76,7 +76,8 @@ _CARD_COUNTERS = (
 _DOTS_USED = (
     sa.update(Participant)
     .where(Participant.id == sa.bindparam("p"))
-    .values(dots_used=Participant.dots_used + sa.bindparam("delta"))
+    # Any dot given makes the device a participant for good (queries.COUNTED).
+    .values(dots_used=Participant.dots_used + sa.bindparam("delta"), took_part=sa.true())
 )
 
 

@@ -616,6 +616,9 @@ def _insert_participants(plan: Plan, event: Event) -> dict[int, int]:
                 "token_hash": secrets.token_hex(32),
                 "dots_budget": budget,
                 "dots_used": spent[number],
+                # The file does not say who filed which card: voters are the devices known
+                # to have taken part (queries.COUNTED).
+                "took_part": spent[number] > 0,
             }
             for number in range(1, plan.participants + 1)
         ],

@@ -60,6 +60,12 @@ def current_staff() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
+def staff_session() -> bool:
+    """Whether a staff login session is open in this browser (no bearer token): a moderator's
+    test phone, which never counts as a participant (queries.COUNTED)."""
+    return "Authorization" not in request.headers and current_user.is_authenticated
+
+
 def require_staff() -> User:
     user = current_staff()
     if user is None:

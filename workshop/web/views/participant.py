@@ -8,7 +8,7 @@ from workshop import i18n
 from workshop.db.models import Event, Participant
 from workshop.domain import joins, participants, schemas, seats, similarity, suggestions
 from workshop.errors import WorkshopError
-from workshop.web.auth import visible_event
+from workshop.web.auth import staff_session, visible_event
 
 bp = Blueprint("participant", __name__)
 
@@ -59,7 +59,7 @@ def event_page(code: str):
             return seat_page(event, seat, None)
         try:
             bucket = joins.bucket(event.id, request.remote_addr)
-            participant, token = participants.join(event, seat_code=seat, bucket=bucket)
+            participant, token = participants.join(event, seat, bucket, staff=staff_session())
         except WorkshopError as exc:
             return seat_page(event, seat, exc)
     if seat:
