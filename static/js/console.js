@@ -773,7 +773,10 @@ function columnName(key) {
 
 function markCarryTarget() {
   for (const column of $("mcolumns").children) {
-    column.classList.toggle("drop-target", carrying && column.dataset.area === columnKeys()[carrying.index]);
+    const target = Boolean(carrying) && column.dataset.area === columnKeys()[carrying.index];
+    column.classList.toggle("drop-target", target);
+    // The row scrolls sideways: bring the chosen column into view.
+    if (target) column.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 }
 

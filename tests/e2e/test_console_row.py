@@ -178,6 +178,16 @@ def test_drag_to_the_edge_scrolls_and_a_move_can_be_undone_by_the_card(
         wait_for(lambda: card_of(staff, loose["id"])["area_id"] is None, timeout=5)
         expect(toast).to_be_hidden()
 
+        # By keyboard the chosen column scrolls into view too.
+        row.evaluate("(row) => row.scrollTo({left: 0, behavior: 'instant'})")
+        page.locator(f"#mcard-{loose['id']}").focus()
+        page.keyboard.press("m")
+        for _area in areas:
+            page.keyboard.press("ArrowRight")
+        expect(column(page, last["id"])).to_have_class(re.compile(r"\bdrop-target\b"))
+        expect(column(page, last["id"])).to_be_in_viewport()
+        page.keyboard.press("Escape")
+
 
 def test_arabic_console_at_1280x800(server, browser, staff, areas, artifacts):
     staff("PATCH", json={"settings": {"moderation": "pre"}}, status=200)
