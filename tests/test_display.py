@@ -1,6 +1,13 @@
 """What the projected board shows: screen, spotlight, countdown, layout and theme."""
 
+from datetime import timedelta
+
 import pytest
+import sqlalchemy as sa
+
+from workshop.clock import utcnow
+from workshop.db.models import Event
+from workshop.extensions import db
 
 
 def display(staff, code, **changes):
@@ -57,9 +64,50 @@ def test_countdown_counts_from_the_server(make_event, staff):
     assert display(staff, code, timer_seconds=0)["timer"] is None
 
 
+def test_adding_a_minute_extends_a_running_countdown(make_event, staff):
+    code = make_event()["code"]
+    display(staff, code, timer_seconds=120)
+    timer = display(staff, code, timer_add_seconds=60)["timer"]
+    assert 178 <= timer["seconds_left"] <= 180
+
+
+def test_adding_a_minute_without_a_countdown_starts_one(make_event, staff):
+    code = make_event()["code"]
+    timer = display(staff, code, timer_add_seconds=60)["timer"]
+    assert 58 <= timer["seconds_left"] <= 60
+
+
+def test_adding_to_a_finished_countdown_counts_from_now(make_event, staff, app):
+    code = make_event()["code"]
+    display(staff, code, timer_seconds=60)
+    with app.app_context():
+        event = db.session.scalar(sa.select(Event).where(Event.code == code))
+        event.timer_ends_at = utcnow() - timedelta(minutes=5)
+        db.session.commit()
+    timer = display(staff, code, timer_add_seconds=60)["timer"]
+    assert 58 <= timer["seconds_left"] <= 60
+
+
+def test_adding_never_goes_past_the_longest_countdown(make_event, staff):
+    code = make_event()["code"]
+    display(staff, code, timer_seconds=4 * 3600)
+    timer = display(staff, code, timer_add_seconds=600)["timer"]
+    assert timer["seconds_left"] <= 4 * 3600
+
+
 @pytest.mark.parametrize(
     "changes",
-    [{"screen": "wall"}, {"timer_seconds": -1}, {"timer_seconds": "60"}, {"layout": 3}, {"x": 1}],
+    [
+        {"screen": "wall"},
+        {"timer_seconds": -1},
+        {"timer_seconds": "60"},
+        {"timer_add_seconds": 0},
+        {"timer_add_seconds": -60},
+        {"timer_add_seconds": "60"},
+        {"timer_add_seconds": 4 * 3600 + 1},
+        {"layout": 3},
+        {"x": 1},
+    ],
 )
 def test_bad_display_changes_are_refused(make_event, staff, changes):
     code = make_event()["code"]

@@ -264,3 +264,13 @@ def test_console_links_the_report_and_every_export(page):
     for link in links:
         response = browser.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, link
+
+
+def test_dashboard_opens_the_live_console_and_the_report_leads_back(page):
+    event, _cards, browser, _act = page
+    code = event["code"]
+    dashboard = browser.get("/moderate/").get_data(as_text=True)
+    assert re.search(rf'<a class="button" href="/moderate/{code}">', dashboard)
+    report = browser.get(f"/events/{code}/report").get_data(as_text=True)
+    assert f'href="/moderate/{code}"' in report
+    assert 'href="/moderate/"' in report

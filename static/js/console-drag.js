@@ -4,16 +4,23 @@
 
 const LONG_PRESS_MS = 450;
 const SLOP_PX = 10;
+// A card held this close to the row's left or right edge scrolls the row, faster nearer the edge.
+const EDGE_PX = 64;
+const EDGE_STEP_PX = 22;
 
 /**
  * Make the `.mcard` elements inside `root` draggable onto `.mcolumn[data-area]` and other cards.
- * `onMove(cardId, areaKey)` and `onMerge(cardId, targetId)` run on a drop.
+ * `onMove(cardId, areaKey)` and `onMerge(cardId, targetId)` run on a drop; `scroller`, the row
+ * of columns, scrolls sideways while a card is held near its edge.
  */
-export function enableDrag(root, { onMove, onMerge }) {
+export function enableDrag(root, { onMove, onMerge, scroller = null }) {
   const drag = {
     root,
     onMove,
     onMerge,
+    scroller,
+    speed: 0, // pixels per frame the row scrolls by (negative: to the left)
+    frame: 0, // the pending animation frame while it scrolls
     dragged: null, // id of the card being dragged (string)
     marked: null, // the element highlighted as the drop target
     press: null, // touch and pen: {card, pointerId, x, y, timer, ghost, active}
@@ -46,6 +53,7 @@ function drop(drag, target) {
 }
 
 function finish(drag) {
+  drag.speed = 0;
   mark(drag, null);
   drag.root.querySelector(".mcard.dragging")?.classList.remove("dragging");
   drag.dragged = null;
@@ -79,6 +87,36 @@ function followMouse(drag) {
     drop(drag, targetAt(drag, event.target));
   });
   root.addEventListener("dragend", () => finish(drag));
+  // On the whole page, so that leaving the row's edge (for the side bar, say) stops the scroll.
+  document.addEventListener("dragover", (event) => {
+    if (drag.dragged) edgeScroll(drag, event.clientX, event.clientY);
+  });
+}
+
+// -- scrolling the row while a card is held near its edge -----------------------------------
+
+/** Set how fast the row scrolls for a card held at (x, y), and keep it scrolling frame by frame:
+ * a held pointer sends no events, yet the row must go on. */
+function edgeScroll(drag, x, y) {
+  const row = drag.scroller;
+  if (!row) return;
+  const box = row.getBoundingClientRect();
+  const inside = y >= box.top && y <= box.bottom && x >= box.left && x <= box.right;
+  const fromLeft = x - box.left;
+  const fromRight = box.right - x;
+  let speed = 0;
+  if (inside && fromLeft < EDGE_PX) speed = -Math.ceil(((EDGE_PX - fromLeft) / EDGE_PX) * EDGE_STEP_PX);
+  else if (inside && fromRight < EDGE_PX) speed = Math.ceil(((EDGE_PX - fromRight) / EDGE_PX) * EDGE_STEP_PX);
+  drag.speed = speed;
+  if (speed && !drag.frame) drag.frame = requestAnimationFrame(() => scrollStep(drag));
+}
+
+function scrollStep(drag) {
+  drag.frame = 0;
+  if (!drag.speed || !drag.dragged) return;
+  // scrollBy counts physical pixels in both directions, so right-to-left needs nothing else.
+  drag.scroller.scrollBy({ left: drag.speed, behavior: "instant" });
+  drag.frame = requestAnimationFrame(() => scrollStep(drag));
 }
 
 // -- touch and pen: long press, then follow the finger ------------------------------------------
@@ -152,6 +190,7 @@ function moveGhost(drag, x, y) {
   drag.press.ghost.style.setProperty("left", `${x - 20}px`);
   drag.press.ghost.style.setProperty("top", `${y - 20}px`);
   mark(drag, targetAt(drag, document.elementFromPoint(x, y)));
+  edgeScroll(drag, x, y);
 }
 
 function release(drag) {

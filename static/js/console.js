@@ -7,6 +7,7 @@ import { createApi } from "./api.js";
 import { dotsBadge, groupByArea, NO_AREA } from "./cards.js";
 import { enableDrag } from "./console-drag.js";
 import { setupJoins } from "./console-joins.js";
+import { marked, matches, searchKey, searching, setupSearch } from "./console-search.js";
 import {
   acceptAreaHint,
   areaHintButton,
@@ -41,6 +42,7 @@ import {
   translationBlock,
   translationUpdate,
 } from "./console-translation.js";
+import { placeToast, toast } from "./console-toast.js";
 import { localText, textAttributes } from "./translated.js";
 
 const data = pageData();
@@ -81,10 +83,22 @@ function announce(message) {
 }
 
 const cardPath = (id) => `/suggestions/${id}`;
-const moveCard = (id, areaKey) => {
+const areaKeyOf = (card) => (card.area_id === null || card.area_id === undefined ? NO_AREA : String(card.area_id));
+
+/** Move card `id` to column `areaKey`; the toast next to the card offers Undo, which moves it
+ * back through the same request (`undoable` false: the undo itself, said in the status line). */
+async function moveCard(id, areaKey, undoable = true) {
+  const card = live.state.cards.get(id);
+  const from = card ? areaKeyOf(card) : null;
   const areaId = areaKey === NO_AREA ? null : Number(areaKey);
-  return act("PATCH", cardPath(id), { area_id: areaId }, format(t.moved, { area: areaName(areaId) }));
-};
+  const message = format(t.moved, { area: areaName(areaId) });
+  const answer = await act("PATCH", cardPath(id), { area_id: areaId }, undoable ? "" : message);
+  if (answer && undoable) {
+    const undo = from !== null && from !== areaKey ? () => moveCard(id, from, false) : null;
+    toast(message, undo, id);
+  }
+  return answer;
+}
 const setStatus = (id, status) => act("PATCH", cardPath(id), { status });
 const unmerge = (id) => act("POST", `${cardPath(id)}/unmerge`, undefined, t.unmerged);
 const setDisplay = (display) => act("PATCH", "", { display });
@@ -93,7 +107,7 @@ const setDisplay = (display) => act("PATCH", "", { display });
 async function mergeCard(id, into) {
   if (id === into) return false;
   const answer = await act("POST", `${cardPath(id)}/merge`, { into });
-  if (answer) toast(t.merged, () => unmerge(id));
+  if (answer) toast(t.merged, () => unmerge(id), into);
   return Boolean(answer);
 }
 
@@ -133,11 +147,14 @@ function draw() {
   drawFigures(event);
   const all = [...cards.values()].sort((a, b) => a.id - b.id);
   const spotlight = event.display?.spotlight ?? null;
-  drawQueue(all, spotlight);
+  drawQueue(event, all, spotlight);
   drawColumns(event, all, spotlight);
+  drawSearchResult(all);
   if (carrying) markCarryTarget();
   drawSimilar();
   drawAudit();
+  sizeColumns();
+  placeToast();
 
   // A card that moved was rebuilt in its new column: give focus back to it.
   if (focusCard && (!document.activeElement || document.activeElement === document.body)) {
@@ -147,22 +164,21 @@ function draw() {
   }
 }
 
-function drawQueue(all, spotlight) {
-  const queue = all.filter((card) => card.status === "pending" && inLanguage(card));
+function drawQueue(event, all, spotlight) {
+  const pending = all.filter((card) => card.status === "pending");
+  // Post-moderation queues nothing: the box shows only while cards wait or could wait.
+  $("queue").hidden = event.settings?.moderation !== "pre" && !pending.length;
+  const queue = pending.filter(shown);
   setText($("queue-count"), number(queue.length));
   $("queue-empty").hidden = queue.length > 0;
   reconcile($("queue-cards"), queue, cardOptions(spotlight));
 }
 
 function drawColumns(event, all, spotlight) {
-  const onBoard = all.filter(
-    (card) => (card.status === "visible" || card.status === "hidden") && inLanguage(card),
-  );
+  const onBoard = all.filter((card) => (card.status === "visible" || card.status === "hidden") && shown(card));
   const groups = groupByArea(event.areas, onBoard);
-  const columns = [
-    ...event.areas.map((area) => ({ id: String(area.id), area })),
-    { id: NO_AREA, area: null },
-  ];
+  // "No area yet" first: it is the column a moderator sorts out of.
+  const columns = [{ id: NO_AREA, area: null }, ...event.areas.map((area) => ({ id: String(area.id), area }))];
   const container = $("mcolumns");
   reconcile(container, columns, {
     key: (column) => column.id,
@@ -189,7 +205,7 @@ function fillColumn(section, group, spotlight) {
 function cardOptions(spotlight) {
   return {
     key: (card) => card.id,
-    signature: (card) => JSON.stringify([card, card.id === spotlight, areaHintFor(card)]),
+    signature: (card) => JSON.stringify([card, card.id === spotlight, areaHintFor(card), searchKey()]),
     build: (card) => buildCard(card, card.id === spotlight),
   };
 }
@@ -230,12 +246,19 @@ function buildCard(card, inSpotlight) {
       "aria-describedby": "drag-help",
       dataset: { id: String(card.id), focus: "card" },
     },
-    h("p", { class: "card-title", ...textAttributes(card.language) }, card.title),
+    // The title and the menu button share a row: the button takes its own room at the inline
+    // end, so it never covers the start of a title written right to left.
+    h(
+      "div",
+      { class: "mcard-head" },
+      h("p", { class: "card-title", ...textAttributes(card.language) }, marked(card.title)),
+      menuButton(card),
+    ),
   );
   const area = areaOf(card);
   if (area) item.style.setProperty("--area-color", area.color);
   if (card.body) {
-    item.append(h("p", { class: "card-body", ...textAttributes(card.language) }, card.body));
+    item.append(h("p", { class: "card-body", ...textAttributes(card.language) }, marked(card.body)));
   }
   const translation = translationBlock(card);
   if (translation) item.append(translation);
@@ -243,7 +266,6 @@ function buildCard(card, inSpotlight) {
   if (badges.childElementCount) item.append(badges);
   if (card.merged_originals?.length) item.append(mergedOriginals(card.merged_originals));
   const actions = cardActions(card);
-  item.prepend(menuButton(card));
   if (actions.childElementCount) item.append(actions);
   const hint = areaHintFor(card);
   if (hint) {
@@ -385,6 +407,10 @@ setInterval(drawTimer, 1000);
 for (const button of document.querySelectorAll("[data-timer]")) {
   button.addEventListener("click", () => setDisplay({ timer_seconds: Number(button.dataset.timer) }));
 }
+// The server adds to the running countdown, or starts one when none runs.
+$("timer-add").addEventListener("click", () =>
+  setDisplay({ timer_add_seconds: Number($("timer-add").dataset.timerAdd) }),
+);
 for (const button of document.querySelectorAll("[data-display]")) {
   button.addEventListener("click", () => setDisplay({ [button.dataset.display]: button.dataset.value }));
 }
@@ -398,9 +424,32 @@ $("language-filter").addEventListener("change", (event) => {
   render();
 });
 
-function inLanguage(card) {
-  return !language || card.language === language;
+/** Whether the language filter and the search let `card` be shown. */
+function shown(card) {
+  return (!language || card.language === language) && matches(card);
 }
+
+function drawSearchResult(all) {
+  const found = searching() ? all.filter((card) => card.status !== "merged" && shown(card)) : null;
+  setText($("card-search-result"), found ? plural(t.search_found, found.length) : "");
+}
+
+setupSearch({
+  render,
+  // Enter goes to the first card found, queue first, then the columns from the first.
+  onEnter: () => document.querySelector("#queue:not([hidden]) .mcard, #mcolumns .mcard")?.focus(),
+});
+
+/** Give the columns the window's height below their top, so the row's scroll bar stays in view. */
+function sizeColumns() {
+  const row = $("mcolumns");
+  const top = Math.round(row.getBoundingClientRect().top + window.scrollY);
+  if (row.style.getPropertyValue("--columns-top") !== `${top}px`) {
+    row.style.setProperty("--columns-top", `${top}px`);
+  }
+}
+window.addEventListener("resize", render);
+$("mcolumns").addEventListener("scroll", placeToast, { passive: true });
 
 // Phase changes are announced to everyone in the room: ask first, saying what changes.
 const phaseDialog = $("phase-dialog");
@@ -467,6 +516,10 @@ function buildAuditEntry(entry) {
     item.append(" ", format(t.audit_to, { target: data.phases[to] ?? to }));
   } else if (entry.action === "language_changed" && typeof to === "string") {
     item.append(" ", format(t.audit_to, { target: data.language_names[to] ?? to }));
+  } else if (entry.action === "card_merged" && entry.details?.into) {
+    const into = live.state.cards.get(entry.details.into)?.title ?? entry.details.into_title;
+    const target = into ? format(t.card_ref, { title: into }) : `#${entry.details.into}`;
+    item.append(" ", h("span", { class: "audit-target", dir: "auto" }, format(t.audit_to, { target })));
   } else if (entry.action === "card_moved" && entry.details && "to" in entry.details) {
     const target = to?.name ?? t.no_area;
     item.append(" ", h("span", { dir: "auto" }, format(t.audit_to, { target })));
@@ -702,40 +755,14 @@ editDialog.addEventListener("close", () => {
   card?.focus();
 });
 
-// -- the toast with Undo ----------------------------------------------------------------------
-
-let toastTimer = 0;
-let toastUndo = null;
-
-function toast(message, undo) {
-  clearTimeout(toastTimer);
-  toastUndo = undo;
-  $("toast-text").textContent = message;
-  $("toast-undo").hidden = !undo;
-  $("toast").hidden = false;
-  toastTimer = setTimeout(hideToast, 15000);
-}
-
-function hideToast() {
-  clearTimeout(toastTimer);
-  toastUndo = null;
-  $("toast").hidden = true;
-}
-
-$("toast-undo").addEventListener("click", () => {
-  const undo = toastUndo;
-  hideToast();
-  undo?.();
-});
-$("toast-close").addEventListener("click", hideToast);
-
 // -- dragging and the keyboard ----------------------------------------------------------------
 
 const boardRoot = document.querySelector(".console-main");
 enableDrag(boardRoot, {
+  scroller: $("mcolumns"),
   onMove: (id, areaKey) => {
     const card = live.state.cards.get(id);
-    if (!card || (card.area_id === null ? NO_AREA : String(card.area_id)) === areaKey) return;
+    if (!card || areaKeyOf(card) === areaKey) return;
     moveCard(id, areaKey);
   },
   onMerge: (id, into) => mergeCard(id, into),
@@ -751,7 +778,10 @@ function columnName(key) {
 
 function markCarryTarget() {
   for (const column of $("mcolumns").children) {
-    column.classList.toggle("drop-target", carrying && column.dataset.area === columnKeys()[carrying.index]);
+    const target = Boolean(carrying) && column.dataset.area === columnKeys()[carrying.index];
+    column.classList.toggle("drop-target", target);
+    // The row scrolls sideways: bring the chosen column into view.
+    if (target) column.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 }
 
@@ -790,9 +820,12 @@ function carryKey(event, card) {
     const target = keys[carrying.index];
     cancelCarry("");
     const current = live.state.cards.get(id);
-    const from = current?.area_id === null || current?.area_id === undefined ? NO_AREA : String(current.area_id);
-    if (target !== from) moveCard(id, target).then(() => announce($("console-status").textContent));
-    else announce(t.cancelled);
+    const from = current ? areaKeyOf(current) : NO_AREA;
+    if (target !== from) {
+      moveCard(id, target).then((answer) => {
+        announce(answer ? format(t.moved, { area: columnName(target) }) : $("console-status").textContent);
+      });
+    } else announce(t.cancelled);
   } else if (event.key === "Escape" || event.key === "m") {
     cancelCarry(t.cancelled);
   } else {

@@ -262,6 +262,11 @@ def delete_event(event: Event) -> None:
     event_deleted.send(None, event_id=event_id)
 
 
+#: The longest countdown the board shows (4 hours), set at once or by adding to it.
+TIMER_MAX_SECONDS = 4 * 3600
+#: The key under which _parse_display hands `timer_add_seconds` on to _extend_timer.
+TIMER_ADD = "timer_add_seconds"
+
 #: Columns of the board's display state, by the names the API gives them.
 DISPLAY_FIELDS = {
     "screen": "screen",
@@ -280,6 +285,7 @@ def update_event(event: Event, data: Any, user: User | None = None) -> Event:
     with write_transaction(event_id) as tx:
         event = db.session.get(Event, event_id)
         _check_changes(event, changes)
+        _extend_timer(event, changes)
         public_counts_before = counts_visible(event, staff=False)
         changed = {
             name: (getattr(event, name), value)
@@ -358,7 +364,9 @@ def _audit_changes(
 def _parse_display(raw: Any) -> dict:
     if not isinstance(raw, dict):
         raise validation.invalid("display", _l("display must be an object."))
-    validation.check_fields(raw, {"screen", "spotlight", "timer_seconds", "layout", "theme"})
+    validation.check_fields(
+        raw, {"screen", "spotlight", "timer_seconds", "timer_add_seconds", "layout", "theme"}
+    )
     parsed: dict[str, Any] = {}
     if "screen" in raw:
         parsed["screen"] = validation.choice(raw["screen"], "screen", SCREENS)
@@ -367,13 +375,31 @@ def _parse_display(raw: Any) -> dict:
     if "timer_seconds" in raw:
         # 0 or null stops the countdown.
         seconds = raw["timer_seconds"] or 0
-        seconds = validation.integer(seconds, "timer_seconds", minimum=0, maximum=4 * 3600)
+        seconds = validation.integer(seconds, "timer_seconds", minimum=0, maximum=TIMER_MAX_SECONDS)
         parsed["timer_ends_at"] = utcnow() + timedelta(seconds=seconds) if seconds else None
+    if "timer_add_seconds" in raw:
+        # Applied in _extend_timer, once the event's running countdown is known.
+        parsed[TIMER_ADD] = validation.integer(
+            raw["timer_add_seconds"], "timer_add_seconds", minimum=1, maximum=TIMER_MAX_SECONDS
+        )
     if "layout" in raw:
         parsed["board_layout"] = validation.choice(raw["layout"], "layout", BOARD_LAYOUTS)
     if "theme" in raw:
         parsed["board_theme"] = validation.choice(raw["theme"], "theme", BOARD_THEMES)
     return parsed
+
+
+def _extend_timer(event: Event, changes: dict[str, Any]) -> None:
+    """Turn a `timer_add_seconds` into a new end: later than the running countdown's (or the one
+    set in the same request), or a fresh countdown when none runs; never past the longest one."""
+    if TIMER_ADD not in changes:
+        return
+    seconds = changes.pop(TIMER_ADD)
+    now = utcnow()
+    ends_at = changes.get("timer_ends_at", event.timer_ends_at)
+    start = ends_at if ends_at is not None and ends_at > now else now
+    latest = now + timedelta(seconds=TIMER_MAX_SECONDS)
+    changes["timer_ends_at"] = min(start + timedelta(seconds=seconds), latest)
 
 
 def _check_spotlight(event: Event, suggestion_id: int) -> None:
