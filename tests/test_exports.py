@@ -95,10 +95,12 @@ def test_xlsx_totals_match_the_results_endpoint(app, voted):
     assert len(area_sheets) == 3  # and the cards without an area
     found = {}
     for sheet in area_sheets:
-        assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref.startswith("A1:")
+        # The area's full name in the first row, the table under it.
+        assert sheet["A1"].value in ("Area 1", "Area 2", "Ohne Themenbereich")
+        assert sheet.freeze_panes == "A3"
+        assert sheet.auto_filter.ref.startswith("A2:")
         assert not sheet.sheet_view.rightToLeft
-        for rank, title, _detail, dots, voters, *_rest in sheet.iter_rows(2, values_only=True):
+        for rank, title, _detail, dots, voters, *_rest in sheet.iter_rows(3, values_only=True):
             if dots:
                 found[title] = (rank, dots, voters)
             else:
@@ -172,8 +174,8 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(staff, make_event, submit, tit
     )
     assert rows[1][2:4] == ["'" + title, "'" + title]
     sheet = load_workbook(io.BytesIO(download(staff, code, "xlsx").data)).worksheets[1]
-    assert [sheet["B2"].value, sheet["C2"].value] == ["'" + title, "'" + title]
-    assert sheet["B2"].data_type == "s"
+    assert [sheet["B3"].value, sheet["C3"].value] == ["'" + title, "'" + title]
+    assert sheet["B3"].data_type == "s"
 
 
 @pytest.mark.parametrize(
@@ -267,16 +269,24 @@ def test_an_admin_may_export_any_event(make_staff, make_event):
     ("name", "taken", "expected"),
     [
         ("Bildung und Ausbildung", set(), "Bildung und Ausbildung"),
+        # Shortened after a whole word, marked as shortened (issue 17: was cut mid-word,
+        # "Willkommensstruktur und interku"); the sheet gives the full name in its first row.
+        ("Willkommensstruktur und interkulturelle Öffnung", set(), "Willkommensstruktur und…"),
         (
-            "Willkommensstruktur und interkulturelle Öffnung",
+            "Arbeit, Ausbildung, Qualifizierung und Anerkennung",
             set(),
-            "Willkommensstruktur und interku",
+            "Arbeit, Ausbildung…",
+        ),
+        (
+            "Willkommensstruktur und Integration",
+            {"willkommensstruktur und…"},
+            "Willkommensstruktur und… (2)",
         ),
         ("Fragen: ja/nein?", set(), "Fragen- ja-nein-"),
         ("'Zitat'", set(), "Zitat"),
         ("Sprache", {"sprache"}, "Sprache (2)"),
         ("History", set(), "History (2)"),
-        ("A" * 40, {"a" * 31}, "A" * 27 + " (2)"),
+        ("A" * 40, {"a" * 30 + "…"}, "A" * 26 + "… (2)"),
     ],
 )
 def test_sheet_names_are_valid_and_unique(name, taken, expected):
@@ -416,14 +426,14 @@ def values(row) -> list:
 def test_xlsx_gives_languages_and_translations_on_area_and_merged_sheets(staff, multilingual):
     book = load_workbook(io.BytesIO(download(staff, multilingual.code, "xlsx").data))
     sheet = book["Sprache"]
-    assert [cell.value for cell in sheet[1]][8:] == [
+    assert [cell.value for cell in sheet[2]][8:] == [
         "Sprache",
         "Titel (Deutsch)",
         "Beschreibung (Deutsch)",
         "Übersetzung",
         "Zusammengeführte Vorschläge (Deutsch)",
     ]
-    rows = {row[1]: values(row) for row in sheet.iter_rows(2, values_only=True)}
+    rows = {row[1]: values(row) for row in sheet.iter_rows(3, values_only=True)}
     assert rows["مقهى لغوي للجيران"][8:12] == [
         "Arabisch (ar)",
         "Sprachcafé für die Nachbarschaft",
@@ -433,7 +443,7 @@ def test_xlsx_gives_languages_and_translations_on_area_and_merged_sheets(staff, 
     assert rows["کلاس‌های زبان آلمانی برای سالمندان"][11] == "Von der Moderation korrigiert"
     assert rows["Alte Karte ohne Sprache"][8:] == [None] * 5
     # The original reads right to left, its translation left to right.
-    cells = {cell.value: cell for cell in sheet["B"][1:] + sheet["J"][1:]}
+    cells = {cell.value: cell for cell in sheet["B"][2:] + sheet["J"][2:]}
     assert cells["مقهى لغوي للجيران"].alignment.readingOrder == 2
     assert cells["Sprachcafé für die Nachbarschaft"].alignment.readingOrder == 0
     merged = book["Zusammengeführte Vorschläge"]
