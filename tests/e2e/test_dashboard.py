@@ -59,6 +59,8 @@ def test_new_events_start_in_preparation_unless_opened_now(
 
         draft = create_event(page, server, "Plenum in Vorbereitung", open_now=False)
         assert phase(server, draft) == "draft"
+        # And the page it lands on says so.
+        expect(page.get_by_text("als Entwurf angelegt")).to_be_visible()
         # Attendees see nothing of it yet.
         attendee = requests.get(f"{server.url}/api/v1/events/{draft}", timeout=10)
         assert attendee.status_code == 404

@@ -95,7 +95,16 @@ def create_event():
     except WorkshopError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("moderator.dashboard"))
-    flash(_("The event has been created."), "success")
+    if event.phase == "draft":
+        flash(
+            _(
+                "The event has been created as a draft: participants see nothing of it until "
+                "you open it."
+            ),
+            "success",
+        )
+    else:
+        flash(_("The event has been created."), "success")
     return redirect(url_for("moderator.event_page", code=event.code))
 
 
