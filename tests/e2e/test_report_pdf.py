@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import add_card, wait_for
+from .conftest import ADMIN_PASSWORD, add_card, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -198,3 +198,31 @@ def test_the_pdf_opens_with_the_top_ten_and_leaves_withdrawn_cards_out(
         check=True,
     )
     assert (artifacts / "issue17-report-first-page.png").stat().st_size > 10_000
+
+
+def test_the_html_report_gives_the_top_ten_first_and_mirrors_it_in_arabic(
+    browser, server, areas, artifacts
+):
+    """Issue 17: the top ten comes before the areas on the report page too; in Arabic its
+    columns run right to left (rank at the right)."""
+    insert_cards(server, 12, [area["id"] for area in areas])
+    context = browser.new_context(locale="ar", viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "workshop_lang", "value": "ar", "url": server.url}])
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/login?next=/events/{server.demo_code}/report")
+        page.fill("#username", "admin")
+        page.fill("#password", ADMIN_PASSWORD)
+        page.locator("form.stack button[type=submit]").click()
+        page.wait_for_url(f"**/events/{server.demo_code}/report")
+        top = page.locator("table.top")
+        rows = top.locator("tbody tr")
+        assert rows.count() >= 10
+        first_area = page.locator("section.area").first
+        assert top.bounding_box()["y"] < first_area.bounding_box()["y"]
+        rank = rows.first.locator("td").nth(0).bounding_box()
+        title = rows.first.locator("td").nth(1).bounding_box()
+        assert rank["x"] > title["x"]  # right to left
+        page.screenshot(path=artifacts / "issue17-report-html-ar.png")
+    finally:
+        context.close()
