@@ -603,10 +603,8 @@ def local_time(snap: Snapshot, moment: datetime) -> datetime:
     return local_moment(snap, moment).replace(tzinfo=None, microsecond=0)
 
 
-def zone_label(snap: Snapshot | None = None) -> str:
-    """The time zone as headers name it: "Europe/Berlin"."""
-    if snap is not None:
-        return snap.time_zone
+def zone_label() -> str:
+    """The configured time zone as headers name it: "Europe/Berlin"."""
     return current_app.config.get("WORKSHOP_TIME_ZONE", config.TIME_ZONE)
 
 
@@ -730,7 +728,7 @@ def shorten(text: str, most: int) -> str:
     them, else within the word, and marked "…" when cut."""
     if len(text) <= most:
         return text
-    room = text[:most]  # the first `most - 1` characters and the "…"
+    room = text[:most]  # a cut at its last space, or its last character, leaves room for "…"
     cut = room.rsplit(None, 1)[0] if " " in room.strip() else ""
     if len(cut) < most // 2:
         cut = room[:-1]
