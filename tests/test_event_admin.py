@@ -189,3 +189,18 @@ def test_dashboard_deletes_only_after_the_code_is_typed(browser, make_event, typ
     code = make_event(owner=anna)["code"]
     post(f"/moderate/{code}/delete", confirm=code.lower() if typed == "ok" else typed)
     assert (anna.get(f"/events/{code}").status_code == 404) is deleted
+
+
+@pytest.mark.parametrize(("fields", "phase"), [({}, "draft"), ({"open_now": "1"}, "collect")])
+def test_dashboard_creates_events_in_preparation_unless_opened_now(browser, fields, phase):
+    """Issue 17: an event made from the form shows nothing to attendees until it is opened."""
+    _client, post, anna = browser
+    response = post("/moderate/", title="Plenum", template="empty", **fields)
+    code = response.location.rsplit("/", 1)[-1]
+    assert anna.get(f"/events/{code}").json["phase"] == phase
+
+
+def test_the_api_still_creates_events_in_collect(staff):
+    """The form's default changed; the API's stays, for the clients that rely on it."""
+    response = staff.post("/events", json={"title": "Plenum", "areas": ["Bildung"]})
+    assert response.json["phase"] == "collect"

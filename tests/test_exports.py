@@ -6,9 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import threading
 import zipfile
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import jsonschema
@@ -18,6 +22,7 @@ from flask_babel import force_locale
 from multilingual import CORRECTED, TEXTS, multilingual_event
 from openpyxl import load_workbook
 
+from workshop import config, create_app
 from workshop.domain import events
 from workshop.extensions import db
 from workshop.results import exports
@@ -95,10 +100,12 @@ def test_xlsx_totals_match_the_results_endpoint(app, voted):
     assert len(area_sheets) == 3  # and the cards without an area
     found = {}
     for sheet in area_sheets:
-        assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref.startswith("A1:")
+        # The area's full name in the first row, the table under it.
+        assert sheet["A1"].value in ("Area 1", "Area 2", "Ohne Themenbereich")
+        assert sheet.freeze_panes == "A3"
+        assert sheet.auto_filter.ref.startswith("A2:")
         assert not sheet.sheet_view.rightToLeft
-        for rank, title, _detail, dots, voters, *_rest in sheet.iter_rows(2, values_only=True):
+        for rank, title, _detail, dots, voters, *_rest in sheet.iter_rows(3, values_only=True):
             if dots:
                 found[title] = (rank, dots, voters)
             else:
@@ -172,8 +179,8 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(staff, make_event, submit, tit
     )
     assert rows[1][2:4] == ["'" + title, "'" + title]
     sheet = load_workbook(io.BytesIO(download(staff, code, "xlsx").data)).worksheets[1]
-    assert [sheet["B2"].value, sheet["C2"].value] == ["'" + title, "'" + title]
-    assert sheet["B2"].data_type == "s"
+    assert [sheet["B3"].value, sheet["C3"].value] == ["'" + title, "'" + title]
+    assert sheet["B3"].data_type == "s"
 
 
 @pytest.mark.parametrize(
@@ -267,16 +274,24 @@ def test_an_admin_may_export_any_event(make_staff, make_event):
     ("name", "taken", "expected"),
     [
         ("Bildung und Ausbildung", set(), "Bildung und Ausbildung"),
+        # Shortened after a whole word, marked as shortened (issue 17: was cut mid-word,
+        # "Willkommensstruktur und interku"); the sheet gives the full name in its first row.
+        ("Willkommensstruktur und interkulturelle Öffnung", set(), "Willkommensstruktur und…"),
         (
-            "Willkommensstruktur und interkulturelle Öffnung",
+            "Arbeit, Ausbildung, Qualifizierung und Anerkennung",
             set(),
-            "Willkommensstruktur und interku",
+            "Arbeit, Ausbildung…",
+        ),
+        (
+            "Willkommensstruktur und Integration",
+            {"willkommensstruktur und…"},
+            "Willkommensstruktur und… (2)",
         ),
         ("Fragen: ja/nein?", set(), "Fragen- ja-nein-"),
         ("'Zitat'", set(), "Zitat"),
         ("Sprache", {"sprache"}, "Sprache (2)"),
         ("History", set(), "History (2)"),
-        ("A" * 40, {"a" * 31}, "A" * 27 + " (2)"),
+        ("A" * 40, {"a" * 30 + "…"}, "A" * 26 + "… (2)"),
     ],
 )
 def test_sheet_names_are_valid_and_unique(name, taken, expected):
@@ -416,14 +431,14 @@ def values(row) -> list:
 def test_xlsx_gives_languages_and_translations_on_area_and_merged_sheets(staff, multilingual):
     book = load_workbook(io.BytesIO(download(staff, multilingual.code, "xlsx").data))
     sheet = book["Sprache"]
-    assert [cell.value for cell in sheet[1]][8:] == [
+    assert [cell.value for cell in sheet[2]][8:] == [
         "Sprache",
         "Titel (Deutsch)",
         "Beschreibung (Deutsch)",
         "Übersetzung",
         "Zusammengeführte Vorschläge (Deutsch)",
     ]
-    rows = {row[1]: values(row) for row in sheet.iter_rows(2, values_only=True)}
+    rows = {row[1]: values(row) for row in sheet.iter_rows(3, values_only=True)}
     assert rows["مقهى لغوي للجيران"][8:12] == [
         "Arabisch (ar)",
         "Sprachcafé für die Nachbarschaft",
@@ -433,7 +448,7 @@ def test_xlsx_gives_languages_and_translations_on_area_and_merged_sheets(staff, 
     assert rows["کلاس‌های زبان آلمانی برای سالمندان"][11] == "Von der Moderation korrigiert"
     assert rows["Alte Karte ohne Sprache"][8:] == [None] * 5
     # The original reads right to left, its translation left to right.
-    cells = {cell.value: cell for cell in sheet["B"][1:] + sheet["J"][1:]}
+    cells = {cell.value: cell for cell in sheet["B"][2:] + sheet["J"][2:]}
     assert cells["مقهى لغوي للجيران"].alignment.readingOrder == 2
     assert cells["Sprachcafé für die Nachbarschaft"].alignment.readingOrder == 0
     merged = book["Zusammengeführte Vorschläge"]
@@ -521,3 +536,140 @@ def test_files_are_built_in_another_thread_in_the_callers_context(voted, monkeyp
     text = download(voted.staff, voted.code, "csv").data.decode("utf-8-sig")
     assert text.startswith("Themenbereich;Platz;Titel")
     assert len(threads) == 4
+
+
+# -- issue 17: withdrawn cards, the events' time zone, long area names --------------------------
+
+
+@pytest.fixture
+def withdrawn(app, staff, make_event, join, submit):
+    """An event with one card its author withdrew after staff moved it (an activity log entry
+    naming it) and one that stays."""
+    event = make_event(areas=2)
+    code, (first, second) = event["code"], [area["id"] for area in event["areas"]]
+    person = join(code)
+    kept = submit(person, code, "Mehr Sprachcafés", area_id=first)
+    gone = submit(person, code, "Zurückgezogene Idee", area_id=first, body="Geheim")
+    moved = staff.patch(f"/events/{code}/suggestions/{gone['id']}", json={"area_id": second})
+    assert moved.status_code == 200, moved.json
+    response = person.patch(
+        f"/events/{code}/suggestions/{gone['id']}", json={"status": "withdrawn"}
+    )
+    assert response.status_code == 200, response.json
+    return SimpleNamespace(code=code, kept=kept, gone=gone)
+
+
+def test_withdrawn_cards_are_left_out_of_csv_and_xlsx(staff, withdrawn):
+    csv_text = download(staff, withdrawn.code, "csv").data.decode("utf-8-sig")
+    assert "Mehr Sprachcafés" in csv_text
+    assert "Zurückgezogene Idee" not in csv_text and "Geheim" not in csv_text
+    content = download(staff, withdrawn.code, "xlsx").data
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        every_part = b"".join(archive.read(name) for name in archive.namelist()).decode()
+    assert "Mehr Sprachcafés" in every_part
+    # Not on an area sheet, nor named by the activity log's entry about the move.
+    assert "Zurückgezogene Idee" not in every_part and "Geheim" not in every_part
+    book = load_workbook(io.BytesIO(content))
+    summary = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
+    assert summary["Abgegebene Vorschläge"] == 1
+
+
+def test_the_json_backup_keeps_withdrawn_cards(staff, withdrawn):
+    document = json.loads(download(staff, withdrawn.code, "json").data)
+    statuses = {card["title"]: card["status"] for card in document["suggestions"]}
+    assert statuses == {"Mehr Sprachcafés": "visible", "Zurückgezogene Idee": "withdrawn"}
+
+
+def test_the_report_leaves_withdrawn_cards_out(staff, withdrawn):
+    page = staff.client.get(
+        f"/events/{withdrawn.code}/report",
+        headers={"Authorization": f"Bearer {staff.token}", "Accept-Language": "de"},
+    )
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Mehr Sprachcafés" in text and "Zurückgezogene Idee" not in text
+
+
+def set_created(app, code: str, moment: datetime) -> None:
+    """Date the event and its cards back to `moment` (stored as naive UTC)."""
+    with app.app_context():
+        event_id = db.session.scalar(sa.text("SELECT id FROM events WHERE code = :c"), {"c": code})
+        for table in ("events", "suggestions"):
+            column = "id" if table == "events" else "event_id"
+            db.session.execute(
+                sa.text(f"UPDATE {table} SET created_at = :at WHERE {column} = :id"),
+                {"at": moment, "id": event_id},
+            )
+        db.session.commit()
+
+
+def test_times_are_in_the_events_time_zone_and_utc_in_the_json(app, staff, make_event, submit):
+    event = make_event(areas=1)
+    code = event["code"]
+    submit(staff, code, "Sprachcafé", area_id=event["areas"][0]["id"])
+    set_created(app, code, datetime(2026, 6, 7, 22, 30))  # 00:30 the next day in Berlin (CEST)
+    headers, row = csv_rows(staff, code)
+    assert headers[8] == "Erstellt (Europe/Berlin)"
+    assert row[8] == "2026-06-08 00:30"
+    book = load_workbook(io.BytesIO(download(staff, code, "xlsx").data))
+    sheet = book.worksheets[1]
+    assert sheet["H2"].value == "Erstellt (Europe/Berlin)"
+    assert sheet["H3"].value == datetime(2026, 6, 8, 0, 30)
+    summary = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
+    assert summary["Datum"] == "8. Juni 2026"
+    assert "Exportiert (Europe/Berlin)" in summary
+    response = download(staff, code, "json")
+    assert response.headers["Content-Disposition"].endswith("plenum-2026-06-08.json")
+    card = json.loads(response.data)["suggestions"][0]
+    assert card["created_at"] == "2026-06-07T22:30:00Z"  # the backup keeps UTC
+
+
+@pytest.mark.app_config(WORKSHOP_TIME_ZONE="America/New_York")
+def test_the_time_zone_is_a_setting(app, staff, make_event, submit):
+    code = make_event(areas=1)["code"]
+    submit(staff, code, "Sprachcafé")
+    set_created(app, code, datetime(2026, 1, 10, 12, 0))
+    headers, row = csv_rows(staff, code)
+    assert (headers[8], row[8]) == ("Erstellt (America/New_York)", "2026-01-10 07:00")
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "Europe/Berlin ", "../etc/passwd", ""])
+def test_an_unknown_time_zone_stops_the_start_with_a_clear_message(tmp_path, name):
+    with pytest.raises(config.SettingError, match=r"WORKSHOP_TIME_ZONE: .* is not a time zone"):
+        create_app({"WORKSHOP_TIME_ZONE": name, "SECRET_KEY": "x", "TESTING": True})
+
+
+def test_area_sheets_give_the_full_area_name_in_their_first_row(staff, submit):
+    name = "Willkommensstruktur und interkulturelle Öffnung"
+    response = staff.post("/events", json={"title": "Plenum", "areas": [name, "Bildung"]})
+    code, area = response.json["code"], response.json["areas"][0]
+    submit(staff, code, "Sprachcafé", area_id=area["id"])
+    book = load_workbook(io.BytesIO(download(staff, code, "xlsx").data))
+    sheet = book["Willkommensstruktur und…"]
+    assert sheet["A1"].value == name
+    assert sheet["A1"].font.bold
+    assert sheet["B3"].value == "Sprachcafé"
+
+
+def test_the_server_refuses_to_start_with_an_unknown_time_zone(tmp_path):
+    """One line that names the setting, exit status 2, no traceback."""
+    env = {
+        **os.environ,
+        "WORKSHOP_TIME_ZONE": "Europe/Berln",
+        "WORKSHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "WORKSHOP_SECRET_KEY": "x",
+    }
+    done = subprocess.run(
+        [sys.executable, "run.py"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "workshop: WORKSHOP_TIME_ZONE: 'Europe/Berln' is not a time zone; give an IANA name"
+        " such as 'Europe/Berlin'"
+    )

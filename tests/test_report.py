@@ -447,3 +447,76 @@ def test_snapshot_ranks_agree_with_the_live_results(app, ranked_event):
         totals = queries.results(event)["totals"]
     assert {card.id: card.rank for card in snap.cards.values() if card.rank} == live
     assert snap.totals == totals
+
+
+# -- issue 17: the overall top ten on the first page; withdrawn cards left out -------------------
+
+
+def pdf_page(pdf: bytes, tmp_path, number: int) -> str:
+    """The text of one page of the PDF (pdftotext, as `pdf_text`)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (Debian package poppler-utils)")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    command = ["pdftotext", "-layout", "-f", str(number), "-l", str(number), str(path), "-"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+TOP_TITLE = "Vorschlag Nummer {:02d}"
+
+
+@pytest.fixture
+def twelve_ranked(staff, make_event, join, submit):
+    """Three areas, twelve cards with 12 to 1 dots and long titles, and a withdrawn card."""
+    event = make_event(areas=3, vote_budget=100, max_dots_per_suggestion=20)
+    code, areas = event["code"], [area["id"] for area in event["areas"]]
+    person = join(code)
+    ids = [
+        submit(
+            staff,  # a participant may file only a few cards a minute
+            code,
+            TOP_TITLE.format(number) + ": mehr Begegnung im Stadtteil für alle Generationen",
+            area_id=areas[number % 3],
+            body="Ein Treffpunkt, an dem Nachbarinnen und Nachbarn einander kennenlernen.",
+        )["id"]
+        for number in range(1, 13)
+    ]
+    gone = submit(person, code, "Zurückgezogener Vorschlag", area_id=areas[0])["id"]
+    withdraw = person.patch(f"/events/{code}/suggestions/{gone}", json={"status": "withdrawn"})
+    assert withdraw.status_code == 200, withdraw.json
+    assert staff.patch(f"/events/{code}", json={"phase": "vote"}).status_code == 200
+    for number, card in enumerate(ids, 1):
+        url = f"/events/{code}/suggestions/{card}/dots"
+        assert person.put(url, json={"dots": 13 - number}).status_code == 200
+    assert staff.patch(f"/events/{code}", json={"phase": "results"}).status_code == 200
+    return code
+
+
+def test_pdf_gives_the_overall_top_ten_on_its_first_page(staff, twelve_ranked, tmp_path):
+    pdf = staff.get(f"/events/{twelve_ranked}/export?format=pdf").data
+    first = pdf_page(pdf, tmp_path, 1)
+    assert "Plätze 1 bis 10 über alle Themenbereiche" in first
+    places = [first.index(TOP_TITLE.format(number)) for number in range(1, 11)]
+    assert places == sorted(places)
+    assert TOP_TITLE.format(11) not in first
+    # The first page is used, not left two-thirds empty after the figures (as it was).
+    assert len([line for line in first.splitlines() if line.strip()]) >= 28
+
+
+def test_the_areas_follow_a_short_top_ten_on_the_first_page(staff, ranked_event, tmp_path):
+    first = pdf_page(staff.get(f"/events/{ranked_event}/export?format=pdf").data, tmp_path, 1)
+    lines = [" ".join(line.split()) for line in first.splitlines() if line.strip()]
+    # No page of its own for the title: the first area starts under the top ten.
+    assert lines.index("Area 1") > next(i for i, line in enumerate(lines) if "Kita" in line)
+
+
+def test_withdrawn_cards_are_not_in_the_report(staff, twelve_ranked, tmp_path):
+    html = page(staff, f"/events/{twelve_ranked}/report").get_data(as_text=True)
+    assert TOP_TITLE.format(1) in html and "Zurückgezogener Vorschlag" not in html
+    pdf = staff.get(f"/events/{twelve_ranked}/export?format=pdf").data
+    assert "Zurückgezogener Vorschlag" not in pdf_text(pdf, tmp_path)
+
+
+def test_the_report_gives_times_in_the_events_time_zone(app, staff, ranked_event):
+    html = page(staff, f"/events/{ranked_event}/report").get_data(as_text=True)
+    assert "(Europe/Berlin)" in html and "(UTC)" not in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import zoneinfo
 from pathlib import Path
 
 from flask import Flask
@@ -23,6 +24,12 @@ MAX_CARDS_PER_EVENT = 3000
 #: NAT scanning the QR code makes ~100 in the first minutes (worth a look, not an alarm), a
 #: script makes hundreds a minute.
 JOIN_WARNING = 60
+#: Where the workshops take place: the report and the spreadsheets give times in this zone.
+TIME_ZONE = "Europe/Berlin"
+
+
+class SettingError(ValueError):
+    """A setting the operator must fix before the server can start."""
 
 
 #: Whole-number settings read from WORKSHOP_* variables of the same name, with their defaults.
@@ -103,6 +110,7 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
         "WORKSHOP_REPORT_CACHE": os.environ.get("WORKSHOP_REPORT_CACHE") or None,
         "WORKSHOP_PREPARE_REPORTS": _env_bool("WORKSHOP_PREPARE_REPORTS", True),
+        "WORKSHOP_TIME_ZONE": os.environ.get("WORKSHOP_TIME_ZONE", "").strip() or TIME_ZONE,
         # Similar cards: the local model unless `off`, or an OpenAI-compatible server.
         "WORKSHOP_EMBEDDINGS": os.environ.get("WORKSHOP_EMBEDDINGS", "local").strip().lower(),
         "WORKSHOP_EMBEDDINGS_URL": os.environ.get("WORKSHOP_EMBEDDINGS_URL") or None,
@@ -251,6 +259,9 @@ DEFAULTS = {
     #: The console warns when one network (address bucket) made more than this many
     #: participants in two minutes (0: never); see domain/joins.py.
     "WORKSHOP_JOIN_WARNING": JOIN_WARNING,
+    #: The events' time zone (an IANA name): times in the report, CSV and XLSX are given in it;
+    #: the JSON file keeps UTC.
+    "WORKSHOP_TIME_ZONE": TIME_ZONE,
 }
 
 
@@ -275,7 +286,20 @@ def make_flask(import_name: str, test_config: dict | None = None) -> Flask:
         app.config.from_mapping(from_environment(Path(app.instance_path)))
     else:
         app.config.from_mapping(test_config)
+    check_time_zone(app.config["WORKSHOP_TIME_ZONE"])
     # Owner-only when created here: it holds the secret key and, by default, the database.
     Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     app.json.sort_keys = False
     return app
+
+
+def check_time_zone(name: str) -> zoneinfo.ZoneInfo:
+    """The zone named by WORKSHOP_TIME_ZONE; a name that is none stops the start with a clear
+    message (a typo would otherwise show every time in the report an hour or more off)."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as error:
+        raise SettingError(
+            f"WORKSHOP_TIME_ZONE: {name!r} is not a time zone; give an IANA name such as"
+            f" {TIME_ZONE!r}"
+        ) from error

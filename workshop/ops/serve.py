@@ -15,6 +15,7 @@ import sys
 from werkzeug.serving import WSGIRequestHandler
 
 from workshop import create_app
+from workshop.config import SettingError
 from workshop.domain import similarity, translations
 from workshop.errors import WorkshopError
 from workshop.extensions import socketio
@@ -112,7 +113,12 @@ M_MMAP_THRESHOLD = -3
 
 def serve(host: str = "0.0.0.0", port: int = 5000, demo: bool = True) -> None:
     """Prepare the database, print the links people need, and serve until stopped."""
-    app = create_app()
+    try:
+        app = create_app()
+    except SettingError as error:
+        # A setting that names nothing (e.g. a mistyped WORKSHOP_TIME_ZONE): one line, no traceback.
+        print(f"workshop: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
     try:
         prepared = prepare(app, demo=demo)
     except WorkshopError as error:

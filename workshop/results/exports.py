@@ -18,8 +18,10 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
@@ -33,7 +35,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workshop import validation
+from workshop import config, validation
 from workshop.clock import iso, utcnow
 from workshop.db.models import (
     AuditEntry,
@@ -148,6 +150,8 @@ class Snapshot:
     audit: list[tuple[datetime, int | None, str, int | None, dict]] = field(default_factory=list)
     #: time.time() before the event was read (see Rows.read_at).
     read_at: float = 0.0
+    #: The events' time zone (WORKSHOP_TIME_ZONE): the report, CSV and XLSX give times in it.
+    time_zone: str = config.TIME_ZONE
 
 
 NO_AREA_COLOR = "#555555"
@@ -176,6 +180,7 @@ class Rows:
     ledger: list[tuple[int, int, int, int, int]] = field(default_factory=list)
     participant_ids: list[int] = field(default_factory=list)
     audit: list[tuple[datetime, int | None, str, int | None, dict]] = field(default_factory=list)
+    time_zone: str = config.TIME_ZONE
 
 
 #: Rows turned into tuples between two turns of the other green threads (see `fetch`).
@@ -204,6 +209,7 @@ def read(event: Event, with_votes: bool = False, with_audit: bool = False) -> Ro
         people=(people.participants, people.voted, people.dots),
         exported_at=utcnow(),
         read_at=read_at,
+        time_zone=current_app.config.get("WORKSHOP_TIME_ZONE", config.TIME_ZONE),
     )
     if with_audit:
         rows.audit = _audit_rows(event)
@@ -238,6 +244,7 @@ def assemble(rows: Rows) -> Snapshot:
         participant_ids=rows.participant_ids,
         audit=rows.audit,
         read_at=rows.read_at,
+        time_zone=rows.time_zone,
     )
 
 
@@ -340,6 +347,8 @@ def _groups(
         if card.merged_into is not None:
             merged_from.setdefault(card.merged_into, []).append(card.id)
             continue
+        if withdrawn(card):
+            continue  # its author took it back; only the JSON backup keeps it
         area_id = card.area_id if card.area_id in groups else None
         if area_id not in groups:
             groups[None] = Group(None, None, NO_AREA_COLOR)
@@ -458,6 +467,20 @@ def area_label(group: Group) -> str:
     return group.name if group.name is not None else _("Without area")
 
 
+def withdrawn(card: Card) -> bool:
+    """Whether the card's author took it back: the report, CSV and XLSX leave it out."""
+    return card.status == "withdrawn"
+
+
+def mentions_withdrawn(snap: Snapshot, card_id: int | None, details: dict) -> bool:
+    """Whether an activity log entry is about a withdrawn card (its text must not show)."""
+    ids = (card_id, details.get("into")) if isinstance(details, dict) else (card_id,)
+    return any(
+        isinstance(found, int) and found in snap.cards and withdrawn(snap.cards[found])
+        for found in ids
+    )
+
+
 def card_status(card: Card) -> str:
     return status_label("merged" if card.merged_into is not None else card.status)
 
@@ -499,7 +522,8 @@ def translated_by(found: Translation | None) -> str:
 
 
 def originals(snap: Snapshot, card_id: int) -> list[Card]:
-    """Every card merged into this one, also through cards merged into those, oldest first."""
+    """Every card merged into this one, also through cards merged into those, oldest first;
+    withdrawn ones are left out (their authors took them back)."""
     found: list[Card] = []
     stack = list(reversed(snap.merged_from.get(card_id, [])))
     seen = {card_id}
@@ -508,7 +532,8 @@ def originals(snap: Snapshot, card_id: int) -> list[Card]:
         if original in seen:
             continue
         seen.add(original)
-        found.append(snap.cards[original])
+        if not withdrawn(snap.cards[original]):
+            found.append(snap.cards[original])
         stack.extend(reversed(snap.merged_from.get(original, [])))
     return found
 
@@ -544,16 +569,47 @@ def figures(snap: Snapshot) -> list[tuple[str, int]]:
         "participants": snap.totals["participants"],
         "voters": snap.totals["voters"],
         "dots": snap.totals["dots"],
-        "filed": len(snap.cards),
-        "merged": sum(1 for card in snap.cards.values() if card.merged_into is not None),
+        # Withdrawn cards are not counted: their authors took them back.
+        "filed": sum(1 for card in snap.cards.values() if not withdrawn(card)),
+        "merged": sum(
+            1
+            for card in snap.cards.values()
+            if card.merged_into is not None and not withdrawn(card)
+        ),
         "ranked": snap.totals["suggestions"],
     }
     return [(str(label), values[key]) for key, label in FIGURE_LABELS.items()]
 
 
 def event_date(snap: Snapshot) -> datetime:
-    """The event's date: it has no date of its own, so the day it was created."""
-    return snap.event["created_at"]
+    """The event's date: it has no date of its own, so the day it was created (in its zone)."""
+    return local_moment(snap, snap.event["created_at"])
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_moment(snap: Snapshot, moment: datetime) -> datetime:
+    """A stored moment (naive UTC) in the events' time zone (WORKSHOP_TIME_ZONE)."""
+    return moment.replace(tzinfo=UTC).astimezone(_zone(snap.time_zone))
+
+
+def local_time(snap: Snapshot, moment: datetime) -> datetime:
+    """A stored moment as the event's clocks showed it, without zone: spreadsheet cells keep no
+    zone, so the column header names it."""
+    return local_moment(snap, moment).replace(tzinfo=None, microsecond=0)
+
+
+def zone_label() -> str:
+    """The configured time zone as headers name it: "Europe/Berlin"."""
+    return current_app.config.get("WORKSHOP_TIME_ZONE", config.TIME_ZONE)
+
+
+def local_format(snap: Snapshot, moment: datetime) -> str:
+    """A stored moment as the report writes it, in the events' time zone and the page's language."""
+    return format_datetime(local_moment(snap, moment), "medium", rebase=False)
 
 
 def slug(text: str) -> str:
@@ -578,10 +634,11 @@ def filename(snap: Snapshot, fmt: str) -> str:
 # -- CSV -------------------------------------------------------------------------------------
 
 
-def table_headers(language: str) -> list[str]:
+def table_headers(language: str, time_zone: str | None = None) -> list[str]:
     """The CSV's columns (the area sheets' without the first); `language` is the one translated
-    into."""
+    into, `time_zone` the one times are given in (by default WORKSHOP_TIME_ZONE)."""
     name = language_name(language)
+    zone = time_zone or zone_label()
     return [
         _("Area"),
         _("Rank"),
@@ -591,7 +648,7 @@ def table_headers(language: str) -> list[str]:
         _("Voters"),
         _("Status"),
         _("Merged originals"),
-        _("Created (UTC)"),
+        _("Created (%(zone)s)", zone=zone),
         _("Language"),
         _("Title (%(language)s)", language=name),
         _("Detail (%(language)s)", language=name),
@@ -633,7 +690,7 @@ def to_csv(snap: Snapshot) -> bytes:
     """One row per card not merged away; UTF-8 with BOM and semicolons, as Excel opens it."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(table_headers(default_language(snap)))
+    writer.writerow(table_headers(default_language(snap), snap.time_zone))
     for group, card, merged in table_rows(snap):
         writer.writerow(
             [
@@ -645,7 +702,7 @@ def to_csv(snap: Snapshot) -> bytes:
                 card.voters,
                 card_status(card),
                 neutralise("\n".join(original.title for original in merged)),
-                card.created_at.strftime("%Y-%m-%d %H:%M"),
+                local_time(snap, card.created_at).strftime("%Y-%m-%d %H:%M"),
                 *(neutralise(cell) for cell in language_cells(snap, card, merged)),
             ]
         )
@@ -665,16 +722,28 @@ DATE_FORMAT = "yyyy-mm-dd hh:mm"
 SHEET_NAME_MAX = 31
 
 
+def shorten(text: str, most: int) -> str:
+    """`text` in at most `most` characters: cut after a whole word where one fits in half of
+    them, else within the word, and marked "…" when cut."""
+    if len(text) <= most:
+        return text
+    room = text[:most]  # a cut at its last space, or its last character, leaves room for "…"
+    cut = room.rsplit(None, 1)[0] if " " in room.strip() else ""
+    if len(cut) < most // 2:
+        cut = room[:-1]
+    return cut.rstrip(" -–—,;.(") + "…"
+
+
 def sheet_name(name: str, taken: set[str]) -> str:
-    """A valid sheet name (no []:*?/\\, at most 31 characters), unique in the workbook."""
-    base = re.sub(r"[\[\]:*?/\\\x00-\x1f]", "-", name).strip().strip("'").strip()
-    base = base[:SHEET_NAME_MAX].strip() or "-"
-    candidate, number = base, 1
+    """A valid sheet name (no []:*?/\\, at most 31 characters, shortened after a whole word),
+    unique in the workbook; the area sheets give the full name in their first row."""
+    base = re.sub(r"[\[\]:*?/\\\x00-\x1f]", "-", name).strip().strip("'").strip() or "-"
+    candidate, number = shorten(base, SHEET_NAME_MAX), 1
     # Excel compares sheet names without regard to case; "History" is reserved.
     while candidate.casefold() in taken or candidate.casefold() == "history":
         number += 1
         suffix = f" ({number})"
-        candidate = base[: SHEET_NAME_MAX - len(suffix)].rstrip() + suffix
+        candidate = shorten(base, SHEET_NAME_MAX - len(suffix)) + suffix
     taken.add(candidate.casefold())
     return candidate
 
@@ -727,10 +796,10 @@ def _summary_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
     facts: list[tuple[str, Any]] = [
         (_("Event"), snap.event["title"]),
         (_("Question"), snap.event["question"]),
-        (_("Date"), format_date(event_date(snap), "long")),
+        (_("Date"), format_date(event_date(snap), "long", rebase=False)),
         (_("Phase"), phase_label(snap.event["phase"])),
         *figures(snap),
-        (_("Exported (UTC)"), snap.exported_at.replace(microsecond=0)),
+        (_("Exported (%(zone)s)", zone=snap.time_zone), local_time(snap, snap.exported_at)),
     ]
     for row, (label, value) in enumerate(facts, 3):
         sheet.cell(row=row, column=1, value=label).font = HEADER_FONT
@@ -757,14 +826,21 @@ def _summary_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
 
 
 def _area_sheets(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
-    headers = table_headers(default_language(snap))[1:]
+    """A sheet per area: its full name in the first row (the sheet's name may be shortened),
+    then its cards as a table."""
+    headers = table_headers(default_language(snap), snap.time_zone)[1:]
     for group in snap.groups:
-        sheet = book.create_sheet(sheet_name(area_label(group), taken))
+        name = area_label(group)
+        sheet = book.create_sheet(sheet_name(name, taken))
+        title = sheet.cell(row=1, column=1, value=neutralise(name))
+        title.font = TITLE_FONT
+        title.alignment = TOP_RTL if is_rtl(name) else TOP
         _write_table(
             sheet,
             headers,
             _area_rows(snap, group),
             [8, 60, 80, 10, 12, 24, 60, 18, 24, 60, 80, 24, 60],
+            first_row=2,
         )
 
 
@@ -779,7 +855,7 @@ def _area_rows(snap: Snapshot, group: Group) -> Iterable[list[Any]]:
             card.voters,
             card_status(card),
             "\n".join(original.title for original in merged),
-            card.created_at,
+            local_time(snap, card.created_at),
             *language_cells(snap, card, merged),
         ]
 
@@ -797,7 +873,7 @@ def _merged_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
             _("Original title"),
             _("Original detail"),
             _("Original status"),
-            _("Created (UTC)"),
+            _("Created (%(zone)s)", zone=snap.time_zone),
             _("Language"),
             _("Original title (%(language)s)", language=name),
             _("Original detail (%(language)s)", language=name),
@@ -811,7 +887,7 @@ def _merged_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
                 original.title,
                 original.body,
                 status_label(original.status),
-                original.created_at,
+                local_time(snap, original.created_at),
                 language_label(original.language),
                 *translation_cells(snap, original, language),
             ]
@@ -830,19 +906,33 @@ def _audit_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
     sheet = book.create_sheet(sheet_name(_("Activity log"), taken))
     _write_table(
         sheet,
-        [_("Time (UTC)"), _("Who"), _("What"), _("Suggestion"), _("Details")],
+        [
+            _("Time (%(zone)s)", zone=snap.time_zone),
+            _("Who"),
+            _("What"),
+            _("Suggestion"),
+            _("Details"),
+        ],
         (
-            [
-                at,
-                staff_label(who),
-                action_label(action),
-                snap.cards[card_id].title if card_id in snap.cards else None,
-                json.dumps(details, ensure_ascii=False) if details else None,
-            ]
+            _audit_row(snap, at, who, action, card_id, details)
             for at, who, action, card_id, details in snap.audit
         ),
         [18, 16, 36, 60, 80],
     )
+
+
+def _audit_row(
+    snap: Snapshot, at: datetime, who: int | None, action: str, card_id: int | None, details: dict
+) -> list[Any]:
+    """An activity log row; the title and details of a withdrawn card are left out."""
+    gone = mentions_withdrawn(snap, card_id, details)
+    return [
+        local_time(snap, at),
+        staff_label(who),
+        action_label(action),
+        snap.cards[card_id].title if card_id in snap.cards and not gone else None,
+        json.dumps(details, ensure_ascii=False) if details and not gone else None,
+    ]
 
 
 #: The workbook's sheets, in order.
@@ -1071,6 +1161,23 @@ def _report_areas(snap: Snapshot, language: str, limit: int) -> list[dict]:
     return areas
 
 
+def _report_top(snap: Snapshot, language: str) -> list[dict]:
+    """The overall top ten as the report's first page lists it: rank, card in the report's
+    language, its area's name and colour."""
+    names = report_texts(snap, language)["areas"]
+    return [
+        {
+            "rank": rank,
+            "card": card,
+            "shown": shown(snap, card, language),
+            "area": area_label(group) if group.id is None else names[group.id][0],
+            "area_lang": html_lang() if group.id is None else names[group.id][1],
+            "color": group.color,
+        }
+        for rank, group, card in top_cards(snap)
+    ]
+
+
 def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
     """What templates/staff/report.html shows: areas with ranked topics and bar lengths, cards
     in the report's language with the original beside them."""
@@ -1082,10 +1189,12 @@ def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
         "event": snap.event,
         "question": question,
         "question_lang": question_lang,
-        "date": format_date(event_date(snap), "long"),
-        "exported_at": exported_at or format_datetime(snap.exported_at, "medium"),
+        "date": format_date(event_date(snap), "long", rebase=False),
+        "exported_at": exported_at or local_format(snap, snap.exported_at),
+        "time_zone": snap.time_zone,
         "phase": phase_label(snap.event["phase"]),
         "figures": figures(snap),
+        "top": _report_top(snap, language),
         "areas": [area for area in areas if area["ranked"] or area["unranked"]],
         "empty_areas": [area for area in areas if not (area["ranked"] or area["unranked"])],
         "limited": any(area["omitted"] for area in areas),
@@ -1101,7 +1210,7 @@ def report_html(snap: Snapshot, pdf: bool = False, exported_at: str | None = Non
 def _pdf_job(snap: Snapshot) -> tuple[int, str, str, str, float]:
     """`pdf.report`'s arguments for this snapshot."""
     marked = report_html(snap, pdf=True, exported_at=pdf.EXPORT_TIME_MARK)
-    export_time = str(escape(format_datetime(snap.exported_at, "medium")))
+    export_time = str(escape(local_format(snap, snap.exported_at)))
     return snap.event["id"], str(get_locale()), marked, export_time, snap.read_at
 
 

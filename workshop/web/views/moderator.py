@@ -82,6 +82,9 @@ def dashboard():
 def create_event():
     areas = [line.strip() for line in request.form.get("areas", "").splitlines() if line.strip()]
     data = {"title": request.form.get("title", ""), "question": request.form.get("question", "")}
+    # The form starts events in preparation unless "open now" is ticked (the API's default
+    # phase stays `collect`, for the clients that rely on it).
+    data["phase"] = "collect" if request.form.get("open_now") else "draft"
     # A named template, or (no choice) the list typed into the form.
     if request.form.get("template"):
         data["template"] = request.form["template"]
@@ -92,7 +95,16 @@ def create_event():
     except WorkshopError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("moderator.dashboard"))
-    flash(_("The event has been created."), "success")
+    if event.phase == "draft":
+        flash(
+            _(
+                "The event has been created as a draft: participants see nothing of it until "
+                "you open it."
+            ),
+            "success",
+        )
+    else:
+        flash(_("The event has been created."), "success")
     return redirect(url_for("moderator.event_page", code=event.code))
 
 
