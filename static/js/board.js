@@ -30,6 +30,7 @@ import {
   resultsScreen,
 } from "./board-screens.js";
 import { localText, textAttributes, translationLines } from "./translated.js";
+import { hyphenator } from "./hyphens.js";
 
 const data = pageData();
 const t = data.strings;
@@ -54,6 +55,14 @@ const results = resultsScreen({
   top: $("results-top"),
   areas: $("results-areas"),
   t,
+});
+
+// Long German words get soft hyphens for the narrow columns (display only); words the server
+// marked later are put into the cards already shown.
+const hyphens = hyphenator(data.hyphenation, () => {
+  for (const node of $("columns").querySelectorAll(".board-card, .column-head h2")) {
+    hyphens.apply(node);
+  }
 });
 
 const live = follow({
@@ -221,6 +230,7 @@ function buildColumn({ id, area }) {
     h("p", { class: "empty" }, t.empty),
   );
   if (area) section.style.setProperty("--area-color", area.color);
+  hyphens.apply(section.querySelector("h2"));
   return section;
 }
 
@@ -279,5 +289,6 @@ function buildCard(card, event, fresh) {
     badges.append(h("abbr", { class: "badge badge-language", title: language.name }, language.tag));
   }
   if (badges.childElementCount) item.append(badges);
+  hyphens.apply(item);
   return item;
 }

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import force_locale, get_locale, get_translations, gettext
 
 from workshop import i18n
+from workshop.engines import hyphenation, offhub
 from workshop.web.auth import visible_event
 from workshop.web.helpers import join_url
 
@@ -69,7 +70,26 @@ def board(code: str):
                 for code in i18n.languages()
             },
         },
+        hyphenation={
+            "url": url_for("board.hyphens"),
+            "languages": hyphenation.languages(),
+            "min_length": hyphenation.MIN_LENGTH,
+            "max_words": hyphenation.MAX_WORDS,
+        },
     )
+
+
+@bp.get("/hyphens")
+def hyphens():
+    """Soft hyphens for the long words a board shows (display only: engines/hyphenation.py)."""
+    lang = request.args.get("lang", "de")
+    # Loading the German dictionary takes seconds the first time: never on the hub.
+    words = offhub.run(hyphenation.hyphenate_words, request.args.getlist("w"), lang)
+    response = jsonify({"lang": lang, "words": words})
+    # The same word always breaks the same way: boards may keep the answer.
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.get("/<code>/qr.svg")

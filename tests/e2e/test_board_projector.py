@@ -1,0 +1,97 @@
+"""The board on a projector (issue 17): German words hyphenated at syllables, large type, a mode
+that turns through the areas, a footer and button that keep out of the way, a large countdown."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .test_board import Api, open_board
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+SOFT_HYPHEN = "\u00ad"
+#: Nine areas: the narrowest columns a plenum uses.
+NINE_AREAS = [
+    "Ankommen",
+    "Bildung",
+    "Sprache",
+    "Arbeit",
+    "Gesundheit",
+    "Teilhabe",
+    "Zusammenleben",
+    "Wohnen",
+    "Sonstiges",
+]
+LONG_TITLES = ["Arbeitserlaubnis schneller erteilen", "Menschen mit Migrationsgeschichte"]
+
+#: For each line break inside a node's text: the character just before the new line.
+LINE_BREAKS = """node => {
+  const breaks = [];
+  const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    let top = null;
+    for (let i = 0; i < text.length; i += 1) {
+      const range = document.createRange();
+      range.setStart(text, i);
+      range.setEnd(text, i + 1);
+      const rect = [...range.getClientRects()].filter((r) => r.width > 0).pop();
+      if (!rect) continue;
+      if (top !== null && rect.top > top + 2) breaks.push(text.data[i - 1]);
+      top = rect.top;
+    }
+  }
+  return breaks;
+}"""
+
+
+@pytest.fixture
+def api(server) -> Api:
+    return Api(server)
+
+
+def nine_areas(api: Api) -> tuple[str, dict[str, int]]:
+    """An event with nine areas and long German words in two of them (card ids by title)."""
+    event = api.call("POST", "/events", json={"title": "Plenum", "areas": NINE_AREAS}, status=201)
+    code = event["code"]
+    areas = api.event(code)["areas"]
+    ids = {}
+    for area, title in zip(areas, LONG_TITLES, strict=False):
+        body = "Die Arbeitserlaubnis dauert zu lange."
+        ids[title] = api.card(code, title, area_id=area["id"], body=body)["id"]
+    for area in areas[2:]:
+        api.card(code, "Mehr Sprachkurse", area_id=area["id"])
+    return code, ids
+
+
+def title_size(board: Page) -> float:
+    return board.locator(".card-title").first.evaluate(
+        "node => parseFloat(getComputedStyle(node).fontSize)"
+    )
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720)])
+def test_german_words_break_at_a_syllable_with_a_hyphen(
+    server, browser, api, artifacts, width, height
+):
+    code, ids = nine_areas(api)
+    with open_board(browser, server, code, width, height) as board:
+        expect(board.locator("#columns > .column")).to_have_count(9)
+        for title in LONG_TITLES:
+            node = board.locator(f"#card-{ids[title]} .card-title")
+            # The server's soft hyphens arrive after the first draw (its first answer loads the
+            # German dictionary, a few seconds).
+            expect(node).to_have_text(re.compile(SOFT_HYPHEN), timeout=20_000)
+            assert node.evaluate("node => node.textContent").replace(SOFT_HYPHEN, "") == title
+            board.screenshot(path=artifacts / f"issue17-board-hyphens-{width}x{height}.png")
+            breaks = node.evaluate(LINE_BREAKS)
+            assert breaks, f"{title!r} fits one line: the test needs a narrower column"
+            # Every line ends at a space or at a soft hyphen (shown as "-"), never mid-syllable.
+            assert set(breaks) <= {" ", SOFT_HYPHEN}, breaks
+            assert SOFT_HYPHEN in breaks, breaks
+            assert node.evaluate("node => node.scrollWidth <= node.clientWidth")
+        # Larger type than before (25 px at 1080p, 17 px at 720p), growing with the screen.
+        assert title_size(board) > (28 if width == 1920 else 19)
+        board.screenshot(path=artifacts / f"issue17-board-hyphens-{width}x{height}.png")
