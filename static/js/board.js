@@ -82,6 +82,7 @@ const live = follow({
 });
 showConnection(t.connecting);
 fullscreenToggle($("fullscreen-button"));
+hideChromeWhenIdle();
 onMotionPreference(() => render());
 autoScroll($("columns"), () => screen === "board" && layout === "scroll");
 // A hook for the browser tests (and curious moderators): the live state and its socket.
@@ -291,4 +292,21 @@ function buildCard(card, event, fresh) {
   if (badges.childElementCount) item.append(badges);
   hyphens.apply(item);
   return item;
+}
+
+// The footer and the full-screen button cover the first and last columns: on a projector nobody
+// touches, they go after a few seconds and come back with the mouse, a key or focus.
+function hideChromeWhenIdle(idleMs = 4000) {
+  let timer = 0;
+  const wake = () => {
+    document.body.dataset.idle = "off";
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      document.body.dataset.idle = "on";
+    }, idleMs);
+  };
+  for (const type of ["pointermove", "pointerdown", "keydown", "focusin", "touchstart"]) {
+    document.addEventListener(type, wake, { passive: true, capture: true });
+  }
+  wake();
 }

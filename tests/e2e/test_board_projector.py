@@ -95,3 +95,35 @@ def test_german_words_break_at_a_syllable_with_a_hyphen(
         # Larger type than before (25 px at 1080p, 17 px at 720p), growing with the screen.
         assert title_size(board) > (28 if width == 1920 else 19)
         board.screenshot(path=artifacts / f"issue17-board-hyphens-{width}x{height}.png")
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720)])
+def test_the_countdown_is_large_and_covers_no_card(server, browser, api, artifacts, width, height):
+    code, _ = nine_areas(api)
+    with open_board(browser, server, code, width, height) as board:
+        columns_before = board.locator("#columns").bounding_box()
+        api.patch(code, display={"timer_seconds": 300})
+        timer = board.locator("#timer")
+        expect(timer).to_be_visible()
+        expect(board.locator("#timer-value")).to_have_text(re.compile(r"^[45]:\d\d$"))
+        digits = board.locator("#timer-value").evaluate(
+            "node => parseFloat(getComputedStyle(node).fontSize)"
+        )
+        # Readable from the back rows: about a tenth of the screen's height.
+        assert digits >= height / 11, digits
+        box = timer.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= columns_before["y"], box
+        for column in board.locator("#columns > .column").all():
+            assert not overlaps(box, column.bounding_box())
+        # The header keeps its height: the columns do not move down.
+        assert board.locator("#columns").bounding_box()["y"] == columns_before["y"]
+        board.screenshot(path=artifacts / f"issue17-board-countdown-{width}x{height}.png")

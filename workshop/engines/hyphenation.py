@@ -53,6 +53,13 @@ def hyphenate(word: str, lang: str = "de") -> str:
     return SOFT_HYPHEN.join(merged)
 
 
+def warm() -> None:
+    """Load the dictionaries (seconds for German) before a board first asks for its words."""
+    if pyphen:
+        for name in set(DICTIONARIES.values()):
+            _dictionary(name)
+
+
 def hyphenate_words(words: list[str], lang: str) -> dict[str, str]:
     """The words (at most MAX_WORDS) that gain a break point, each with its soft hyphens."""
     found = {}

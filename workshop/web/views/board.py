@@ -10,6 +10,7 @@ from flask_babel import force_locale, get_locale, get_translations, gettext
 
 from workshop import i18n
 from workshop.engines import hyphenation, offhub
+from workshop.extensions import socketio
 from workshop.web.auth import visible_event
 from workshop.web.helpers import join_url
 
@@ -50,9 +51,15 @@ def other_languages() -> dict:
     return texts
 
 
+_warming = []
+
+
 @bp.get("/<code>")
 def board(code: str):
     event = visible_event(code)
+    if not _warming:
+        # The first board of this process loads the German dictionary meanwhile, off the hub.
+        _warming.append(socketio.start_background_task(offhub.run, hyphenation.warm))
     return render_template(
         "board/board.html",
         event=event,
