@@ -73,3 +73,16 @@ def test_no_soft_hyphen_in_api_live_data_or_exports(staff, make_event, join, sub
         assert "Arbeitserlaubnis" in answer
         # JSON may escape it: look for both spellings.
         assert SOFT_HYPHEN not in answer and "\\u00ad" not in answer.lower()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("", None), ("?columns=x", None), ("?columns=4", 4), ("?columns=1", 2), ("?columns=40", 8)],
+)
+def test_the_board_option_for_fewer_columns_is_clamped(client, make_event, query, expected):
+    code = make_event()["code"]
+    page = client.get(f"/board/{code}{query}").get_data(as_text=True)
+    data = json.loads(page.split('id="page-data">', 1)[1].split("</script>", 1)[0])
+    rotation = data["rotation"]
+    assert (rotation and rotation["columns"]) == expected
+    assert rotation is None or rotation["seconds"] == 20

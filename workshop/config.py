@@ -35,6 +35,9 @@ WHOLE_NUMBERS = {
     "WORKSHOP_REPORT_BACKOFF": 60,
     "WORKSHOP_REPORT_DETAIL_LIMIT": 100,
     "WORKSHOP_JOIN_WARNING": JOIN_WARNING,
+    # A board opened with `?columns=N` shows N areas at a time and turns on after this many
+    # seconds (web/views/board.py; clamped to 5 to 300).
+    "WORKSHOP_BOARD_ROTATE_SECONDS": 20,
 }
 
 
@@ -251,6 +254,8 @@ DEFAULTS = {
     #: The console warns when one network (address bucket) made more than this many
     #: participants in two minutes (0: never); see domain/joins.py.
     "WORKSHOP_JOIN_WARNING": JOIN_WARNING,
+    #: A board opened with `?columns=N` turns to its next areas after this many seconds.
+    "WORKSHOP_BOARD_ROTATE_SECONDS": 20,
 }
 
 

@@ -4,6 +4,7 @@
 import { dotsBadge, groupByArea, mergedBadge, NO_AREA, showsDots } from "./cards.js";
 import {
   $,
+  format,
   h,
   number,
   oncePerFrame,
@@ -185,16 +186,17 @@ function drawColumns(event, cards) {
   // "No area" appears only while some card has none.
   if (groups.get(NO_AREA).length) columns.push({ id: NO_AREA, area: null });
 
-  // Up to ten columns side by side (eight areas and "No area" fit); more wrap into even rows.
-  const rows = Math.ceil(columns.length / MAX_PER_ROW) || 1;
-  container.style.setProperty("--columns", String(Math.ceil(columns.length / rows) || 1));
-  container.style.setProperty("--rows", String(rows));
   reconcile(container, columns, {
     key: (column) => column.id,
     signature: (column) => JSON.stringify(column.area),
     build: buildColumn,
   });
   for (const column of columns) fillColumn(container, column, groups.get(column.id), event);
+  const shownColumns = turnTo(container, columns);
+  // Up to ten columns side by side (eight areas and "No area" fit); more wrap into even rows.
+  const rows = Math.ceil(shownColumns / MAX_PER_ROW) || 1;
+  container.style.setProperty("--columns", String(Math.ceil(shownColumns / rows) || 1));
+  container.style.setProperty("--rows", String(rows));
   if (before) animateChanges(container, before, $("ghosts"));
   container.setAttribute("aria-busy", "false");
   drawnOnce = true;
@@ -309,4 +311,50 @@ function hideChromeWhenIdle(idleMs = 4000) {
     document.addEventListener(type, wake, { passive: true, capture: true });
   }
   wake();
+}
+
+// Fewer, larger columns (the board's `?columns=N`, given by the server as `rotation`): the areas
+// are shown a page at a time, and the page turns every `pages.seconds`.
+const pages = data.rotation;
+let rotating = false;
+let page = 0;
+if (pages) {
+  setInterval(() => {
+    if (!rotating) return;
+    page += 1;
+    render();
+  }, pages.seconds * 1000);
+}
+
+/** Hide the columns not on the current page; how many columns are shown. */
+function turnTo(container, columns) {
+  rotating = Boolean(pages) && columns.length > pages.columns;
+  const note = $("rotation");
+  note.hidden = !rotating;
+  document.body.classList.toggle("rotate-on", rotating);
+  if (!rotating) {
+    for (const section of container.children) section.hidden = false;
+    return columns.length;
+  }
+  // Pages of even size: nine areas by four make pages of three, three and three.
+  const count = Math.ceil(columns.length / pages.columns);
+  const size = Math.ceil(columns.length / count);
+  const first = (page % count) * size;
+  const last = Math.min(first + size, columns.length);
+  const before = container.dataset.page;
+  columns.forEach((column, index) => {
+    const section = container.querySelector(`:scope > [data-key="${column.id}"]`);
+    section.hidden = index < first || index >= last;
+  });
+  container.dataset.page = String(page % count);
+  setText($("rotation-text"), format(t.rotation, { first: first + 1, last, total: columns.length }));
+  note.style.setProperty("--turn", `${pages.seconds}s`);
+  if (before !== container.dataset.page && !reducedMotion()) {
+    // The bar restarts with each page; it and the fade are left out under reduced motion.
+    note.classList.remove("turning");
+    void note.offsetWidth;
+    note.classList.add("turning");
+    container.animate([{ opacity: 0 }, { opacity: 1 }], { duration: 400, easing: "ease-out" });
+  }
+  return last - first;
 }

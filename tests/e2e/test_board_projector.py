@@ -127,3 +127,36 @@ def test_the_countdown_is_large_and_covers_no_card(server, browser, api, artifac
         # The header keeps its height: the columns do not move down.
         assert board.locator("#columns").bounding_box()["y"] == columns_before["y"]
         board.screenshot(path=artifacts / f"issue17-board-countdown-{width}x{height}.png")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720)])
+def test_fewer_larger_columns_turn_through_the_areas(
+    start_server, browser, artifacts, width, height
+):
+    server = start_server(extra_env={"WORKSHOP_BOARD_ROTATE_SECONDS": "5"})
+    code, _ = nine_areas(Api(server))
+    with open_board(browser, server, f"{code}?columns=4", width, height) as board:
+        note = board.locator("#rotation")
+        # Nine areas by four: three pages of three, named, larger type than nine columns.
+        expect(note).to_have_text("Themenbereiche 1–3 von 9")
+        expect(board.locator("#columns > .column:visible")).to_have_count(3)
+        expect(board.locator("#columns > .column:visible h2").first).to_have_text("Ankommen")
+        assert title_size(board) > (40 if width == 1920 else 26)
+        board.wait_for_function("document.getElementById('columns').getAnimations().length === 0")
+        board.screenshot(path=artifacts / f"issue17-board-rotate-{width}x{height}.png")
+        expect(note).to_have_text("Themenbereiche 4–6 von 9", timeout=10_000)
+        expect(board.locator("#columns > .column:visible h2").first).to_have_text("Arbeit")
+        expect(note).to_have_text("Themenbereiche 7–9 von 9", timeout=10_000)
+        expect(note).to_have_text("Themenbereiche 1–3 von 9", timeout=10_000)
+    # Under reduced motion the pages still turn, without the fade and the running bar.
+    with open_board(
+        browser, server, f"{code}?columns=4", width, height, reduced_motion="reduce"
+    ) as board:
+        note = board.locator("#rotation")
+        expect(note).to_have_text("Themenbereiche 1–3 von 9")
+        expect(note).to_have_text("Themenbereiche 4–6 von 9", timeout=10_000)
+        assert "turning" not in (note.get_attribute("class") or "")
+    # Without the option every area is shown at once.
+    with open_board(browser, server, code, width, height) as board:
+        expect(board.locator("#columns > .column:visible")).to_have_count(9)
+        expect(board.locator("#rotation")).to_be_hidden()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import force_locale, get_locale, get_translations, gettext
 
 from workshop import i18n
@@ -52,6 +52,23 @@ def other_languages() -> dict:
 
 
 _warming = []
+#: `?columns=N` on the board: at least two areas at a time, at most what fits anyway.
+ROTATE_COLUMNS = (2, 8)
+ROTATE_SECONDS = (5, 300)
+
+
+def rotation() -> dict | None:
+    """Fewer, larger columns that turn through the areas, when the board's URL asks for it."""
+    try:
+        columns = int(request.args.get("columns", ""))
+    except ValueError:
+        return None
+    low, high = ROTATE_COLUMNS
+    seconds = current_app.config["WORKSHOP_BOARD_ROTATE_SECONDS"]
+    return {
+        "columns": min(max(columns, low), high),
+        "seconds": min(max(seconds, ROTATE_SECONDS[0]), ROTATE_SECONDS[1]),
+    }
 
 
 @bp.get("/<code>")
@@ -77,6 +94,7 @@ def board(code: str):
                 for code in i18n.languages()
             },
         },
+        rotation=rotation(),
         hyphenation={
             "url": url_for("board.hyphens"),
             "languages": hyphenation.languages(),
