@@ -142,7 +142,8 @@ def test_fewer_larger_columns_turn_through_the_areas(
         expect(board.locator("#columns > .column:visible")).to_have_count(3)
         expect(board.locator("#columns > .column:visible h2").first).to_have_text("Ankommen")
         assert title_size(board) > (40 if width == 1920 else 26)
-        board.wait_for_function("document.getElementById('columns').getAnimations().length === 0")
+        faded_in = "() => document.getElementById('columns').getAnimations().length === 0"
+        board.wait_for_function(faded_in)
         board.screenshot(path=artifacts / f"issue17-board-rotate-{width}x{height}.png")
         expect(note).to_have_text("Themenbereiche 4–6 von 9", timeout=10_000)
         expect(board.locator("#columns > .column:visible h2").first).to_have_text("Arbeit")
