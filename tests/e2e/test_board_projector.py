@@ -126,6 +126,9 @@ def test_the_countdown_is_large_and_covers_no_card(server, browser, api, artifac
             assert not overlaps(box, column.bounding_box())
         # The header keeps its height: the columns do not move down.
         assert board.locator("#columns").bounding_box()["y"] == columns_before["y"]
+        # The picture as the room sees it, once the long words have their soft hyphens.
+        first_title = board.locator(".card-title").first
+        expect(first_title).to_have_text(re.compile(SOFT_HYPHEN), timeout=20_000)
         board.screenshot(path=artifacts / f"issue17-board-countdown-{width}x{height}.png")
 
 
