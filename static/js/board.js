@@ -318,12 +318,22 @@ function hideChromeWhenIdle(idleMs = 4000) {
 const pages = data.rotation;
 let rotating = false;
 let page = 0;
+let paused = false;
 if (pages) {
   setInterval(() => {
-    if (!rotating) return;
+    if (!rotating || paused) return;
     page += 1;
     render();
   }, pages.seconds * 1000);
+  // Moving content must be pausable (WCAG 2.2.2): "P" holds the page and turns on again.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "p" && event.key !== "P") return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
+    paused = !paused;
+    $("rotation").classList.toggle("paused", paused);
+    setText($("rotation-paused"), paused ? t.rotation_paused : "");
+  });
 }
 
 /** Hide the columns not on the current page; how many columns are shown. */

@@ -148,6 +148,12 @@ def test_fewer_larger_columns_turn_through_the_areas(
         faded_in = "() => document.getElementById('columns').getAnimations().length === 0"
         board.wait_for_function(faded_in)
         board.screenshot(path=artifacts / f"issue17-board-rotate-{width}x{height}.png")
+        # "P" holds the page (WCAG 2.2.2) and says so; again, and it turns on.
+        board.keyboard.press("p")
+        expect(board.locator("#rotation-paused")).to_have_text("Angehalten (Taste P)")
+        expect(note).to_have_class(re.compile(r"\bpaused\b"))
+        board.keyboard.press("p")
+        expect(board.locator("#rotation-paused")).to_have_text("")
         expect(note).to_have_text("Themenbereiche 4–6 von 9", timeout=10_000)
         expect(board.locator("#columns > .column:visible h2").first).to_have_text("Arbeit")
         expect(note).to_have_text("Themenbereiche 7–9 von 9", timeout=10_000)
