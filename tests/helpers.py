@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -80,3 +81,13 @@ def hub_ticks(setup: str, work: str, result: str = "None") -> dict:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def as_shown(text: str) -> re.Pattern:
+    """`text` exactly as a page shows it: the board may put soft hyphens into long words."""
+    return re.compile("^" + "\u00ad?".join(re.escape(char) for char in text) + "$")
+
+
+def containing(text: str) -> re.Pattern:
+    """`text` somewhere in what a page shows, soft hyphens (board, display only) allowed."""
+    return re.compile("\u00ad?".join(re.escape(char) for char in text))

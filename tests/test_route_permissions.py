@@ -25,6 +25,7 @@ PUBLIC = {
     "participant.event_page",
     "board.board",
     "board.qr",
+    "board.hyphens",
     "moderator.login",
     "moderator.logout",
     "pages.choose_language",

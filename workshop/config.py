@@ -42,6 +42,9 @@ WHOLE_NUMBERS = {
     "WORKSHOP_REPORT_BACKOFF": 60,
     "WORKSHOP_REPORT_DETAIL_LIMIT": 100,
     "WORKSHOP_JOIN_WARNING": JOIN_WARNING,
+    # A board opened with `?columns=N` shows N areas at a time and turns on after this many
+    # seconds (web/views/board.py; clamped to 5 to 300).
+    "WORKSHOP_BOARD_ROTATE_SECONDS": 20,
 }
 
 
@@ -262,6 +265,8 @@ DEFAULTS = {
     #: The events' time zone (an IANA name): times in the report, CSV and XLSX are given in it;
     #: the JSON file keeps UTC.
     "WORKSHOP_TIME_ZONE": TIME_ZONE,
+    #: A board opened with `?columns=N` turns to its next areas after this many seconds.
+    "WORKSHOP_BOARD_ROTATE_SECONDS": 20,
 }
 
 

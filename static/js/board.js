@@ -4,6 +4,7 @@
 import { dotsBadge, groupByArea, mergedBadge, NO_AREA, showsDots } from "./cards.js";
 import {
   $,
+  format,
   h,
   number,
   oncePerFrame,
@@ -30,6 +31,7 @@ import {
   resultsScreen,
 } from "./board-screens.js";
 import { localText, textAttributes, translationLines } from "./translated.js";
+import { hyphenator } from "./hyphens.js";
 
 const data = pageData();
 const t = data.strings;
@@ -56,6 +58,14 @@ const results = resultsScreen({
   t,
 });
 
+// Long German words get soft hyphens for the narrow columns (display only); words the server
+// marked later are put into the cards already shown.
+const hyphens = hyphenator(data.hyphenation, () => {
+  for (const node of $("columns").querySelectorAll(".board-card, .column-head h2")) {
+    hyphens.apply(node);
+  }
+});
+
 const live = follow({
   code: data.code,
   role: "board",
@@ -73,6 +83,7 @@ const live = follow({
 });
 showConnection(t.connecting);
 fullscreenToggle($("fullscreen-button"));
+hideChromeWhenIdle();
 onMotionPreference(() => render());
 autoScroll($("columns"), () => screen === "board" && layout === "scroll");
 // A hook for the browser tests (and curious moderators): the live state and its socket.
@@ -175,16 +186,17 @@ function drawColumns(event, cards) {
   // "No area" appears only while some card has none.
   if (groups.get(NO_AREA).length) columns.push({ id: NO_AREA, area: null });
 
-  // Up to ten columns side by side (eight areas and "No area" fit); more wrap into even rows.
-  const rows = Math.ceil(columns.length / MAX_PER_ROW) || 1;
-  container.style.setProperty("--columns", String(Math.ceil(columns.length / rows) || 1));
-  container.style.setProperty("--rows", String(rows));
   reconcile(container, columns, {
     key: (column) => column.id,
     signature: (column) => JSON.stringify(column.area),
     build: buildColumn,
   });
   for (const column of columns) fillColumn(container, column, groups.get(column.id), event);
+  const shownColumns = turnTo(container, columns);
+  // Up to ten columns side by side (eight areas and "No area" fit); more wrap into even rows.
+  const rows = Math.ceil(shownColumns / MAX_PER_ROW) || 1;
+  container.style.setProperty("--columns", String(Math.ceil(shownColumns / rows) || 1));
+  container.style.setProperty("--rows", String(rows));
   if (before) animateChanges(container, before, $("ghosts"));
   container.setAttribute("aria-busy", "false");
   drawnOnce = true;
@@ -221,6 +233,7 @@ function buildColumn({ id, area }) {
     h("p", { class: "empty" }, t.empty),
   );
   if (area) section.style.setProperty("--area-color", area.color);
+  hyphens.apply(section.querySelector("h2"));
   return section;
 }
 
@@ -279,5 +292,79 @@ function buildCard(card, event, fresh) {
     badges.append(h("abbr", { class: "badge badge-language", title: language.name }, language.tag));
   }
   if (badges.childElementCount) item.append(badges);
+  hyphens.apply(item);
   return item;
+}
+
+// The footer and the full-screen button cover the first and last columns: on a projector nobody
+// touches, they go after a few seconds and come back with the mouse, a key or focus.
+function hideChromeWhenIdle(idleMs = 4000) {
+  let timer = 0;
+  const wake = () => {
+    document.body.dataset.idle = "off";
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      document.body.dataset.idle = "on";
+    }, idleMs);
+  };
+  for (const type of ["pointermove", "pointerdown", "keydown", "focusin", "touchstart"]) {
+    document.addEventListener(type, wake, { passive: true, capture: true });
+  }
+  wake();
+}
+
+// Fewer, larger columns (the board's `?columns=N`, given by the server as `rotation`): the areas
+// are shown a page at a time, and the page turns every `pages.seconds`.
+const pages = data.rotation;
+let rotating = false;
+let page = 0;
+let paused = false;
+if (pages) {
+  setInterval(() => {
+    if (!rotating || paused) return;
+    page += 1;
+    render();
+  }, pages.seconds * 1000);
+  // Moving content must be pausable (WCAG 2.2.2): "P" holds the page and turns on again.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "p" && event.key !== "P") return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
+    paused = !paused;
+    $("rotation").classList.toggle("paused", paused);
+    setText($("rotation-paused"), paused ? t.rotation_paused : "");
+  });
+}
+
+/** Hide the columns not on the current page; how many columns are shown. */
+function turnTo(container, columns) {
+  rotating = Boolean(pages) && columns.length > pages.columns;
+  const note = $("rotation");
+  note.hidden = !rotating;
+  document.body.classList.toggle("rotate-on", rotating);
+  if (!rotating) {
+    for (const section of container.children) section.hidden = false;
+    return columns.length;
+  }
+  // Pages of even size: nine areas by four make pages of three, three and three.
+  const count = Math.ceil(columns.length / pages.columns);
+  const size = Math.ceil(columns.length / count);
+  const first = (page % count) * size;
+  const last = Math.min(first + size, columns.length);
+  const before = container.dataset.page;
+  columns.forEach((column, index) => {
+    const section = container.querySelector(`:scope > [data-key="${column.id}"]`);
+    section.hidden = index < first || index >= last;
+  });
+  container.dataset.page = String(page % count);
+  setText($("rotation-text"), format(t.rotation, { first: first + 1, last, total: columns.length }));
+  note.style.setProperty("--turn", `${pages.seconds}s`);
+  if (before !== container.dataset.page && !reducedMotion()) {
+    // The bar restarts with each page; it and the fade are left out under reduced motion.
+    note.classList.remove("turning");
+    void note.offsetWidth;
+    note.classList.add("turning");
+    container.animate([{ opacity: 0 }, { opacity: 1 }], { duration: 400, easing: "ease-out" });
+  }
+  return last - first;
 }
