@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from workshop.db.models import AuditEntry
+from workshop.domain import events
 from workshop.extensions import db
 from workshop.results import exports, handover
 
@@ -140,6 +141,25 @@ def test_the_protocol_says_when_a_phase_change_predates_snapshots(app, voted):
         note = str(handover._(NO_SNAPSHOT))
     assert note != NO_SNAPSHOT
     assert all(note in page for page in pages)
+
+
+def test_the_protocol_leaves_out_cards_withdrawn_since(app, staff, make_event, join, submit):
+    code = make_event(areas=1)["code"]
+    person = join(code)
+    card = submit(person, code, "Doch nicht")
+    submit(person, code, "Bleibt")
+    assert staff.patch(f"/events/{code}", json={"phase": "cluster"}).status_code == 200
+    assert staff.patch(f"/events/{code}", json={"phase": "collect"}).status_code == 200
+    withdraw = person.patch(
+        f"/events/{code}/suggestions/{card['id']}", json={"status": "withdrawn"}
+    )
+    assert withdraw.status_code == 200, withdraw.json
+    with app.test_request_context(), force_locale("de"):
+        event = events.get_event(code)
+        snap = exports.snapshot(event, with_audit=True)
+        html = handover.protocol_html(snap, handover.read_changes(event))
+    assert len(protocol_pages(html)) == 2
+    assert "Bleibt" in html and "Doch nicht" not in html
 
 
 def test_a_protocol_without_phase_changes_says_so(app):

@@ -98,12 +98,14 @@ def read_changes(event: Event) -> list[Change]:
 # -- the board protocol ----------------------------------------------------------------------
 
 
-def _protocol_areas(board: dict) -> list[dict]:
-    """The snapshot's areas with their cards, most dots first; cards without (a known) area
-    last."""
+def _protocol_areas(board: dict, shown: set[int]) -> list[dict]:
+    """The snapshot's areas with their cards in `shown`, most dots first; cards without (a
+    known) area last."""
     areas = {area["id"]: {**area, "cards": []} for area in board.get("areas", [])}
     loose = {"id": None, "name": _("Without area"), "color": exports.NO_AREA_COLOR, "cards": []}
     for card in board.get("cards", []):
+        if card.get("id") not in shown:
+            continue
         area = areas.get(card.get("area"), loose)
         area["cards"].append({**card, "status_label": status_label(card.get("status", ""))})
     listed = [*areas.values(), loose] if loose["cards"] else list(areas.values())
@@ -114,13 +116,18 @@ def _protocol_areas(board: dict) -> list[dict]:
 
 def protocol_html(snap: exports.Snapshot, changes: list[Change]) -> str:
     """The board protocol: a page per phase change with each area's cards and dots then."""
+    # A card its author withdrew since is left out of the older pictures too: withdrawing
+    # takes a card out of every result.
+    shown = {
+        card.id for card in (snap.cards.values() if changes else ()) if card.status != "withdrawn"
+    }
     pages = [
         {
             "number": number,
             "when": format_datetime(change.at, "medium"),
             "old": phase_label(change.old or ""),
             "new": phase_label(change.new or ""),
-            "areas": _protocol_areas(change.board) if change.board is not None else None,
+            "areas": _protocol_areas(change.board, shown) if change.board is not None else None,
         }
         for number, change in enumerate(changes, 1)
     ]
