@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from workshop import validation
 from workshop.clock import iso
 from workshop.db.engine import WriteTransaction
-from workshop.db.models import AuditEntry, Event, User
+from workshop.db.models import Area, AuditEntry, Event, Suggestion, User
 from workshop.extensions import db
 from workshop.live import messages, publisher
 
@@ -47,6 +47,46 @@ ACTION_LABELS = {
 }
 
 
+#: The key of a phase change's details that holds the board as it stood (`board_state`): kept
+#: for the handover package's board protocol, left out of the live log and the exports, where a
+#: copy of every card per phase change would only be noise.
+BOARD = "board"
+
+
+def board_state(event_id: int) -> dict:
+    """The board as it stands, compact: areas, and each card not merged away or withdrawn with
+    its id, title, area, dots and status (like a photo of the pin boards)."""
+    areas = db.session.execute(
+        sa.select(Area.id, Area.name, Area.color)
+        .where(Area.event_id == event_id)
+        .order_by(Area.position, Area.id)
+    ).all()
+    cards = db.session.execute(
+        sa.select(
+            Suggestion.id, Suggestion.title, Suggestion.area_id, Suggestion.dots, Suggestion.status
+        )
+        .where(
+            Suggestion.event_id == event_id,
+            Suggestion.merged_into_id.is_(None),
+            Suggestion.status != "withdrawn",
+        )
+        .order_by(Suggestion.id)
+    ).all()
+    return {
+        "areas": [{"id": i, "name": name, "color": color} for i, name, color in areas],
+        "cards": [
+            {"id": i, "title": title, "area": area, "dots": dots, "status": status}
+            for i, title, area, dots, status in cards
+        ],
+    }
+
+
+def shown_details(details: dict) -> dict:
+    """An entry's details without the board snapshot (see BOARD)."""
+    details.pop(BOARD, None)
+    return details
+
+
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
@@ -58,7 +98,7 @@ def entry_json(entry: AuditEntry) -> dict:
         "user": entry.user.username if entry.user else None,
         "action": entry.action,
         "suggestion_id": entry.suggestion_id,
-        "details": json.loads(entry.details or "{}"),
+        "details": shown_details(json.loads(entry.details or "{}")),
     }
 
 

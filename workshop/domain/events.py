@@ -345,7 +345,9 @@ def _audit_changes(
     """One entry for a phase change, one for texts and rules, one for the board's display."""
     if "phase" in changed:
         old, new = changed.pop("phase")
-        audit.record(tx, event_id, user, "phase_changed", **{"from": old, "to": new})
+        # The board as it stood, for the handover package's protocol (results/handover.py).
+        board = {audit.BOARD: audit.board_state(event_id)}
+        audit.record(tx, event_id, user, "phase_changed", **{"from": old, "to": new}, **board)
     display = {
         DISPLAY_FIELDS[name]: changed.pop(name) for name in list(changed) if name in DISPLAY_FIELDS
     }

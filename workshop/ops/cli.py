@@ -16,7 +16,7 @@ from workshop.domain import accounts, events
 from workshop.errors import WorkshopError
 from workshop.extensions import db
 from workshop.ops import retention
-from workshop.results import exports, importer
+from workshop.results import handover, importer
 
 #: Language of exported files and of messages on the command line.
 CLI_LOCALE = "de"
@@ -67,7 +67,7 @@ def demo_command():
 @with_appcontext
 @click.argument("code")
 @click.option(
-    "--format", "fmt", type=click.Choice(exports.FORMATS), default="xlsx", show_default=True
+    "--format", "fmt", type=click.Choice(handover.FORMATS), default="xlsx", show_default=True
 )
 @click.option(
     "--output",
@@ -78,11 +78,12 @@ def demo_command():
     "--locale", default=CLI_LOCALE, show_default=True, help="Language of headers and texts."
 )
 def export_command(code: str, fmt: str, output: Path | None, locale: str):
-    """Export an event's results (CSV, XLSX, JSON or the PDF report)."""
+    """Export an event's results (CSV, XLSX, JSON, the PDF report, or all of them as the ZIP
+    handover package)."""
     try:
         event = events.get_event(code)
         with force_locale(locale):
-            result = exports.export(event, fmt)
+            result = handover.export(event, fmt)
     except WorkshopError as exc:
         raise click.ClickException(_message(exc)) from exc
     path = output or Path(result.filename)

@@ -47,7 +47,7 @@ from workshop.db.models import (
     Vote,
 )
 from workshop.domain import queries
-from workshop.domain.audit import action_label
+from workshop.domain.audit import action_label, shown_details
 from workshop.domain.rules import SETTINGS
 from workshop.domain.schemas import area_json, board_languages
 from workshop.domain.translations import base, event_languages, source_hash
@@ -428,7 +428,7 @@ def _audit_rows(event: Event) -> list[tuple[datetime, int | None, str, int | Non
     staff: dict[int, int] = {}
     entries = []
     for at, user_id, action, card_id, details in rows:
-        details = json.loads(details or "{}")
+        details = shown_details(json.loads(details or "{}"))
         # An imported entry keeps the staff number of its file in its details.
         who = staff.setdefault(user_id, len(staff) + 1) if user_id else details.pop("by", None)
         entries.append((at, who, action, card_id, details))

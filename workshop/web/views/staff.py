@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, make_response, render_template, request
 
-from workshop.results import exports, pdf
+from workshop.results import exports, handover, pdf
 from workshop.web.auth import managed, wants_json
 
 bp = Blueprint("staff", __name__)
@@ -47,6 +47,7 @@ def report_pdf(code: str):
 
 @bp.get("/api/v1/events/<code>/export")
 def export(code: str):
-    """The event's results as a download: ?format=csv|xlsx|json|pdf (docs/export-format.md)."""
+    """The event's results as a download: ?format=csv|xlsx|json|pdf, or zip for the handover
+    package (docs/export-format.md)."""
     event = managed(code)[0]
-    return _download(exports.export(event, request.args.get("format")))
+    return _download(handover.export(event, request.args.get("format")))
