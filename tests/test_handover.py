@@ -163,7 +163,9 @@ def test_the_protocol_leaves_out_cards_withdrawn_since(app, staff, make_event, j
 
 
 def test_a_protocol_without_phase_changes_says_so(app):
-    snap = SimpleNamespace(event={"title": "Plenum"}, exported_at=datetime(2026, 12, 3, 9))
+    snap = SimpleNamespace(
+        event={"title": "Plenum"}, exported_at=datetime(2026, 12, 3, 9), time_zone="Europe/Berlin"
+    )
     with app.test_request_context(), force_locale("de"):
         html = handover.protocol_html(snap, [])
     assert "Die Phase wurde noch nicht gewechselt." in html and 'class="change"' not in html
