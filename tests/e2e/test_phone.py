@@ -11,8 +11,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import add_card
+from .test_accessibility import axe_source, axe_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+__all__ = ["axe_source"]  # the fixture, shared with test_accessibility
 
 PHONE = {"width": 390, "height": 844}
 LANGUAGES = ["de", "ar"]
@@ -49,7 +52,9 @@ def no_horizontal_scroll(page: Page) -> bool:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_area_is_chosen_afresh_for_every_card(server, browser, staff, areas, artifacts, language):
+def test_area_is_chosen_afresh_for_every_card(
+    server, browser, staff, areas, artifacts, axe_source, language
+):
     with phone(browser, server, language) as page:
         choices = page.locator('#new-area input[name="area_id"]')
         expect(choices).to_have_count(len(areas) + 1)  # every area and "I don't know"
@@ -67,6 +72,7 @@ def test_area_is_chosen_afresh_for_every_card(server, browser, staff, areas, art
         expect(page.locator("#new-area-error")).to_be_visible()
         expect(choices.first).to_be_focused()
         page.screenshot(path=artifacts / f"issue17-phone-area-asks-{language}.png")
+        assert axe_violations(page, axe_source) == []
         titles = [card["title"] for card in staff("GET", "/suggestions").json()["suggestions"]]
         assert "Zweiter Vorschlag" not in titles
 
@@ -120,7 +126,7 @@ def file_room(staff, areas, count: int = 60) -> list[dict]:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_voting_in_groups_with_search_and_my_dots(
-    server, browser, staff, areas, artifacts, language
+    server, browser, staff, areas, artifacts, axe_source, language
 ):
     cards = file_room(staff, areas)
     staff("PATCH", json={"phase": "vote"}, status=200)
@@ -154,6 +160,7 @@ def test_voting_in_groups_with_search_and_my_dots(
         expect(row.locator("[data-my-dots]")).to_have_attribute("data-my-dots", "2")
         page.locator("#my-dots").evaluate("node => node.scrollIntoView({block: 'center'})")
         page.screenshot(path=artifacts / f"issue17-phone-my-dots-{language}.png")
+        assert axe_violations(page, axe_source) == []
         row.locator('[data-focus="summary-minus"]').click()
         expect(row.locator("[data-my-dots]")).to_have_attribute("data-my-dots", "1")
         expect(row.locator('[data-focus="summary-minus"]')).to_be_focused()
@@ -182,7 +189,9 @@ def test_voting_in_groups_with_search_and_my_dots(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_countdown_shows_on_the_phone(server, browser, staff, areas, artifacts, language):
+def test_the_countdown_shows_on_the_phone(
+    server, browser, staff, areas, artifacts, axe_source, language
+):
     file_room(staff, areas, count=10)
     with phone(browser, server, language) as page:
         expect(page.locator("#timer")).to_be_hidden()
@@ -201,6 +210,7 @@ def test_the_countdown_shows_on_the_phone(server, browser, staff, areas, artifac
         page.wait_for_function("() => window.scrollY > 0")
         assert in_view(page, "#timer")
         page.screenshot(path=artifacts / f"issue17-phone-countdown-{language}.png")
+        assert axe_violations(page, axe_source) == []
 
         staff("PATCH", json={"display": {"timer_seconds": 1}}, status=200)
         expect(page.locator("#timer-done")).not_to_be_empty(timeout=5000)
