@@ -66,7 +66,10 @@ def test_the_switcher_lists_each_language_in_its_own_name(client):
         ("uk", "Українська", "ltr"),
         ("ru", "Русский", "ltr"),
     ]:
-        link = re.search(rf'<a href="/language/{code}\?next=/privacy"([^>]*)>{name}</a>', page)
+        # The name carries its language and direction; the link follows the page's (issue 17).
+        link = re.search(
+            rf'<a href="/language/{code}\?next=/privacy"[^>]*><span([^>]*)>{name}</span></a>', page
+        )
         assert link, name
         assert f'lang="{code.split("@")[0]}"' in link.group(1)
         assert f'dir="{direction}"' in link.group(1)

@@ -53,58 +53,8 @@ function spotlightArea(area, event, t) {
   return h("p", { class: "spotlight-area", ...textAttributes(name.lang) }, name.text);
 }
 
-/**
- * A countdown that trusts the server's `seconds_left` at receipt and the local monotonic clock
- * after it (`performance.now()`), so a projector with a wrong wall clock still counts right.
- */
-export function countdown({ box, value, done, doneText }) {
-  let base = null; // {seconds, at}
-  let timerId = 0;
-
-  function tick() {
-    if (!base) return;
-    const elapsed = (performance.now() - base.at) / 1000;
-    const left = Math.max(0, Math.ceil(base.seconds - elapsed));
-    const text = clock(left);
-    if (value.textContent !== text) value.textContent = text;
-    const over = left <= 0;
-    box.classList.toggle("timer-over", over);
-    const message = over ? doneText : "";
-    if (done.textContent !== message) done.textContent = message;
-    if (over) stop();
-  }
-
-  function stop() {
-    clearInterval(timerId);
-    timerId = 0;
-  }
-
-  return {
-    /** A fresh `display.timer` from a snapshot or an event change (null: no countdown). */
-    set(timer) {
-      stop();
-      if (!timer) {
-        base = null;
-        box.hidden = true;
-        done.textContent = "";
-        return;
-      }
-      base = { seconds: timer.seconds_left, at: performance.now() };
-      box.hidden = false;
-      tick();
-      if (base.seconds > 0) timerId = setInterval(tick, 200);
-    },
-  };
-}
-
-/** "4:07", or "1:02:03" for an hour and more. */
-export function clock(seconds) {
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  const secs = String(seconds % 60).padStart(2, "0");
-  if (hours) return `${hours}:${String(minutes).padStart(2, "0")}:${secs}`;
-  return `${minutes}:${secs}`;
-}
+// The countdown is shared with the attendee page, which cannot afford this module's weight.
+export { clock, countdown } from "./dom.js";
 
 /**
  * The results screen: fetched from the API when shown, and again (at most every `every` ms)

@@ -2,9 +2,10 @@
 // rule; this page shows its state and its answers.
 
 import { createApi } from "./api.js";
-import { dotsBadge, mergedBadge, showsDots } from "./cards.js";
+import { dotsBadge, groupByArea, mergedBadge, showsDots } from "./cards.js";
 import {
   $,
+  countdown,
   format,
   h,
   oncePerFrame,
@@ -18,9 +19,13 @@ import {
 import { follow } from "./live.js";
 import { isPublic, participantMay, resultsPublic } from "./rules.js";
 import { createSender, Outbox, offline, verdict } from "./outbox.js";
-import { addMineToo, readMineToo } from "./similar-hint.js";
-import { editForm, fillAreaSelect, initNewSuggestionForm } from "./suggestion-form.js";
-import { cardTexts, localText, textAttributes } from "./translated.js";
+import {
+  editForm,
+  fillAreaChoices,
+  fillAreaSelect,
+  initNewSuggestionForm,
+} from "./suggestion-form.js";
+import { cardTexts, localText, reader, textAttributes, translationOf } from "./translated.js";
 
 const data = pageData();
 const t = data.strings;
@@ -38,9 +43,21 @@ const view = {
   sent: 0, // waiting items sent since the outbox was last empty
   allSent: false, // say "everything has been sent" for a while
   dropped: [], // messages about waiting items the server refused
-  mineToo: readMineToo(data.code), // cards this phone said are its own too (instead of a draft)
+  mineToo: new Set(), // cards this phone said are its own too (instead of a draft)
   originals: new Set(), // translated cards whose original the reader chose to see
+  search: "", // what the search field holds
+  open: new Map(), // voting: area group key -> whether the reader opened (true) or closed it
 };
+
+// While voting, a few cards show at once; more start in closed groups, one per area.
+const GROUPS_OPEN_UP_TO = 12;
+
+const timer = countdown({
+  box: $("timer"),
+  value: $("timer-value"),
+  done: $("timer-done"),
+  doneText: t.time_up,
+});
 
 // -- live state ---------------------------------------------------------------------------------
 
@@ -76,7 +93,10 @@ function onUpdate(state, update) {
     showConnection(null); // connected: also after the network came back without a reconnect
     sender.flush(); // first load, reconnect, resync: send what waits, now that `me` is current
   }
-  if (type === "snapshot" || type === "event") fillAreaSelects(state.event.areas);
+  if (type === "snapshot" || type === "event") {
+    fillAreaSelects(state.event.areas);
+    timer.set(state.event.display?.timer ?? null); // seconds left as of this message
+  }
   render();
 
   function needsMe() {
@@ -140,26 +160,143 @@ function draw() {
   setText($("phase-instruction"), data.instructions[event.phase] ?? "");
   $("submit-section").hidden = !participantMay(event, "file");
 
-  const voting = participantMay(event, "vote") && me;
-  $("dots-bar").hidden = !voting;
-  if (voting) {
-    const left = dotsLeft();
-    setText($("dots-left"), format(t.dots_left, { left, budget: me.dots_budget }));
-    $("dots-left").dataset.dotsLeft = left;
-  }
+  const voting = Boolean(participantMay(event, "vote") && me);
+  drawDotsBar(voting);
 
   const cards = visibleCards();
   const areas = new Map(event.areas.map((area) => [area.id, area]));
   const list = $("cards");
   list.setAttribute("aria-busy", "false");
-  reconcile(list, cards, {
+  list.classList.toggle("grouped", participantMay(event, "vote"));
+  if (participantMay(event, "vote")) drawGroups(list, cards, areas);
+  else reconcile(list, cards, cardRendering(areas));
+  setText($("cards-count"), plural(t.cards_count, cards.length));
+  $("cards-empty").hidden = cards.length > 0;
+  setText($("cards-empty"), view.search.trim() ? t.no_match : EMPTY);
+  drawMyDots(voting);
+  drawOutbox(areas);
+}
+
+const EMPTY = $("cards-empty").textContent;
+
+/** The sticky bar: dots left while voting, the countdown whenever the moderator runs one. */
+function drawDotsBar(voting) {
+  const { event, me } = live.state;
+  $("dots-bar").hidden = !voting && !event.display?.timer;
+  $("dots-left").hidden = !voting;
+  if (!voting) return;
+  const left = dotsLeft();
+  setText($("dots-left"), format(t.dots_left, { left, budget: me.dots_budget }));
+  $("dots-left").dataset.dotsLeft = left;
+}
+
+function cardRendering(areas) {
+  return {
     key: (card) => card.id,
     signature: (card) => signature(card, areas),
     build: (card) => buildCard(card, areas),
+  };
+}
+
+// -- voting: groups by area, "my dots" ----------------------------------------------------------
+
+/** The cards in one item per area with cards (a <details> each), in the event's area order. */
+function drawGroups(list, cards, areas) {
+  const { event } = live.state;
+  const groups = [...groupByArea(event.areas, cards)].filter(([, members]) => members.length);
+  reconcile(list, groups, {
+    key: ([key]) => `group-${key}`,
+    signature: ([key]) => JSON.stringify(areas.get(Number(key)) ?? key),
+    build: ([key]) => buildGroup(key, areas.get(Number(key))),
   });
-  setText($("cards-count"), plural(t.cards_count, cards.length));
-  $("cards-empty").hidden = cards.length > 0;
-  drawOutbox(areas);
+  const startOpen = live.state.cards.size <= GROUPS_OPEN_UP_TO;
+  groups.forEach(([, members], index) => {
+    const item = list.children[index];
+    const details = item.firstElementChild;
+    // A search opens every group with a match; the reader's own choice returns after it.
+    const open = view.search.trim() ? true : (view.open.get(item.dataset.key) ?? startOpen);
+    if (details.open !== open) details.open = open;
+    setText(item.querySelector(".group-count"), plural(t.cards_count, members.length));
+    reconcile(item.querySelector(".card-list"), members, cardRendering(areas));
+  });
+}
+
+function buildGroup(key, area) {
+  const name = area ? h("span", areaAttributes(area), areaLabel(area)) : h("span", {}, t.no_area);
+  const nameId = `group-name-${key}`;
+  name.id = nameId;
+  const details = h(
+    "details",
+    {
+      class: "area-group-details",
+      ontoggle: () => {
+        if (!view.search.trim()) view.open.set(`group-${key}`, details.open);
+      },
+    },
+    h(
+      "summary",
+      {},
+      area && h("span", { class: "swatch", "aria-hidden": "true" }),
+      name,
+      h("span", { class: "group-count" }),
+    ),
+    h("ul", { class: "card-list", "aria-labelledby": nameId }),
+  );
+  const item = h("li", { class: "area-group" }, details);
+  if (area) item.style.setProperty("--area-color", area.color);
+  return item;
+}
+
+/** The dots a card has from me, as wished (a wish still waiting to be sent counts). */
+function myWish(id) {
+  return waitingDots(id)?.dots ?? myDotsOn(id);
+}
+
+/** "My dots": every card I gave dots, with "−" to take one back (one tap per dot). */
+function drawMyDots(voting) {
+  $("my-dots").hidden = !voting;
+  if (!voting) return;
+  const given = [...live.state.cards.values()].filter((card) => myWish(card.id) > 0);
+  given.sort((a, b) => a.id - b.id);
+  const list = $("my-dots-list");
+  const hadFocus = list.contains(document.activeElement);
+  reconcile(list, given, {
+    key: (card) => card.id,
+    signature: (card) => JSON.stringify([card, myWish(card.id), view.busy.has(card.id)]),
+    build: buildMyDot,
+  });
+  // The last dot of a card taken back: its row is gone, so focus waits on the heading.
+  if (hadFocus && !list.contains(document.activeElement)) $("my-dots-heading").focus();
+  $("my-dots-empty").hidden = given.length > 0;
+}
+
+function buildMyDot(card) {
+  const mine = myWish(card.id);
+  const titleId = `my-dot-title-${card.id}`;
+  const translated = translationOf(card);
+  const lang = translated ? reader : card.language;
+  const minus = [h("span", { "aria-hidden": "true" }, "−"), hidden(t.remove_dot)];
+  return h(
+    "li",
+    { class: "my-dot" },
+    h(
+      "span",
+      { class: "my-dot-title", id: titleId, ...textAttributes(lang) },
+      translated?.title ?? card.title,
+    ),
+    h(
+      "span",
+      { class: "my-dot-count", "data-my-dots": mine },
+      h("span", { class: "pips", "aria-hidden": "true" }, "●".repeat(Math.min(mine, 10))),
+      " ",
+      plural(t.dots, mine),
+    ),
+    button(minus, "summary-minus", () => setDots(card, mine - 1), {
+      class: "dot-button",
+      describedBy: titleId,
+      inactive: view.busy.has(card.id),
+    }),
+  );
 }
 
 function visibleCards() {
@@ -167,17 +304,30 @@ function visibleCards() {
   const all = new Map(cards);
   for (const [id, card] of view.ownPending) all.set(id, card);
   let shown = [...all.values()];
+  const words = view.search.trim().toLocaleLowerCase();
+  if (words) shown = shown.filter((card) => searchText(card).includes(words));
   if (view.filter === "none") shown = shown.filter((card) => card.area_id === null);
   else if (view.filter !== "all") {
     shown = shown.filter((card) => String(card.area_id) === view.filter);
   }
-  // Results read best first; before that, cards keep the order they were filed in.
+  // Results read best first; before that, cards keep the order they were filed in, except that
+  // while filing my own come first, newest on top: right below the form that sent them.
   if (resultsPublic(event)) {
     shown.sort((a, b) => (b.dots ?? 0) - (a.dots ?? 0) || a.id - b.id);
+  } else if (participantMay(event, "file")) {
+    const rank = (card) => (isMine(card) ? -card.id : card.id + 1e9);
+    shown.sort((a, b) => rank(a) - rank(b));
   } else {
     shown.sort((a, b) => a.id - b.id);
   }
   return shown;
+}
+
+/** What the search looks through: the card's texts and their translations, in lower case. */
+function searchText(card) {
+  const translations = Object.values(card.translations ?? {});
+  const texts = [card.title, card.body, ...translations.flatMap((entry) => [entry.title, entry.body])];
+  return texts.filter(Boolean).join("\n").toLocaleLowerCase();
 }
 
 function signature(card, areas) {
@@ -623,6 +773,11 @@ window.addEventListener("offline", () => {
 
 // -- areas, filter, connection ------------------------------------------------------------------
 
+$("card-search").addEventListener("input", (inputEvent) => {
+  view.search = inputEvent.target.value;
+  draw();
+});
+
 $("area-filter").addEventListener("change", (changeEvent) => {
   view.filter = changeEvent.target.value;
   draw();
@@ -635,8 +790,7 @@ function fillAreaSelects(areas) {
   const key = JSON.stringify(areas);
   if (key === shownAreas) return;
   shownAreas = key;
-  const area = $("new-area");
-  fillAreaSelect(area, areas, area.value, [area.options[0]]);
+  fillAreaChoices(areas);
   const filter = $("area-filter");
   const [first, last] = [filter.options[0], filter.options[filter.options.length - 1]];
   fillAreaSelect(filter, areas, view.filter, [first, last]);
@@ -668,13 +822,22 @@ const form = initNewSuggestionForm({
     languages: data.languages,
     cardOf: (id) => live.state.cards.get(id),
     isMine: (id) => isMine(live.state.cards.get(id) ?? { id }),
-    onMineToo: (id) => {
-      view.mineToo = addMineToo(data.code, id);
-      render();
-    },
+    onMineToo: (id) =>
+      similarHint.then(({ addMineToo }) => {
+        view.mineToo = addMineToo(data.code, id);
+        render();
+      }),
   },
 });
 const limits = form.limits;
+
+// The hint's module (and the "mine too" marks it keeps) loads only where the server offers
+// hints: without them the first load stays within its weight budget.
+const similarHint = data.similarity ? import("./similar-hint.js") : null;
+similarHint?.then(({ readMineToo }) => {
+  view.mineToo = readMineToo(data.code);
+  render();
+});
 
 const live = follow({
   code: data.code,

@@ -2,7 +2,6 @@
 // The server checks every field; these forms show its answer next to the field it names.
 
 import { $, h, uuid } from "./dom.js";
-import { watchForSimilar } from "./similar-hint.js";
 import { localText } from "./translated.js";
 
 /**
@@ -28,7 +27,13 @@ export function initNewSuggestionForm({ api, t, onFiled, queue, similar = null }
   for (const name of ["title", "body"]) {
     fields[name].addEventListener("input", () => updateCounter(fields, name));
   }
-  const hint = similar ? watchSimilar(draft, similar) : null;
+  let hint = null;
+  // Loaded only with hints on (see participant.js): a phone without them is lighter.
+  if (similar) {
+    import("./similar-hint.js").then(({ watchForSimilar }) => {
+      hint = watchSimilar(draft, similar, watchForSimilar);
+    });
+  }
   $("submit-form").addEventListener("submit", (submitEvent) => {
     submitEvent.preventDefault();
     hint?.forget();
@@ -41,7 +46,7 @@ export function initNewSuggestionForm({ api, t, onFiled, queue, similar = null }
 }
 
 /** The hint while typing; offline, or with cards waiting to be sent, it stays quiet. */
-function watchSimilar(draft, similar) {
+function watchSimilar(draft, similar, watchForSimilar) {
   return watchForSimilar({
     ...similar,
     api: draft.api,
@@ -57,7 +62,8 @@ function watchSimilar(draft, similar) {
       draft.id = uuid();
       clearErrors(draft.fields);
       clearFields(draft.fields);
-      $("submit-done").textContent = draft.t.similar_noted;
+      chooseArea("");
+      showDone(draft.t.similar_noted);
     },
   });
 }
@@ -65,14 +71,18 @@ function watchSimilar(draft, similar) {
 async function submitDraft(draft) {
   const { fields, queue, t } = draft;
   clearErrors(fields);
-  if (!fields.title.value.trim()) {
-    showFieldError(fields, "title", t.title_required);
-    fields.title.focus();
+  // A hint only, so nobody files into an area by accident; the server judges the card.
+  const missing = [];
+  if (!fields.title.value.trim()) missing.push(["title", t.title_required]);
+  if (!chosenArea()) missing.push(["area_id", t.area_required]);
+  if (missing.length) {
+    for (const [name, message] of missing) showFieldError(fields, name, message);
+    focusField(fields, missing[0][0]);
     return;
   }
   const body = { client_id: draft.id, title: fields.title.value };
   if (fields.body.value.trim()) body.body = fields.body.value;
-  if (fields.area_id.value) body.area_id = Number(fields.area_id.value);
+  if (chosenArea() !== NO_AREA) body.area_id = Number(chosenArea());
   if (queue.first()) {
     queue.add(body);
     nextDraft(draft, t.queued, body);
@@ -98,7 +108,7 @@ function submitFailed(draft, body, error) {
     nextDraft(draft, draft.t.queued, body);
   } else if (error.field && fields[error.field]) {
     showFieldError(fields, error.field, error.message);
-    fields[error.field].focus();
+    focusField(fields, error.field);
   } else {
     $("submit-error").textContent = error.message;
     $("submit-error").hidden = false;
@@ -112,10 +122,15 @@ function submitFailed(draft, body, error) {
 function nextDraft(draft, message, sent) {
   const { fields } = draft;
   draft.id = uuid();
-  $("submit-done").textContent = message;
+  // The next card's area is chosen afresh: a kept choice filed cards where nobody meant them.
+  if (chosenArea() === String(sent.area_id ?? NO_AREA)) chooseArea("");
   const body = fields.body.value.trim() ? fields.body.value : undefined;
-  if (fields.title.value !== sent.title || body !== sent.body) return;
+  if (fields.title.value !== sent.title || body !== sent.body) {
+    $("submit-done").textContent = message; // typing on: the keyboard stays where it is
+    return;
+  }
   clearFields(fields);
+  showDone(message);
 }
 
 function clearFields(fields) {
@@ -123,16 +138,45 @@ function clearFields(fields) {
   fields.body.value = "";
   updateCounter(fields, "title");
   updateCounter(fields, "body");
-  // The area stays chosen: people often file several cards for one area.
-  fields.title.focus();
+}
+
+/**
+ * Say `message` where the person looks: focus on the confirmation (not on the title field,
+ * which would reopen the keyboard), scrolled to the top so the new card shows below it.
+ */
+function showDone(message) {
+  const done = $("submit-done");
+  done.textContent = message;
+  done.focus({ preventScroll: true });
+  done.scrollIntoView({ block: "start" });
+}
+
+/** The value of an area's choice: "none" files the card without an area. */
+export const NO_AREA = "none";
+
+function areaChoices() {
+  return [...$("new-area").querySelectorAll('input[name="area_id"]')];
+}
+
+/** The chosen area: an id as text, NO_AREA, or "" while nothing is chosen. */
+function chosenArea() {
+  return areaChoices().find((choice) => choice.checked)?.value ?? "";
+}
+
+function chooseArea(value) {
+  for (const choice of areaChoices()) choice.checked = choice.value === value;
+}
+
+function focusField(fields, name) {
+  if (name !== "area_id") fields[name].focus();
+  else (areaChoices().find((choice) => choice.checked) ?? areaChoices()[0])?.focus();
 }
 
 function restoreDraft(fields, body) {
   if (fields.title.value || fields.body.value) return false;
   fields.title.value = body.title;
   fields.body.value = body.body ?? "";
-  if (body.area_id) fields.area_id.value = String(body.area_id);
-  if (fields.area_id.selectedIndex < 0) fields.area_id.selectedIndex = 0;
+  if (body.area_id) chooseArea(String(body.area_id));
   updateCounter(fields, "title");
   updateCounter(fields, "body");
   return true;
@@ -154,7 +198,8 @@ function errorOf(name) {
 function showFieldError(fields, name, message) {
   errorOf(name).textContent = message;
   errorOf(name).hidden = false;
-  fields[name].setAttribute("aria-invalid", "true");
+  // A group of radios takes no aria-invalid; its error is its description.
+  if (name !== "area_id") fields[name].setAttribute("aria-invalid", "true");
 }
 
 function clearErrors(fields) {
@@ -259,4 +304,19 @@ export function fillAreaSelect(select, areas, value, [first, last = null]) {
   if (last) select.append(last);
   select.value = value;
   if (select.selectedIndex < 0) select.selectedIndex = 0;
+}
+
+/** Rebuild the new card's area choices from the event's areas, keeping a choice still there. */
+export function fillAreaChoices(areas) {
+  const chosen = chosenArea();
+  const choices = areas.map((area) =>
+    h(
+      "label",
+      { class: "choice" },
+      h("input", { type: "radio", name: "area_id", value: area.id }),
+      h("span", { dir: "auto" }, localText(area, "name").text),
+    ),
+  );
+  $("new-area-choices").replaceChildren(...choices);
+  chooseArea(chosen);
 }

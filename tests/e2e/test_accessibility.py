@@ -218,8 +218,8 @@ def test_an_attendee_takes_part_with_the_keyboard_alone(browser, server, artifac
 
         tab_to(page, "node.id === 'new-title'")
         page.keyboard.type("Patenschaften für neue Familien")
-        tab_to(page, "node.id === 'new-area'")
-        page.keyboard.press("ArrowDown")
+        tab_to(page, "node.name === 'area_id'")
+        page.keyboard.press("Space")
         tab_to(page, "node.id === 'submit-button'")
         page.keyboard.press("Enter")
         card = page.locator(".card", has_text="Patenschaften für neue Familien")

@@ -42,6 +42,11 @@ def card_titled(scope: Page | Locator, title: str) -> Locator:
     return scope.locator(".card", has=page.locator(".card-title", has_text=containing(title)))
 
 
+def no_area(page: Page) -> None:
+    """Choose "I don't know / no area": a new card's area is always chosen (issue 17)."""
+    page.check('#new-area input[value="none"]')
+
+
 def no_horizontal_scroll(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -55,7 +60,7 @@ def test_filed_card_is_marked_mine_and_reaches_board_live(server, page, browser,
         page.fill("#new-title", "Mehr Sprachcafés")
         expect(page.locator("#new-title-count")).to_have_text("16 / 140")
         page.fill("#new-body", "Zweimal pro Woche, auch abends.")
-        page.select_option("#new-area", str(areas[2]["id"]))
+        page.check(f'#new-area input[value="{areas[2]["id"]}"]')
         page.click("#submit-button")
 
         mine = card_titled(page, "Mehr Sprachcafés")
@@ -80,6 +85,7 @@ def test_author_edits_and_withdraws_while_collecting(server, page, browser, area
     with open_board(browser, server) as board:
         open_attendee(page, server)
         page.fill("#new-title", "Erster Entwurf")
+        no_area(page)
         page.click("#submit-button")
         card = card_titled(page, "Erster Entwurf")
         card.get_by_role("button", name=re.compile("Edit|Bearbeiten")).click()
@@ -195,6 +201,7 @@ def test_hostile_text_is_shown_literally(server, page, browser, staff):
     page.on("dialog", on_dialog)
     open_attendee(page, server)
     page.fill("#new-title", '"><svg onload=alert("form")>')
+    no_area(page)
     page.click("#submit-button")
     expect(card_titled(page, "<svg onload")).to_be_visible()
 
@@ -244,6 +251,7 @@ def test_pending_own_card_waits_for_approval(server, page, browser, staff, artif
     with open_board(browser, server) as board:
         open_attendee(page, server)
         page.fill("#new-title", "Bitte erst prüfen")
+        no_area(page)
         page.click("#submit-button")
         card = card_titled(page, "Bitte erst prüfen")
         expect(card.locator(".badge-pending")).to_be_visible()
@@ -270,9 +278,11 @@ def test_api_errors_are_shown(server, page, staff):
     expect(page.locator("#new-title-error")).to_be_visible()
 
     page.fill("#new-title", "Der erste")
+    no_area(page)
     page.click("#submit-button")
     expect(card_titled(page, "Der erste")).to_be_visible()
     page.fill("#new-title", "Einer zu viel")
+    no_area(page)
     page.click("#submit-button")
     expect(page.locator("#submit-error")).to_be_visible()
     expect(page.locator("#submit-error")).to_contain_text("höchstens 1")  # limit_reached, in German

@@ -66,8 +66,7 @@ def go_offline(page: Page) -> None:
 
 def file_card(page: Page, title: str, area_id: int | None = None) -> None:
     page.fill("#new-title", title)
-    if area_id is not None:
-        page.select_option("#new-area", str(area_id))
+    page.check(f'#new-area input[value="{area_id or "none"}"]')
     page.click("#submit-button")
 
 

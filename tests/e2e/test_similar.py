@@ -228,7 +228,8 @@ def test_the_phone_hints_at_similar_cards_while_typing(
         mine_too.click()
         expect(hint).to_be_hidden()
         expect(page.locator("#new-title")).to_have_value("")
-        expect(page.locator("#new-title")).to_be_focused()
+        # Focus on the confirmation, not the title field: that would reopen the keyboard.
+        expect(page.locator("#submit-done")).to_be_focused()
         expect(page.locator("#submit-done")).not_to_be_empty()
         marked = page.locator(f"#card-{existing['id']} .badge-mine-too")
         expect(marked).to_be_visible()
@@ -239,10 +240,11 @@ def test_the_phone_hints_at_similar_cards_while_typing(
         # "Mine is different": sent as usual.
         page.locator("#new-title").press_sequentially(PHONE[language]["typed"], delay=10)
         expect(hint.locator("#similar-send")).to_be_visible(timeout=10_000)
+        page.check('#new-area input[value="none"]')  # every card's area is chosen (issue 17)
         hint.locator("#similar-send").click()
         expect(hint).to_be_hidden()
         expect(page.locator(".card.mine", has_text=PHONE[language]["typed"])).to_be_visible()
-        expect(page.locator("#new-title")).to_be_focused()
+        expect(page.locator("#submit-done")).to_be_focused()
         wait_for(
             lambda: len(staff("GET", "/suggestions", status=200).json()["suggestions"]) == count + 1
         )

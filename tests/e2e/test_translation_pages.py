@@ -189,6 +189,7 @@ def test_the_author_corrects_the_language_of_their_own_card(browser, server):
     context, page = open_phone(browser, server, "de")
     try:
         page.fill("#new-title", "Kurse")  # too short to tell: the phone's language, German
+        page.check('#new-area input[value="none"]')
         page.locator("#submit-form button[type=submit]").click()
         card = page.locator("#cards .card.mine:not(.waiting)")  # not the copy still being sent
         expect(card).to_have_count(1)
