@@ -202,3 +202,32 @@ def test_the_migration_keeps_every_card_vote_and_translation(app, staff, plenum)
     assert comparable(after) == comparable(before)
     assert after["votes"] and any(card["translations"] for card in after["suggestions"])
     assert all(card["origin"] is None for card in cards_of(staff, plenum.code).values())
+
+
+def test_the_staff_page_makes_a_follow_up_from_ticked_cards(app, make_staff, make_event, submit):
+    from test_moderator_pages import csrf_token, login
+
+    anna = make_staff(username="anna")
+    code = make_event(owner=anna, areas=1)["code"]
+    ids = [submit(anna, code, f"<b>Karte {i}</b>")["id"] for i in range(3)]
+    browser = app.test_client()
+    assert login(browser, "anna").status_code == 302
+    page = browser.get(f"/moderate/{code}/follow-up").get_data(as_text=True)
+    assert "&lt;b&gt;Karte 0&lt;/b&gt;" in page and "<b>Karte" not in page
+    token = csrf_token(browser, f"/moderate/{code}/follow-up")
+    form = {"csrf_token": token, "title": "AG Sprache", "suggestions": [str(ids[0]), str(ids[2])]}
+    response = browser.post(f"/moderate/{code}/follow-up", data=form)
+    assert response.status_code == 302
+    made = response.headers["Location"].rsplit("made=", 1)[1]
+    assert [card["origin"]["suggestion"] for card in cards_of(anna, made).values()] == [
+        ids[0],
+        ids[2],
+    ]
+    shown = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"/moderate/{made}" in shown and "AG Sprache" in shown
+    # Nothing ticked: the page says why and makes nothing.
+    refused = browser.post(
+        f"/moderate/{code}/follow-up", data={"csrf_token": token, "title": "Leer"}
+    )
+    assert "made=" not in refused.headers["Location"]
+    assert "Leer" not in browser.get(refused.headers["Location"]).get_data(as_text=True)
