@@ -231,3 +231,14 @@ def test_the_staff_page_makes_a_follow_up_from_ticked_cards(app, make_staff, mak
     )
     assert "made=" not in refused.headers["Location"]
     assert "Leer" not in browser.get(refused.headers["Location"]).get_data(as_text=True)
+
+
+def test_files_of_version_2_without_the_trail_still_come_in(staff, plenum, runner, tmp_path):
+    document = export_json(staff, plenum.code)
+    assert document["version"] == 3
+    document["version"] = 2
+    for card in document["suggestions"]:
+        del card["origin"], card["followed_up"]
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    import_file(runner, path)

@@ -65,9 +65,10 @@ MEDIA_TYPES = {
     "pdf": "application/pdf",
 }
 #: The JSON export's format name and version; importers refuse anything else. Version 2 added
-#: the languages: the event's, its texts' translations, each card's language and translations.
+#: the languages: the event's, its texts' translations, each card's language and translations;
+#: version 3 the follow-up trail of each card (`origin`, `followed_up`).
 JSON_FORMAT = "workshop-event"
-JSON_VERSION = 2
+JSON_VERSION = 3
 
 #: Cells starting with these are formulas (or become ones) in spreadsheet programs (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -39,8 +39,9 @@ from workshop.errors import WorkshopError
 from workshop.extensions import db
 from workshop.results.exports import JSON_FORMAT, JSON_VERSION
 
-#: Versions this installation reads: version 1 files (without languages) still come in.
-READABLE_VERSIONS = (1, JSON_VERSION)
+#: Versions this installation reads: version 1 files (without languages) and version 2 files
+#: (without the follow-up trail) still come in.
+READABLE_VERSIONS = (1, 2, JSON_VERSION)
 #: Generous ceilings that still keep a hostile file from exhausting memory.
 MAX_PARTICIPANTS = 1_000_000
 MAX_SUGGESTIONS = 100_000
