@@ -201,7 +201,7 @@ def test_neutralise(value, expected):
 def test_json_is_versioned_and_anonymous(voted):
     response = download(voted.staff, voted.code, "json")
     document = json.loads(response.data)
-    assert (document["format"], document["version"]) == ("workshop-event", 2)
+    assert (document["format"], document["version"]) == ("workshop-event", 3)
     assert document["participants"] == 3
     assert {vote["participant"] for vote in document["votes"]} == {1, 2, 3}
     assert document["merge_ledger"] == [
@@ -384,6 +384,8 @@ def test_csv_gives_each_cards_language_and_its_translation_into_the_default_lang
         "Beschreibung (Deutsch)",
         "Übersetzung",
         "Zusammengeführte Vorschläge (Deutsch)",
+        "Herkunft",
+        "Weitergeführt in",
     ]
     by_title = {row[2]: row for row in rows}
     assert by_title["مقهى لغوي للجيران"][9:] == [
@@ -392,6 +394,8 @@ def test_csv_gives_each_cards_language_and_its_translation_into_the_default_lang
         "Jeden Abend im Viertel",
         "Maschinelle Übersetzung",
         "",
+        "",
+        "",
     ]
     assert by_title["کلاس‌های زبان آلمانی برای سالمندان"][9:] == [
         "Persisch (fa)",
@@ -399,14 +403,24 @@ def test_csv_gives_each_cards_language_and_its_translation_into_the_default_lang
         CORRECTED["body"],
         "Von der Moderation korrigiert",
         "",
+        "",
+        "",
     ]
     # Written in the default language: no translation, its Arabic one stays in the JSON only;
     # its merged Arabic original is listed as written and in German.
     assert by_title["Mehr Kita-Plätze"][7] == "روضة أطفال أكثر"
-    assert by_title["Mehr Kita-Plätze"][9:] == ["Deutsch (de)", "", "", "", "Mehr Kindergärten"]
+    assert by_title["Mehr Kita-Plätze"][9:] == [
+        "Deutsch (de)",
+        "",
+        "",
+        "",
+        "Mehr Kindergärten",
+        "",
+        "",
+    ]
     # A card from before languages, and one whose translation was made from an older text.
-    assert by_title["Alte Karte ohne Sprache"][9:] == ["", "", "", "", ""]
-    assert by_title["More bike lanes"][9:] == ["Englisch (en)", "", "", "", ""]
+    assert by_title["Alte Karte ohne Sprache"][9:] == [""] * 7
+    assert by_title["More bike lanes"][9:] == ["Englisch (en)", *[""] * 6]
 
 
 def test_csv_translation_headers_follow_the_callers_language(staff, multilingual):
@@ -420,6 +434,8 @@ def test_csv_translation_headers_follow_the_callers_language(staff, multilingual
         "Detail (German)",
         "Translation",
         "Merged originals (German)",
+        "Came from",
+        "Went on to",
     ]
 
 
@@ -437,6 +453,8 @@ def test_xlsx_gives_languages_and_translations_on_area_and_merged_sheets(staff, 
         "Beschreibung (Deutsch)",
         "Übersetzung",
         "Zusammengeführte Vorschläge (Deutsch)",
+        "Herkunft",
+        "Weitergeführt in",
     ]
     rows = {row[1]: values(row) for row in sheet.iter_rows(3, values_only=True)}
     assert rows["مقهى لغوي للجيران"][8:12] == [
@@ -446,7 +464,7 @@ def test_xlsx_gives_languages_and_translations_on_area_and_merged_sheets(staff, 
         "Maschinelle Übersetzung",
     ]
     assert rows["کلاس‌های زبان آلمانی برای سالمندان"][11] == "Von der Moderation korrigiert"
-    assert rows["Alte Karte ohne Sprache"][8:] == [None] * 5
+    assert rows["Alte Karte ohne Sprache"][8:] == [None] * 7
     # The original reads right to left, its translation left to right.
     cells = {cell.value: cell for cell in sheet["B"][2:] + sheet["J"][2:]}
     assert cells["مقهى لغوي للجيران"].alignment.readingOrder == 2

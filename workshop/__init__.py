@@ -74,14 +74,23 @@ def _init_engines(app: Flask) -> None:
 def _init_web(app: Flask) -> None:
     from workshop.domain import rules
     from workshop.web import assets, auth, security
-    from workshop.web.views import admin, api, board, moderator, pages, participant, staff
+    from workshop.web.views import (
+        admin,
+        api,
+        board,
+        followup,
+        moderator,
+        pages,
+        participant,
+        staff,
+    )
 
     # The pages show what the rules allow; their scripts get the same table as page data.
     app.jinja_env.globals["rules"] = rules.as_data()
     auth.init_app(app)
     security.init_app(app)
     assets.init_app(app)
-    for blueprint in (participant, board, moderator, api, staff, admin, pages):
+    for blueprint in (participant, board, moderator, followup, api, staff, admin, pages):
         app.register_blueprint(blueprint.bp)
 
     @app.get("/healthz")

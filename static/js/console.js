@@ -283,7 +283,15 @@ function cardBadges(card, inSpotlight) {
   }
   if (inSpotlight) badges.append(h("span", { class: "badge badge-spotlight" }, t.on_board));
   if (typeof card.dots === "number" && card.dots > 0) badges.append(dotsBadge(card.dots, t));
+  // The trail of follow-up events: where a card came from, and where it went on to.
+  if (card.origin) badges.append(trailBadge(t.origin, card.origin));
+  for (const step of card.followed_up ?? []) badges.append(trailBadge(t.followed_up, step));
   return badges;
+}
+
+function trailBadge(template, step) {
+  const text = format(template, { event: step.event, id: step.suggestion });
+  return h("span", { class: "badge badge-trail" }, text);
 }
 
 /** The cards merged into this one, each with a button that takes it out again. */

@@ -198,6 +198,10 @@ class Suggestion(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("suggestions.id", ondelete="SET NULL"), index=True
     )
+    #: Where a follow-up event's card came from: the source event's code and the card's id there.
+    #: Plain values, no foreign key, so that deleting the source event leaves the trail intact.
+    origin_event: Mapped[str | None] = mapped_column(String(12), index=True)
+    origin_suggestion: Mapped[int | None] = mapped_column(Integer)
     #: Counters kept with the votes, so a tally never needs a COUNT over all votes.
     dots: Mapped[int] = mapped_column(Integer, default=0)
     voters: Mapped[int] = mapped_column(Integer, default=0)

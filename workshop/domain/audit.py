@@ -44,6 +44,8 @@ ACTION_LABELS = {
     "translation_corrected": _l("corrected a translation"),
     "texts_translated": _l("translated the question or area names"),
     "seat_codes_generated": _l("generated seat codes"),
+    "follow_up_created": _l("created the event as a follow-up of another"),
+    "cards_followed_up": _l("took suggestions on to a follow-up event"),
 }
 
 

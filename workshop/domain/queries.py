@@ -191,6 +191,30 @@ def _ranked_areas(event: Event, cards: list[Suggestion]) -> list[dict]:
     return areas
 
 
+def follow_ups(event_code: str, card_id: int | None = None) -> dict[int, list[dict]]:
+    """The forward trail: for each card of the event (or only `card_id`) that went on to a
+    follow-up event, that event's code and the card's id there, oldest first."""
+    query = (
+        sa.select(Suggestion.origin_suggestion, Event.code, Suggestion.id)
+        .join(Event, Event.id == Suggestion.event_id)
+        .where(Suggestion.origin_event == event_code)
+        .order_by(Suggestion.id)
+    )
+    if card_id is not None:
+        query = query.where(Suggestion.origin_suggestion == card_id)
+    trail: dict[int, list[dict]] = {}
+    for source_id, code, copy_id in db.session.execute(query):
+        trail.setdefault(source_id, []).append({"event": code, "suggestion": copy_id})
+    return trail
+
+
+def _with_trail(data: dict, trail: dict[int, list[dict]]) -> dict:
+    """Each ranked card of the results with the follow-up events it went on to."""
+    for item in [*data["top"], *(card for area in data["areas"] for card in area["suggestions"])]:
+        item["followed_up"] = trail.get(item["id"], [])
+    return data
+
+
 def results(event: Event) -> dict:
     """Cards ranked by dots within each area (cards without dots last, unranked); cards
     without an area form their own group."""
@@ -200,7 +224,7 @@ def results(event: Event) -> dict:
         .order_by(Suggestion.dots.desc(), Suggestion.id)
     ).all()
     people = participation(event.id)
-    return {
+    data = {
         "event": {"code": event.code, "title": event.title, "phase": event.phase},
         "areas": _ranked_areas(event, cards),
         "top": top_overall(cards),
@@ -211,3 +235,4 @@ def results(event: Event) -> dict:
             "dots": people.dots,
         },
     }
+    return _with_trail(data, follow_ups(event.code))

@@ -135,11 +135,17 @@ def card_status(card: Suggestion) -> str:
 
 
 def suggestion_json(
-    event: Event, suggestion: Suggestion, merged_from: list[Suggestion], staff: bool = False
+    event: Event,
+    suggestion: Suggestion,
+    merged_from: list[Suggestion],
+    staff: bool = False,
+    trail: list[dict] | None = None,
 ) -> dict:
     """A card as one audience may see it (`dots` is null while totals are hidden from it)."""
     shown = counts_visible(event, staff)
-    return card_dict(suggestion, suggestion.translations, merged_from, staff, shown)
+    if trail is None:
+        trail = queries.follow_ups(event.code, suggestion.id).get(suggestion.id, [])
+    return card_dict(suggestion, suggestion.translations, merged_from, staff, shown, trail)
 
 
 def card_dict(
@@ -148,8 +154,10 @@ def card_dict(
     merged_from: Sequence[Any],
     staff: bool,
     shown: bool,
+    trail: Sequence[dict] = (),
 ) -> dict:
-    """A card's JSON from its columns (a model or a row), translations and merged originals."""
+    """A card's JSON from its columns (a model or a row), translations, merged originals and
+    the follow-up events it went on to."""
     return {
         "id": suggestion.id,
         "area_id": suggestion.area_id,
@@ -164,6 +172,10 @@ def card_dict(
             for row in translations
         },
         "merged_into": suggestion.merged_into_id,
+        # The event and card a follow-up event's card came from (null for any other card).
+        "origin": origin_json(suggestion.origin_event, suggestion.origin_suggestion),
+        # The follow-up events and cards it went on to (the forward trail).
+        "followed_up": list(trail),
         "merged_from": [original.id for original in merged_from],
         "merged_originals": [
             {"id": original.id, "title": original.title, "body": original.body}
@@ -177,6 +189,10 @@ def card_dict(
     }
 
 
+def origin_json(event_code: str | None, suggestion_id: int | None) -> dict | None:
+    return {"event": event_code, "suggestion": suggestion_id} if event_code else None
+
+
 def list_json(event: Event, staff: bool = False) -> list[dict]:
     """Every card the audience may see, oldest first."""
     if staff:
@@ -185,9 +201,9 @@ def list_json(event: Event, staff: bool = False) -> list[dict]:
     else:
         query = queries.public_cards(event.id)
     query = query.options(selectinload(Suggestion.translations))
-    merged = merged_from_map(event.id)
+    merged, trail = merged_from_map(event.id), queries.follow_ups(event.code)
     return [
-        suggestion_json(event, card, merged.get(card.id, []), staff)
+        suggestion_json(event, card, merged.get(card.id, []), staff, trail.get(card.id, []))
         for card in db.session.scalars(query)
     ]
 
@@ -217,6 +233,8 @@ CARD_COLUMNS = (
     Suggestion.status,
     Suggestion.language,
     Suggestion.merged_into_id,
+    Suggestion.origin_event,
+    Suggestion.origin_suggestion,
     Suggestion.dots,
     Suggestion.version,
     Suggestion.created_at,
@@ -290,14 +308,22 @@ def _fragments(event: Event, audience: str, kept: dict[int, Fragment]) -> dict[i
     cards, translations, merged = _card_queries(event.id, staff)
     translated = _grouped(translations, "suggestion_id")
     merged_from = _grouped(merged, "merged_into_id")
+    trail = queries.follow_ups(event.code)
     fragments: dict[int, Fragment] = {}
     made = 0
     for row in _rows(cards):
         texts, originals = translated.get(row.id, ()), merged_from.get(row.id, ())
-        content = (tuple(row), tuple(map(tuple, texts)), tuple(map(tuple, originals)), shown)
+        onward = trail.get(row.id, [])
+        content = (
+            tuple(row),
+            tuple(map(tuple, texts)),
+            tuple(map(tuple, originals)),
+            shown,
+            tuple(tuple(step.values()) for step in onward),
+        )
         fragment = kept.get(row.id)
         if fragment is None or fragment.content != content:
-            data = encode(card_dict(row, texts, originals, staff, shown))
+            data = encode(card_dict(row, texts, originals, staff, shown, onward))
             fragment = Fragment(content, data, b"" if staff else data[:-1] + UNMARKED)
             made += 1
             if made % CHUNK == 0:

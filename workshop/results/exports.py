@@ -65,9 +65,10 @@ MEDIA_TYPES = {
     "pdf": "application/pdf",
 }
 #: The JSON export's format name and version; importers refuse anything else. Version 2 added
-#: the languages: the event's, its texts' translations, each card's language and translations.
+#: the languages: the event's, its texts' translations, each card's language and translations;
+#: version 3 the follow-up trail of each card (`origin`, `followed_up`).
 JSON_FORMAT = "workshop-event"
-JSON_VERSION = 2
+JSON_VERSION = 3
 
 #: Cells starting with these are formulas (or become ones) in spreadsheet programs (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -106,6 +107,9 @@ class Card:
     rank: int | None = None
     language: str | None = None
     translations: dict[str, Translation] = field(default_factory=dict, hash=False)
+    #: The trail: (event code, card id) this card came from, and those it went on to.
+    origin: tuple[str, int] | None = None
+    followed_up: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass
@@ -167,7 +171,8 @@ class Rows:
 
     event: dict[str, Any]
     areas: list[dict[str, Any]]
-    #: The fields of Card, then the language and whether the card is public.
+    #: The fields of Card, then the language, the origin's event code and card id, and whether
+    #: the card is public.
     cards: list[tuple]
     #: (card id, language, title, body, machine, source hash)
     translations: list[tuple]
@@ -181,6 +186,8 @@ class Rows:
     participant_ids: list[int] = field(default_factory=list)
     audit: list[tuple[datetime, int | None, str, int | None, dict]] = field(default_factory=list)
     time_zone: str = config.TIME_ZONE
+    #: (card id, follow-up event's code, the card's id there): where cards went on to.
+    trail: list[tuple[int, str, int]] = field(default_factory=list)
 
 
 #: Rows turned into tuples between two turns of the other green threads (see `fetch`).
@@ -206,6 +213,7 @@ def read(event: Event, with_votes: bool = False, with_audit: bool = False) -> Ro
         areas=[area_json(area) for area in event.areas],
         cards=_card_rows(event),
         translations=_card_translations(event),
+        trail=_trail_rows(event),
         people=(people.participants, people.voted, people.dots),
         exported_at=utcnow(),
         read_at=read_at,
@@ -275,9 +283,18 @@ def _cards(rows: Rows, ranks: dict[int, int]) -> dict[int, Card]:
     stored: dict[int, list[tuple]] = {}
     for card_id, *translation in rows.translations:
         stored.setdefault(card_id, []).append(tuple(translation))
+    onward: dict[int, list[tuple[str, int]]] = {}
+    for card_id, code, copy_id in rows.trail:
+        onward.setdefault(card_id, []).append((code, copy_id))
     cards = {}
-    for *values, language, _public in rows.cards:
-        card = Card(*values, rank=ranks.get(values[0]), language=language)
+    for *values, language, origin_event, origin_id, _public in rows.cards:
+        card = Card(
+            *values,
+            rank=ranks.get(values[0]),
+            language=language,
+            origin=(origin_event, origin_id) if origin_event else None,
+            followed_up=tuple(onward.get(values[0], ())),
+        )
         digest = source_hash(card)
         current = {
             code: Translation(title, body, machine)
@@ -290,8 +307,8 @@ def _cards(rows: Rows, ranks: dict[int, int]) -> dict[int, Card]:
 
 
 def _card_rows(event: Event) -> list[tuple]:
-    """The fields of Card, then the language and whether it is public, of every card of the
-    event, oldest first."""
+    """The fields of Card, then the language, the origin and whether it is public, of every
+    card of the event, oldest first."""
     return fetch(
         sa.select(
             Suggestion.id,
@@ -304,11 +321,22 @@ def _card_rows(event: Event) -> list[tuple]:
             Suggestion.voters,
             Suggestion.created_at,
             Suggestion.language,
+            Suggestion.origin_event,
+            Suggestion.origin_suggestion,
             Suggestion.is_public,
         )
         .where(Suggestion.event_id == event.id)
         .order_by(Suggestion.id)
     )
+
+
+def _trail_rows(event: Event) -> list[tuple[int, str, int]]:
+    """(card id, follow-up event's code, the card's id there) for each card that went on."""
+    return [
+        (card_id, step["event"], step["suggestion"])
+        for card_id, steps in queries.follow_ups(event.code).items()
+        for step in steps
+    ]
 
 
 def _card_translations(event: Event) -> list[tuple]:
@@ -654,6 +682,8 @@ def table_headers(language: str, time_zone: str | None = None) -> list[str]:
         _("Detail (%(language)s)", language=name),
         _("Translation"),
         _("Merged originals (%(language)s)", language=name),
+        _("Came from"),
+        _("Went on to"),
     ]
 
 
@@ -670,6 +700,16 @@ def language_cells(snap: Snapshot, card: Card, merged: list[Card]) -> list[str]:
         *translation_cells(snap, card, language),
         "\n".join(merged_titles),
     ]
+
+
+def trail_label(step: tuple[str, int] | None) -> str:
+    """A step of the trail as the spreadsheets write it: "K7MQ4X #12" (event code, card id)."""
+    return f"{step[0]} #{step[1]}" if step else ""
+
+
+def trail_cells(card: Card) -> list[str]:
+    """Where the card came from and the follow-up events it went on to."""
+    return [trail_label(card.origin), "\n".join(map(trail_label, card.followed_up))]
 
 
 def translation_cells(snap: Snapshot, card: Card, language: str) -> list[str]:
@@ -704,6 +744,7 @@ def to_csv(snap: Snapshot) -> bytes:
                 neutralise("\n".join(original.title for original in merged)),
                 local_time(snap, card.created_at).strftime("%Y-%m-%d %H:%M"),
                 *(neutralise(cell) for cell in language_cells(snap, card, merged)),
+                *trail_cells(card),
             ]
         )
     return (BOM + out.getvalue()).encode("utf-8")
@@ -839,7 +880,7 @@ def _area_sheets(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
             sheet,
             headers,
             _area_rows(snap, group),
-            [8, 60, 80, 10, 12, 24, 60, 18, 24, 60, 80, 24, 60],
+            [8, 60, 80, 10, 12, 24, 60, 18, 24, 60, 80, 24, 60, 20, 20],
             first_row=2,
         )
 
@@ -857,6 +898,7 @@ def _area_rows(snap: Snapshot, group: Group) -> Iterable[list[Any]]:
             "\n".join(original.title for original in merged),
             local_time(snap, card.created_at),
             *language_cells(snap, card, merged),
+            *trail_cells(card),
         ]
 
 
@@ -1033,9 +1075,16 @@ def _document_suggestions(
                 code: {"title": found.title, "body": found.body, "machine": found.machine}
                 for code, found in card.translations.items()
             },
+            # The trail refers to cards by their ids in this installation, not in the file.
+            "origin": trail_json(card.origin),
+            "followed_up": [trail_json(step) for step in card.followed_up],
         }
         for card in (snap.cards[card_id] for card_id in sorted(snap.cards))
     ]
+
+
+def trail_json(step: tuple[str, int] | None) -> dict | None:
+    return {"event": step[0], "suggestion": step[1]} if step else None
 
 
 def _document_audit(snap: Snapshot, card_no: dict[int, int]) -> list[dict]:

@@ -39,8 +39,9 @@ from workshop.errors import WorkshopError
 from workshop.extensions import db
 from workshop.results.exports import JSON_FORMAT, JSON_VERSION
 
-#: Versions this installation reads: version 1 files (without languages) still come in.
-READABLE_VERSIONS = (1, JSON_VERSION)
+#: Versions this installation reads: version 1 files (without languages) and version 2 files
+#: (without the follow-up trail) still come in.
+READABLE_VERSIONS = (1, 2, JSON_VERSION)
 #: Generous ceilings that still keep a hostile file from exhausting memory.
 MAX_PARTICIPANTS = 1_000_000
 MAX_SUGGESTIONS = 100_000
@@ -302,7 +303,10 @@ def _suggestions(raw: Any, area_ids: set[int]) -> list[dict]:
     for index, item in enumerate(_list(raw, "suggestions", MAX_SUGGESTIONS)):
         where = f"suggestions[{index}]"
         data = _object(
-            item, where, fields | {"created_at", "language", "translations"}, fields - {"body"}
+            item,
+            where,
+            fields | {"created_at", "language", "translations", "origin", "followed_up"},
+            fields - {"body"},
         )
         number = _integer(data["id"], f"{where}.id", 1, 2**31)
         if number in seen:
@@ -343,7 +347,21 @@ def _suggestion(data: dict, where: str, number: int) -> dict:
         else None,
         "language": _card_language(data.get("language"), where),
         "translations": _translations(data.get("translations", {}), where, CARD_TEXTS),
+        "origin": _origin(data.get("origin"), where),
     }
+
+
+def _origin(value: Any, where: str) -> tuple[str, int] | None:
+    """Where a follow-up event's card came from (event code, card id), kept as it is; the
+    forward trail (`followed_up`) is read from the follow-up events themselves, not the file."""
+    if value is None:
+        return None
+    where = f"{where}.origin"
+    data = _object(value, where, {"event", "suggestion"}, {"event", "suggestion"})
+    code = data["event"]
+    if not isinstance(code, str) or not events.CODE_FORMAT.fullmatch(code):
+        raise ImportRefused(f"{where}.event", _l("this is no event code."))
+    return code, _integer(data["suggestion"], f"{where}.suggestion", 1, 2**31)
 
 
 def _card_language(value: Any, where: str) -> str | None:
@@ -638,6 +656,8 @@ def _insert_suggestions(plan: Plan, event: Event, area_ids: dict[int, int]) -> d
             "body": card["body"],
             "status": card["status"],
             "language": card["language"],
+            "origin_event": card["origin"][0] if card["origin"] else None,
+            "origin_suggestion": card["origin"][1] if card["origin"] else None,
             "dots": card["dots"],
             "voters": card["voters"],
         }

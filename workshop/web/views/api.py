@@ -15,6 +15,7 @@ from workshop.domain import (
     areas,
     audit,
     events,
+    followup,
     joins,
     merging,
     participants,
@@ -117,6 +118,12 @@ def delete_event(code: str):
 def duplicate_event(code: str):
     event, user = managed(code)
     return schemas.event_json(events.duplicate_event(event, user), staff=True), 201
+
+
+@bp.post("/events/<code>/follow-up")
+def follow_up(code: str):
+    event, user = managed(code)
+    return schemas.event_json(followup.create_follow_up(event, json_body(), user), staff=True), 201
 
 
 @bp.get("/events/<code>/audit")
