@@ -28,8 +28,11 @@ CARDS_PER_AREA = [20, 4, 4, 3, 3, 3, 3, 3, 3]
 COLUMNS = """() => {
   const inside = (node) => {
     const r = node.getBoundingClientRect();
-    return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight + 0.5 && r.right <= innerWidth + 0.5;
+    const fits = r.bottom <= innerHeight + 0.5 && r.right <= innerWidth + 0.5;
+    return r.top >= 0 && r.left >= 0 && fits;
   };
+  const bottom = (node) => node.getBoundingClientRect().bottom;
+  const size = (node) => parseFloat(getComputedStyle(node).fontSize);
   return [...document.querySelectorAll("#columns > .column:not([hidden])")].map((column) => {
     const cards = [...column.querySelectorAll(".board-card")];
     const shown = cards.filter((card) => card.getBoundingClientRect().height > 0);
@@ -39,10 +42,10 @@ COLUMNS = """() => {
       name: column.querySelector("h2").textContent,
       cards: cards.length,
       shown: shown.length,
-      outside: shown.filter((card) => !inside(card) || card.getBoundingClientRect().bottom > list.bottom + 0.5).length,
+      outside: shown.filter((card) => !inside(card) || bottom(card) > list.bottom + 0.5).length,
       note: note.hidden ? null : note.textContent,
       noteInside: note.hidden || inside(note),
-      titleSize: shown.length ? parseFloat(getComputedStyle(shown[0].querySelector(".card-title")).fontSize) : null,
+      titleSize: Math.min(...shown.map((card) => size(card.querySelector(".card-title")))),
     };
   });
 }"""
@@ -92,6 +95,8 @@ def test_the_condensed_board_fits_the_screen(server, browser, artifacts, width, 
             re.compile("\u00ad"), timeout=20_000
         )
         board.wait_for_function("() => !document.querySelector('.ghost')")
+        # The footer and the full-screen button leave once the projector is idle (no mouse).
+        expect(board.locator("body")).to_have_attribute("data-idle", "on", timeout=10_000)
         columns = assert_condensed_fits(board, height)
         # The quiet columns show all their cards; nothing is lost, only counted.
         assert all(c["shown"] == c["cards"] for c in columns[1:]), columns
