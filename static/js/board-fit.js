@@ -24,7 +24,25 @@ export function condense(container, moreText) {
     container.classList.toggle("fit-titles", !step.details);
     if (!columns.some(overflows)) return;
   }
+  widen(container, columns);
   for (const column of columns) cut(column, moreText);
+}
+
+/**
+ * A few crowded columns take room from the quiet ones: twice as wide, their cards in two
+ * columns. Undone when a column that fitted no longer does.
+ */
+function widen(container, columns) {
+  const crowded = columns.filter(overflows);
+  const rows = Number(container.style.getPropertyValue("--rows") || 1);
+  if (rows > 1 || crowded.length > columns.length / 3) return;
+  const before = container.style.getPropertyValue("--columns");
+  container.style.setProperty("--columns", String(columns.length + crowded.length));
+  for (const column of crowded) column.classList.add("wide");
+  if (columns.some((column) => !crowded.includes(column) && overflows(column))) {
+    container.style.setProperty("--columns", before);
+    for (const column of crowded) column.classList.remove("wide");
+  }
 }
 
 /** Back to the full look, for the scrolling layout. */
@@ -35,6 +53,7 @@ export function uncondense(container) {
 }
 
 function showAll(column) {
+  column.classList.remove("wide");
   for (const card of column.querySelectorAll(".board-card.cut")) card.classList.remove("cut");
   const note = column.querySelector(".column-more");
   if (note) note.hidden = true;
@@ -42,7 +61,8 @@ function showAll(column) {
 
 function overflows(column) {
   const list = column.querySelector(".column-cards");
-  return list.scrollHeight > list.clientHeight + 1;
+  // Two columns of cards overflow sideways, one column downwards.
+  return list.scrollHeight > list.clientHeight + 1 || list.scrollWidth > list.clientWidth + 1;
 }
 
 /** Hide the cards that do not fit, from the last one up, and say how many there are. */

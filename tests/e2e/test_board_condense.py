@@ -100,6 +100,9 @@ def test_the_condensed_board_fits_the_screen(server, browser, artifacts, width, 
         columns = assert_condensed_fits(board, height)
         # The quiet columns show all their cards; nothing is lost, only counted.
         assert all(c["shown"] == c["cards"] for c in columns[1:]), columns
+        # The crowded column takes the room the quiet ones leave: two tracks, cards in two columns.
+        expect(board.locator("#columns > .column").first).to_have_class(re.compile(r"\bwide\b"))
+        assert columns[0]["shown"] > 10, columns[0]
         board.screenshot(path=artifacts / f"issue17-board-condense-{width}x{height}.png")
         # A new card arrives: still all on the screen, the note counts one more where needed.
         first = api.event(code)["areas"][0]["id"]
