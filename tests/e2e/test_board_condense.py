@@ -8,10 +8,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from . import test_accessibility
 from .test_board import Api, open_board
 from .test_board_projector import NINE_AREAS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+#: axe-core, as the accessibility tests load it.
+axe_source = test_accessibility.axe_source
 
 #: Short cards, as a plenum files them; the first area gets far more than the others.
 SHORT_TITLES = [
@@ -84,7 +88,7 @@ def assert_condensed_fits(board: Page, height: int) -> list[dict]:
 
 
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720)])
-def test_the_condensed_board_fits_the_screen(server, browser, artifacts, width, height):
+def test_the_condensed_board_fits_the_screen(server, browser, artifacts, axe_source, width, height):
     api = Api(server)
     code = crowded(api)
     with open_board(browser, server, code, width, height) as board:
@@ -104,6 +108,8 @@ def test_the_condensed_board_fits_the_screen(server, browser, artifacts, width, 
         expect(board.locator("#columns > .column").first).to_have_class(re.compile(r"\bwide\b"))
         assert columns[0]["shown"] > 10, columns[0]
         board.screenshot(path=artifacts / f"issue17-board-condense-{width}x{height}.png")
+        # The "+N more" note and the smaller cards keep AA.
+        assert test_accessibility.axe_violations(board, axe_source) == []
         # A new card arrives: still all on the screen, the note counts one more where needed.
         first = api.event(code)["areas"][0]["id"]
         api.card(code, "Noch ein Vorschlag", area_id=first)
