@@ -274,3 +274,15 @@ def test_dashboard_opens_the_live_console_and_the_report_leads_back(page):
     report = browser.get(f"/events/{code}/report").get_data(as_text=True)
     assert f'href="/moderate/{code}"' in report
     assert 'href="/moderate/"' in report
+
+
+def test_console_offers_the_board_in_pages(page):
+    """Besides the whole board, one that turns through the areas three at a time (issue 17)."""
+    event, _cards, browser, _act = page
+    code = event["code"]
+    html = browser.get(f"/moderate/{code}").get_data(as_text=True)
+    assert f'href="/board/{code}"' in html
+    link = re.search(rf'<a href="(/board/{code}\?columns=3)"[^>]*>([^<]+)</a>', html)
+    assert link and link.group(2) == "Board in pages (3 areas at a time)"
+    board = browser.get(link.group(1)).get_data(as_text=True)
+    assert '"columns": 3' in board

@@ -32,6 +32,7 @@ import {
 } from "./board-screens.js";
 import { localText, textAttributes, translationLines } from "./translated.js";
 import { hyphenator } from "./hyphens.js";
+import { condense, uncondense } from "./board-fit.js";
 
 const data = pageData();
 const t = data.strings;
@@ -64,6 +65,7 @@ const hyphens = hyphenator(data.hyphenation, () => {
   for (const node of $("columns").querySelectorAll(".board-card, .column-head h2")) {
     hyphens.apply(node);
   }
+  render(); // hyphenated words take other room: the condensed board fits again
 });
 
 const live = follow({
@@ -86,6 +88,8 @@ fullscreenToggle($("fullscreen-button"));
 hideChromeWhenIdle();
 onMotionPreference(() => render());
 autoScroll($("columns"), () => screen === "board" && layout === "scroll");
+// Full screen or another window size: what fits the condensed board changes.
+window.addEventListener("resize", () => render());
 // A hook for the browser tests (and curious moderators): the live state and its socket.
 window.__board = { live };
 
@@ -197,6 +201,8 @@ function drawColumns(event, cards) {
   const rows = Math.ceil(shownColumns / MAX_PER_ROW) || 1;
   container.style.setProperty("--columns", String(Math.ceil(shownColumns / rows) || 1));
   container.style.setProperty("--rows", String(rows));
+  if (layout === "condense" && screen === "board") condense(container, t.more_cards);
+  else uncondense(container);
   if (before) animateChanges(container, before, $("ghosts"));
   container.setAttribute("aria-busy", "false");
   drawnOnce = true;
@@ -231,6 +237,8 @@ function buildColumn({ id, area }) {
     ),
     h("ul", { class: "column-cards" }),
     h("p", { class: "empty" }, t.empty),
+    // What the condensed board could not fit in: "+N more" (board-fit.js).
+    h("p", { class: "column-more", hidden: true }),
   );
   if (area) section.style.setProperty("--area-color", area.color);
   hyphens.apply(section.querySelector("h2"));

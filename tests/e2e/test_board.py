@@ -211,8 +211,11 @@ def test_condensed_layout_and_reduced_motion_show_everything(server, browser, ap
     api.patch(code, display={"layout": "condense"})
     with open_board(browser, server, code, 1280, 720) as board:
         expect(board.locator("body")).to_have_class(re.compile(r"\blayout-condense\b"))
-        lists = board.locator(".column-cards")
-        assert lists.first.evaluate("node => getComputedStyle(node).overflowY") == "visible"
+        # Everything on one screen: no card below its column's end (issue 17).
+        assert board.evaluate("document.documentElement.scrollHeight <= innerHeight")
+        assert board.locator(".column-more:visible").count() == 0
+        for cards in board.locator(".column-cards").all():
+            assert cards.evaluate("node => node.scrollHeight <= node.clientHeight + 1")
         assert_fits(board)
         board.screenshot(path=artifacts / "board-condense-1280x720.png", full_page=True)
     api.patch(code, display={"layout": "scroll"})
