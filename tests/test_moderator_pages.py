@@ -283,6 +283,7 @@ def test_console_offers_the_board_in_pages(page):
     html = browser.get(f"/moderate/{code}").get_data(as_text=True)
     assert f'href="/board/{code}"' in html
     link = re.search(rf'<a href="(/board/{code}\?columns=3)"[^>]*>([^<]+)</a>', html)
-    assert link and link.group(2) == "Board in pages (3 areas at a time)"
+    # The console speaks the event's language (German here).
+    assert link and link.group(2) == "Pinnwand in Seiten (3 Themenbereiche)"
     board = browser.get(link.group(1)).get_data(as_text=True)
     assert '"columns": 3' in board
