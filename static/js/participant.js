@@ -469,9 +469,14 @@ function dotControls(card, titleId) {
       h("span", { class: "pips", "aria-hidden": "true" }, pips(mine, cap)),
       h("span", {}, format(t.my_dots, { n: mine })),
       h("span", { class: "cap" }, format(t.cap, { cap })),
-      areaCap !== null && h("span", { class: "cap area-cap" }, format(t.area_cap, { cap: areaCap })),
+      areaCap !== null &&
+        h("span", { class: "cap area-cap" }, format(t.area_cap, { cap: areaCap })),
       atCap &&
-        h("span", { class: "cap-reached", id: capId }, atAreaCap ? t.area_cap_reached : t.cap_reached),
+        h(
+          "span",
+          { class: "cap-reached", id: capId },
+          atAreaCap ? t.area_cap_reached : t.cap_reached,
+        ),
       waiting && h("span", { class: "badge badge-waiting" }, t.not_sent),
     ),
     button(plus, "plus", () => setDots(card, mine + 1), {
