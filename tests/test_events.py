@@ -13,6 +13,7 @@ def test_defaults(make_event):
     assert event["settings"] == {
         "vote_budget": 5,
         "max_dots_per_suggestion": 2,
+        "max_dots_per_area": None,
         "max_suggestions_per_participant": 10,
         "moderation": "post",
         "hide_counts_while_voting": True,
@@ -47,6 +48,7 @@ def test_settings_and_phase_at_creation(staff):
         **settings,
         "max_dots_per_suggestion": 2,
         "max_suggestions_per_participant": 10,
+        "max_dots_per_area": None,
         "seat_codes_required": False,
         "default_language": "de",
         "board_languages": [],

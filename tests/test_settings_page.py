@@ -52,6 +52,7 @@ def test_rules_and_languages_are_saved(settings):
     assert event["settings"] == {
         "vote_budget": 7,
         "max_dots_per_suggestion": 3,
+        "max_dots_per_area": None,
         "max_suggestions_per_participant": 4,
         "moderation": "pre",
         "hide_counts_while_voting": False,

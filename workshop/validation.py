@@ -126,6 +126,13 @@ def integer(value: Any, field: str, *, minimum: int, maximum: int) -> int:
     return value
 
 
+def optional_integer(value: Any, field: str, minimum: int, maximum: int) -> int | None:
+    """A limit that may be off: null or 0 turn it off (None), else a whole number in range."""
+    if value is None or (value == 0 and not isinstance(value, bool)):
+        return None
+    return integer(value, field, minimum=minimum, maximum=maximum)
+
+
 def boolean(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise invalid(field, _l("%(field)s must be true or false.", field=field))

@@ -17,7 +17,7 @@ import {
   showLiveError,
 } from "./dom.js";
 import { follow } from "./live.js";
-import { isPublic, participantMay, resultsPublic } from "./rules.js";
+import { isPublic, participantMay, resultsPublic, sameAreaGroup } from "./rules.js";
 import { createSender, Outbox, offline, verdict } from "./outbox.js";
 import {
   editForm,
@@ -252,6 +252,15 @@ function myWish(id) {
   return waitingDots(id)?.dots ?? myDotsOn(id);
 }
 
+/** My dots (as wished) on the cards that count in the same area as this card. */
+function dotsInAreaOf(card) {
+  let sum = 0;
+  for (const other of live.state.cards.values()) {
+    if (sameAreaGroup(card, other)) sum += myWish(other.id);
+  }
+  return sum;
+}
+
 /** "My dots": every card I gave dots, with "−" to take one back (one tap per dot). */
 function drawMyDots(voting) {
   $("my-dots").hidden = !voting;
@@ -344,6 +353,8 @@ function signature(card, areas) {
     event.phase,
     event.counts_visible,
     event.settings.max_dots_per_suggestion,
+    event.settings.max_dots_per_area ?? null,
+    event.settings.max_dots_per_area ? dotsInAreaOf(card) : null,
     me ? dotsLeft() : null,
     view.confirming === card.id,
     view.busy.has(card.id),
@@ -434,10 +445,13 @@ function dotControls(card, titleId) {
   const mine = waiting ? waiting.dots : myDotsOn(card.id);
   const busy = view.busy.has(card.id);
   const cap = event.settings.max_dots_per_suggestion;
-  // Convenience only: with no dots left, or at the card's cap, "+" does nothing and says why;
-  // the server judges every request.
+  const areaCap = event.settings.max_dots_per_area ?? null;
+  // Convenience only: with no dots left, or at the card's or its area's cap, "+" does nothing
+  // and says why; the server judges every request.
   const noneLeft = !me || dotsLeft() <= 0;
-  const atCap = mine >= cap;
+  const atCardCap = mine >= cap;
+  const atAreaCap = !atCardCap && areaCap !== null && dotsInAreaOf(card) >= areaCap;
+  const atCap = atCardCap || atAreaCap;
   const capId = `cap-reached-${card.id}`;
   const minus = [h("span", { "aria-hidden": "true" }, "−"), hidden(t.remove_dot)];
   const plus = [h("span", { "aria-hidden": "true" }, "+"), hidden(t.add_dot)];
@@ -455,7 +469,14 @@ function dotControls(card, titleId) {
       h("span", { class: "pips", "aria-hidden": "true" }, pips(mine, cap)),
       h("span", {}, format(t.my_dots, { n: mine })),
       h("span", { class: "cap" }, format(t.cap, { cap })),
-      atCap && h("span", { class: "cap-reached", id: capId }, t.cap_reached),
+      areaCap !== null &&
+        h("span", { class: "cap area-cap" }, format(t.area_cap, { cap: areaCap })),
+      atCap &&
+        h(
+          "span",
+          { class: "cap-reached", id: capId },
+          atAreaCap ? t.area_cap_reached : t.cap_reached,
+        ),
       waiting && h("span", { class: "badge badge-waiting" }, t.not_sent),
     ),
     button(plus, "plus", () => setDots(card, mine + 1), {

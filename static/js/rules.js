@@ -23,3 +23,9 @@ export const totalsShownIn = (event) => rules.totals_shown_in.includes(event.pha
 
 /** Whether the ranked results are open to everyone in the event's phase. */
 export const resultsPublic = (event) => rules.results_public_in.includes(event.phase);
+
+/**
+ * The group a card counts in for balanced voting (`max_dots_per_area`, workshop/domain/voting.py):
+ * its area; the cards without an area form one group together.
+ */
+export const sameAreaGroup = (card, other) => (card.area_id ?? null) === (other.area_id ?? null);

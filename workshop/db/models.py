@@ -75,6 +75,9 @@ class Event(db.Model):
     vote_budget: Mapped[int] = mapped_column(Integer, default=5)
     max_dots_per_suggestion: Mapped[int] = mapped_column(Integer, default=2)
     max_suggestions_per_participant: Mapped[int] = mapped_column(Integer, default=10)
+    #: Balanced voting: at most this many of one participant's dots on the cards of one area
+    #: (cards without an area count as one group of their own); null: no limit.
+    max_dots_per_area: Mapped[int | None] = mapped_column(Integer, default=None)
     moderation: Mapped[str] = mapped_column(String(8), default="post")
     hide_counts_while_voting: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Phones join only with an unused code from a printed card (one person, one budget).
@@ -126,6 +129,7 @@ class Event(db.Model):
         CheckConstraint("vote_budget BETWEEN 1 AND 100", name="vote_budget"),
         CheckConstraint("max_dots_per_suggestion BETWEEN 1 AND 100", name="max_dots"),
         CheckConstraint("max_suggestions_per_participant BETWEEN 1 AND 100", name="max_sugg"),
+        CheckConstraint("max_dots_per_area BETWEEN 1 AND 100", name="max_dots_per_area"),
     )
 
 

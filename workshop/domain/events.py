@@ -178,6 +178,8 @@ def _parse_settings(raw: Any) -> dict:
             parsed[name] = _languages(value, name)
         elif kind == "int":
             parsed[name] = validation.integer(value, name, minimum=args[0], maximum=args[1])
+        elif kind == "optional_int":
+            parsed[name] = validation.optional_integer(value, name, args[0], args[1])
         elif kind == "choice":
             parsed[name] = validation.choice(value, name, args[0])
         else:
@@ -337,6 +339,8 @@ def _check_changes(event: Event, changes: dict[str, Any]) -> None:
         _check_budget(event, changes["vote_budget"])
     if "max_dots_per_suggestion" in changes:
         _check_cap(event, changes["max_dots_per_suggestion"])
+    if changes.get("max_dots_per_area") is not None:
+        _check_area_cap(event, changes["max_dots_per_area"])
 
 
 def _audit_changes(
@@ -435,6 +439,26 @@ def _check_cap(event: Event, cap: int) -> None:
             "cap_below_spent",
             _l(
                 "Someone has already put %(n)d dots on one card; the cap cannot be lower.",
+                n=highest,
+            ),
+        )
+
+
+def _check_area_cap(event: Event, area_cap: int) -> None:
+    """Balanced voting may not start below what someone already has in one area."""
+    per_area = (
+        sa.select(sa.func.sum(Vote.dots).label("dots"))
+        .join(Suggestion, Suggestion.id == Vote.suggestion_id)
+        .where(Suggestion.event_id == event.id)
+        .group_by(Vote.participant_id, Suggestion.area_id)
+        .subquery()
+    )
+    highest = db.session.scalar(sa.select(sa.func.max(per_area.c.dots)))
+    if highest and highest > area_cap:
+        raise Conflict(
+            "area_cap_below_spent",
+            _l(
+                "Someone has already put %(n)d dots on one area; the cap cannot be lower.",
                 n=highest,
             ),
         )

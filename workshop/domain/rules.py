@@ -14,6 +14,8 @@ SETTINGS = {
     "vote_budget": ("int", 1, 100),
     "max_dots_per_suggestion": ("int", 1, 100),
     "max_suggestions_per_participant": ("int", 1, 100),
+    # Balanced voting (voting.py): null or 0 is no limit, stored as null.
+    "max_dots_per_area": ("optional_int", 1, 100),
     "moderation": ("choice", MODERATION_MODES),
     "hide_counts_while_voting": ("bool",),
     "seat_codes_required": ("bool",),

@@ -1,4 +1,9 @@
-"""Dot voting: a participant sets the dots on a card, within the event's budget and cap."""
+"""Dot voting: a participant sets the dots on a card, within the event's budget and caps.
+
+Balanced voting (`max_dots_per_area`): the dots one participant has on the cards of one area
+count against the area's cap; cards without an area count as one group of their own. Only new
+dots are checked, so dots on a card moved into a full area stay, and can be taken back.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +31,13 @@ _VOTE_STATE = (
         Event.phase,
         Event.archived_at,
         Event.max_dots_per_suggestion,
+        Event.max_dots_per_area,
         Participant.id,
         Participant.dots_budget,
         Participant.dots_used,
         Suggestion.id,
         Suggestion.is_public,
+        Suggestion.area_id,
         Vote.dots,
     )
     .select_from(Event)
@@ -52,6 +59,16 @@ _VOTE_STATE = (
 )
 #: An event's id by its code (codes never change), read before the write: its lock needs the id.
 _EVENT_ID = sa.select(Event.id).where(Event.code == sa.bindparam("code"))
+
+#: The dots one participant has on the cards of one area (or on the cards without one).
+_AREA_DOTS = (
+    sa.select(sa.func.coalesce(sa.func.sum(Vote.dots), 0))
+    .join(Suggestion, Suggestion.id == Vote.suggestion_id)
+    .where(
+        Vote.participant_id == sa.bindparam("p"),
+        Suggestion.area_id.is_not_distinct_from(sa.bindparam("area", type_=sa.Integer)),
+    )
+)
 
 _VOTE_INSERT = sa.insert(Vote).values(
     participant_id=sa.bindparam("p"), suggestion_id=sa.bindparam("s"), dots=sa.bindparam("dots")
@@ -143,15 +160,19 @@ def _set_dots(connection: sa.Connection, tx: WriteTransaction, key: dict, dots: 
     row = connection.execute(_VOTE_STATE, key).one_or_none()
     if row is None:
         raise events.event_not_found()
-    (event_id, phase, archived_at, cap, participant_id, budget, used, card_id, public,
-     current) = row  # fmt: skip
+    (event_id, phase, archived_at, cap, area_cap, participant_id, budget, used, card_id, public,
+     area_id, current) = row  # fmt: skip
     _check_caller(participant_id, archived_at, card_id, phase)
     current = current or 0
     left = budget - used
     delta = dots - current
     _check_dots(dots, delta, left, cap, public)
+    keys = {"p": participant_id, "s": card_id}
+    if area_cap is not None and delta > 0:
+        # Read under the same write lock as the dot: two phones cannot both take the last one.
+        in_area = connection.execute(_AREA_DOTS, {**keys, "area": area_id}).scalar_one()
+        _check_area(in_area + delta, area_cap)
     if delta:
-        keys = {"p": participant_id, "s": card_id}
         if current == 0:
             connection.execute(_VOTE_INSERT, {**keys, "dots": dots})
         elif dots == 0:
@@ -188,4 +209,17 @@ def _check_dots(dots: int, delta: int, left: int, cap: int, public: bool) -> Non
         raise Conflict(
             "budget_exceeded",
             _nl("You have only %(num)d dot left.", "You have only %(num)d dots left.", left),
+        )
+
+
+def _check_area(in_area: int, area_cap: int) -> None:
+    """Balanced voting: no more than `area_cap` of one participant's dots in one area."""
+    if in_area > area_cap:
+        raise Conflict(
+            "area_cap_reached",
+            _nl(
+                "At most %(num)d of your dots may go to the suggestions of one area.",
+                "At most %(num)d of your dots may go to the suggestions of one area.",
+                area_cap,
+            ),
         )

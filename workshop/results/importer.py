@@ -188,6 +188,10 @@ def _event(raw: Any) -> dict:
             continue
         if kind == "int":
             parsed[name] = _integer(settings[name], where, args[0], args[1])
+        elif kind == "optional_int":
+            parsed[name] = _checked(
+                where, validation.optional_integer, settings[name], where, args[0], args[1]
+            )
         elif kind == "choice":
             parsed[name] = _checked(where, validation.choice, settings[name], name, args[0])
         else:

@@ -257,6 +257,8 @@ def _save_event(event, form) -> None:
         name: _form_int(name)
         for name in ("vote_budget", "max_dots_per_suggestion", "max_suggestions_per_participant")
     }
+    # An empty field turns balanced voting off.
+    settings["max_dots_per_area"] = _form_int("max_dots_per_area") or None
     settings.update(
         moderation=form.get("moderation", ""),
         hide_counts_while_voting=form.get("hide_counts_while_voting") == "on",
