@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from workshop.live.publisher import publisher
+
 
 def wait_for(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.02):
     """Poll until `condition()` is truthy and return its value; fail after `timeout` seconds."""
@@ -21,6 +23,16 @@ def wait_for(condition: Callable[[], object], timeout: float = 10.0, interval: f
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s: {condition}")
         time.sleep(interval)
+
+
+def settle(app) -> None:
+    """Wait until no flush of figures is waiting: a late one would arrive after a check, or read
+    the database while a test migrates it."""
+    with app.app_context():
+        live = publisher()
+    wait_for(lambda: not live._scheduled)
+    with live.bus._flush_lock:
+        pass
 
 
 def vote_at_once(app, code: str, token: str, cards: list[dict]) -> list[int]:

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from flask_migrate import downgrade, upgrade
+from helpers import settle
 from multilingual import multilingual_event
 
 from workshop.extensions import db
@@ -194,6 +195,7 @@ def test_the_migration_keeps_every_card_vote_and_translation(app, staff, plenum)
     """Upgraded over a running event: the columns come without rebuilding the table (a rebuild
     cascades votes and translations away on SQLite)."""
     before = export_json(staff, plenum.code)
+    settle(app)  # no flush of figures may read the tables while they change
     with app.app_context():
         downgrade(revision="6f1d2a8c4b93")
         upgrade()

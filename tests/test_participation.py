@@ -8,10 +8,9 @@ import re
 import pytest
 from conftest import Api
 from flask_migrate import downgrade, upgrade
-from helpers import wait_for
+from helpers import settle, wait_for
 
 from workshop.extensions import db
-from workshop.live.publisher import publisher
 
 
 def figures(sio) -> list[dict]:
@@ -23,15 +22,6 @@ def figures(sio) -> list[dict]:
         and message["args"][0]["type"] == "dots"
         and "counts" in message["args"][0]["data"]
     ]
-
-
-def settle(app) -> None:
-    """Wait until no flush of figures is waiting (a late one would arrive after the check)."""
-    with app.app_context():
-        live = publisher()
-    wait_for(lambda: not live._scheduled)
-    with live.bus._flush_lock:
-        pass
 
 
 def counts(staff: Api, code: str) -> dict:

@@ -193,6 +193,7 @@ def test_results_rank_within_areas_with_an_unsorted_group(make_event, staff, joi
         "dots": 2,
         "voters": 2,
         "rank": 1,
+        "followed_up": [],
     }
 
 
