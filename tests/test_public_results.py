@@ -73,3 +73,43 @@ def test_a_merge_of_a_merge_leads_to_the_last_card(make_event, staff, join, subm
     staff.patch(f"/events/{code}", json={"phase": "results"})
     mine = me.get(f"/events/{code}/results").json["mine"]
     assert [card["merged_into"] for card in mine] == [last["id"], last["id"], None]
+
+
+def page(app, code, api=None):
+    """/j/<code> as a browser sees it, with the phone's cookie where `api` is a phone."""
+    browser = app.test_client()
+    if api is not None:
+        browser.set_cookie(f"workshop_{code}", api.token)
+    return browser.get(f"/j/{code}", headers={"Accept-Language": "de"})
+
+
+def test_the_link_shows_the_results_and_the_phones_own_cards(app, ended):
+    code, me, _, ids = ended
+    response = page(app, code, me)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="top-ten"' in html and 'id="per-area"' in html
+    assert 'id="own-results"' in html
+    assert "Mine merged" in html and "Mine hidden" in html  # its own cards, to its owner
+    assert "participant.js" not in html  # no phone app, no script
+
+
+def test_anonymous_readers_see_no_hidden_card_and_join_nothing(app, ended):
+    code = ended[0]
+    html = page(app, code).get_data(as_text=True)
+    assert "Theirs" in html and "Mine ranked" in html
+    assert "Mine hidden" not in html and "Mine merged" not in html
+    assert 'id="own-results"' not in html
+
+
+@pytest.mark.parametrize("phase", ["collect", "vote"])
+def test_other_phases_show_the_phone_app(app, make_event, staff, phase):
+    code = make_event(phase=phase)["code"]
+    html = page(app, code).get_data(as_text=True)
+    assert "participant.js" in html and 'id="top-ten"' not in html
+
+
+def test_the_setting_off_keeps_the_phone_app(app, ended):
+    app.config["WORKSHOP_PUBLIC_RESULTS"] = False
+    html = page(app, ended[0]).get_data(as_text=True)
+    assert "participant.js" in html and 'id="top-ten"' not in html

@@ -94,6 +94,9 @@ function onUpdate(state, update) {
     sender.flush(); // first load, reconnect, resync: send what waits, now that `me` is current
   }
   if (type === "snapshot" || type === "event") {
+    // In the results phase the link serves the results page (WORKSHOP_PUBLIC_RESULTS): load it.
+    const results = data.public_results && data.rules.results_public_in.includes(state.event.phase);
+    if (results) return location.reload();
     fillAreaSelects(state.event.areas);
     timer.set(state.event.display?.timer ?? null); // seconds left as of this message
   }
