@@ -93,7 +93,7 @@ def test_the_link_shows_the_results_and_the_phones_own_cards(app, ended):
     assert "Mine merged" in html and "Mine hidden" in html  # its own cards, to its owner
     assert "participant.js" not in html  # no phone app, no script
     # The area's name is isolated (not escaped), so it keeps its place in a right-to-left sentence.
-    assert 'Platz 2 in „<bdi lang="de">Area 1</bdi>“' in html
+    assert 'Platz 2 in „<span lang="de" dir="auto">Area 1</span>“' in html
 
 
 def test_anonymous_readers_see_no_hidden_card_and_join_nothing(app, ended):
