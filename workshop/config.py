@@ -113,6 +113,8 @@ def from_environment(instance_path: Path) -> dict:
         "WORKSHOP_CONTACT": os.environ.get("WORKSHOP_CONTACT") or None,
         "WORKSHOP_REPORT_CACHE": os.environ.get("WORKSHOP_REPORT_CACHE") or None,
         "WORKSHOP_PREPARE_REPORTS": _env_bool("WORKSHOP_PREPARE_REPORTS", True),
+        # In the results phase an event's link (and the board's QR code) shows the outcome.
+        "WORKSHOP_PUBLIC_RESULTS": _env_bool("WORKSHOP_PUBLIC_RESULTS", True),
         "WORKSHOP_TIME_ZONE": os.environ.get("WORKSHOP_TIME_ZONE", "").strip() or TIME_ZONE,
         # Similar cards: the local model unless `off`, or an OpenAI-compatible server.
         "WORKSHOP_EMBEDDINGS": os.environ.get("WORKSHOP_EMBEDDINGS", "local").strip().lower(),
@@ -162,6 +164,8 @@ DEFAULTS = {
     "WORKSHOP_LANGUAGES": ["de", "de@simple", "en", "ar", "fa", "uk", "ru"],
     #: Who takes feedback on accessibility and privacy, named on those two pages.
     "WORKSHOP_CONTACT": None,
+    #: In the results phase, /j/<code> shows the results page instead of the phone app.
+    "WORKSHOP_PUBLIC_RESULTS": True,
     "WORKSHOP_DOTS_INTERVAL": 0.1,
     "WORKSHOP_TOKEN_MAX_AGE": 12 * 3600,
     "WORKSHOP_ASYNC_MODE": "threading",

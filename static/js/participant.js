@@ -94,6 +94,10 @@ function onUpdate(state, update) {
     sender.flush(); // first load, reconnect, resync: send what waits, now that `me` is current
   }
   if (type === "snapshot" || type === "event") {
+    // In the results phase the link serves the results page (WORKSHOP_PUBLIC_RESULTS): load it,
+    // within two seconds, so that a hall of phones does not ask for it in the same instant.
+    const results = data.public_results && data.rules.results_public_in.includes(state.event.phase);
+    if (results) setTimeout(() => location.reload(), Math.random() * 2000);
     fillAreaSelects(state.event.areas);
     timer.set(state.event.display?.timer ?? null); // seconds left as of this message
   }

@@ -184,8 +184,11 @@ def test_merge_moves_my_dots_and_results_show_totals(server, page, browser, staf
 
         staff("PATCH", json={"phase": "results"}, status=200)
         expect(on_board.locator(".badge-dots")).to_have_attribute("data-dots", "2")
-        expect(merged.locator(".badge-dots")).to_be_visible()
-        expect(merged.locator(".dot-control")).to_have_count(0)
+        # The phone reloads into the results page (issue 18): the merged card ranks with both dots.
+        ranked = page.locator(f'#per-area li[data-id="{target["id"]}"]')
+        expect(ranked).to_contain_text("2")
+        expect(page.locator(f'#per-area li[data-id="{source["id"]}"]')).to_have_count(0)
+        expect(page.locator(".dot-control")).to_have_count(0)
         board.screenshot(path=artifacts / "board-results-1920.png")
         page.screenshot(path=artifacts / "attendee-results-412.png")
 

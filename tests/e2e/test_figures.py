@@ -41,13 +41,17 @@ class Phone:
 
 
 @contextmanager
-def attendee_page(browser: Browser, server) -> Iterator[Page]:
-    """A phone's browser that opens the attendee page and stays on it, doing nothing else."""
+def attendee_page(browser: Browser, server, results: bool = False) -> Iterator[Page]:
+    """A phone's browser that opens the attendee page and stays on it, doing nothing else (in
+    `results`, the link's results page: issue 18)."""
     context = browser.new_context(locale="de-DE", viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto(f"{server.url}/j/{server.demo_code}")
-    expect(page.locator("#cards")).to_have_attribute("aria-busy", "false")
-    expect(page.locator("#connection")).to_be_hidden()
+    if results:
+        expect(page.locator("#top-ten")).to_be_visible()
+    else:
+        expect(page.locator("#cards")).to_have_attribute("aria-busy", "false")
+        expect(page.locator("#connection")).to_be_hidden()
     try:
         yield page
     finally:
@@ -71,7 +75,7 @@ def test_the_board_figure_rises_with_a_card_not_with_an_open_page(
         expect(participants).to_have_text("1")
 
         staff("PATCH", "", json={"phase": "results"}, status=200)
-        with attendee_page(browser, server), attendee_page(browser, server):
+        with attendee_page(browser, server, True), attendee_page(browser, server, True):
             team_card = next(
                 card
                 for card in staff("GET", "/suggestions", status=200).json()["suggestions"]

@@ -752,7 +752,7 @@ def test_attendee_page_in_every_phase(world, browser, csp):
         browser, world, f"/j/{code}", csp=csp, participant=world.author_token, size=(412, 915)
     ) as seen:
         page = seen.page
-        for phase in ("collect", "vote", "results"):
+        for phase in ("collect", "vote"):
             world.set(phase=phase)
             expect(page.locator("body")).to_have_class(re.compile(rf"\bphase-{phase}\b"))
             # While voting the cards sit in groups by area (issue 17): count the cards.
@@ -768,6 +768,16 @@ def test_attendee_page_in_every_phase(world, browser, csp):
         page.reload()
         expect(page.locator("#cards .card")).to_have_count(len(shown))
         seen.check("attendee page, reloaded", card_texts(own))
+        # In `results` the phone reloads into the results page (issue 18), with its own cards.
+        world.set(phase="results")
+        expect(page.locator("#top-ten")).to_be_visible()
+        seen.check("results page", [world.event()["title"], *(card["title"] for card in own)])
+        for card in own:
+            literally(page.locator(f'.fate[data-id="{card["id"]}"] .card-title'), card["title"])
+        for card in samples(world.public_cards()):
+            literally(
+                page.locator(f'#per-area li[data-id="{card["id"]}"] .card-title'), card["title"]
+            )
 
 
 def test_board_on_every_screen(world, browser, csp):

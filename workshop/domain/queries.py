@@ -236,3 +236,54 @@ def results(event: Event) -> dict:
         },
     }
     return _with_trail(data, follow_ups(event.code))
+
+
+#: Merges of merges a card's trail is followed through before giving up (a guard: merging a
+#: merged card is refused, so a real trail is as long as the merges made one after another).
+MERGE_DEPTH = 50
+
+
+def ranks_by_card(results_data: dict) -> dict[int, tuple[int | None, int]]:
+    """Each ranked card's (rank within its area, dots), from `results`."""
+    return {
+        card["id"]: (card["rank"], card["dots"])
+        for area in results_data["areas"]
+        for card in area["suggestions"]
+    }
+
+
+def final_card(card: Suggestion) -> Suggestion:
+    """The card that carries this one in the results: itself, or the end of its merge trail."""
+    for _ in range(MERGE_DEPTH):
+        if card.merged_into_id is None:
+            break
+        card = db.session.get(Suggestion, card.merged_into_id)
+    return card
+
+
+def own_cards(event: Event, participant: Participant) -> list[Suggestion]:
+    return db.session.scalars(
+        sa.select(Suggestion)
+        .where(Suggestion.event_id == event.id, Suggestion.participant_id == participant.id)
+        .order_by(Suggestion.id)
+    ).all()
+
+
+def mine(event: Event, participant: Participant, ranked: dict) -> list[dict]:
+    """What became of each of the participant's own cards: its status, the card it was merged
+    into (at the end of the trail), and the rank and dots of the public card that carries it
+    (itself or that one); rank and dots are null where no public card carries it."""
+    fates = []
+    for card in own_cards(event, participant):
+        carrier = final_card(card)
+        rank, dots = ranked.get(carrier.id, (None, None))
+        fates.append(
+            {
+                "id": card.id,
+                "status": "merged" if card.merged_into_id else card.status,
+                "merged_into": carrier.id if carrier.id != card.id else None,
+                "rank": rank,
+                "dots": dots,
+            }
+        )
+    return fates

@@ -6,8 +6,18 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 
 from workshop import i18n
 from workshop.db.models import Event, Participant
-from workshop.domain import joins, participants, schemas, seats, similarity, suggestions
+from workshop.domain import (
+    joins,
+    participants,
+    queries,
+    rules,
+    schemas,
+    seats,
+    similarity,
+    suggestions,
+)
 from workshop.errors import WorkshopError
+from workshop.results import exports
 from workshop.web.auth import staff_session, visible_event
 
 bp = Blueprint("participant", __name__)
@@ -53,6 +63,11 @@ def event_page(code: str):
     i18n.use_event_default(event.default_language)
     cookie = participants.cookie_name(event.code)
     participant = participants.by_token(event, request.cookies.get(cookie))
+    if results_page_due(event):
+        # The outcome is public: nobody joins to read it, and no seat code stays in the address.
+        if seat:
+            return redirect(url_for("participant.event_page", code=event.code))
+        return results_page(event, participant)
     token = None
     if participant is None:
         if event.seat_codes_required and not seat.strip():
@@ -104,3 +119,67 @@ def seat_page(event: Event, seat: str, error: WorkshopError | None):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def results_page_due(event: Event) -> bool:
+    """Whether the link shows the results instead of the phone app (WORKSHOP_PUBLIC_RESULTS)."""
+    return bool(current_app.config["WORKSHOP_PUBLIC_RESULTS"]) and rules.results_public(event)
+
+
+def results_page(event: Event, participant: Participant | None):
+    """The outcome in the reader's language, printable and without JavaScript: the overall top
+    ten, the ranking per area, and what became of this phone's own cards."""
+    snap = exports.snapshot(event)
+    context = exports.report_context(snap)
+    language = exports.report_language(snap)
+    own = own_fates(event, participant, snap, language) if participant is not None else []
+    response = make_response(
+        render_template("participant/results.html", **{**context, "event": event, "own": own})
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def own_fates(
+    event: Event, participant: Participant, snap: exports.Snapshot, language: str
+) -> list[dict]:
+    """The phone's own cards with what became of each, as the results page words it."""
+    ranked = {
+        card.id: (card.rank, card.dots)
+        for group in snap.groups
+        for card in group.cards
+        if card.status == "visible"
+    }
+    names = exports.report_texts(snap, language)["areas"]
+    fates = []
+    for fate in queries.mine(event, participant, ranked):
+        card = snap.cards[fate["id"]]
+        carried = fate["dots"] is not None
+        carrier = snap.cards[fate["merged_into"] or card.id]
+        fates.append(
+            {
+                **fate,
+                "kind": fate_kind(fate, carried),
+                "shown": exports.shown(snap, card, language),
+                # Only a public card is named: a hidden one's title stays with staff.
+                "into": exports.shown(snap, carrier, language) if carried else None,
+                "area": area_name(names, carrier.area_id),
+            }
+        )
+    return fates
+
+
+def fate_kind(fate: dict, carried: bool) -> str:
+    """Which sentence the page says about an own card (see templates/participant/results.html)."""
+    if fate["status"] == "merged":
+        return "merged" if carried else "merged_away"
+    if not carried:
+        return fate["status"]
+    return "ranked" if fate["rank"] is not None else "unranked"
+
+
+def area_name(names: dict, area_id: int | None) -> tuple[str, str]:
+    """An area's name and `lang` in the page's language (the cards without one: "No area")."""
+    if area_id in names:
+        return names[area_id]
+    return exports.area_label(exports.Group(None, None, exports.NO_AREA_COLOR)), ""
