@@ -3,6 +3,8 @@ the server-rendered results page that /j/<code> shows in the results phase (issu
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 
@@ -115,3 +117,18 @@ def test_the_setting_off_keeps_the_phone_app(app, ended):
     app.config["WORKSHOP_PUBLIC_RESULTS"] = False
     html = page(app, ended[0]).get_data(as_text=True)
     assert "participant.js" in html and 'id="top-ten"' not in html
+
+
+def test_a_card_carried_on_says_it_goes_on_in_a_working_group(app, ended, staff):
+    """A card staff took into a follow-up event says so on the public page, without the
+    follow-up's code (it may still be a draft)."""
+    code, _, _, ids = ended
+    response = staff.post(
+        f"/events/{code}/follow-up", json={"title": "AG", "suggestions": [ids["theirs"]]}
+    )
+    assert response.status_code == 201, response.json
+    html = page(app, code).get_data(as_text=True)
+    carried = re.search(rf'<li data-id="{ids["theirs"]}">.*?</li>', html, flags=re.S)
+    assert carried and "Geht weiter in einer Arbeitsgruppe" in carried.group(0)
+    assert html.count("Geht weiter in einer Arbeitsgruppe") == 2  # top ten and its area
+    assert response.json["code"] not in html
