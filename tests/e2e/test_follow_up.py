@@ -32,6 +32,7 @@ def test_a_follow_up_event_from_ticked_cards(
     try:
         log_in(page, server)
         page.goto(f"{server.url}/moderate/{server.demo_code}")
+        page.locator(".console-more summary").click()
         page.get_by_role("link", name="Folgeveranstaltung").click()
         page.wait_for_url(re.compile(r"/follow-up$"))
         for card in chosen:
