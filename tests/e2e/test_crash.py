@@ -455,7 +455,7 @@ def open_pages(stack: ExitStack, browser, url: str, code: str, cards: int) -> tu
     attendee = phone_context.new_page()
     attendee.goto(f"{url}/j/{code}")
     expect(board.locator(".board-card")).to_have_count(cards)
-    expect(attendee.locator("#cards > li")).to_have_count(cards)
+    expect(attendee.locator("#cards .card")).to_have_count(cards)
     for page in (board, attendee):
         # Gone after a reload: proves that the page caught up by itself.
         page.evaluate("window.__before_kill = true")
