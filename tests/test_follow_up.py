@@ -3,7 +3,6 @@ texts, language and translations, no dots, and a trail both ways that exports ke
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 
@@ -11,21 +10,9 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from helpers import settle
 from multilingual import multilingual_event
+from test_import import comparable, export_json
 
 from workshop.extensions import db
-
-
-def export_json(api, code: str) -> dict:
-    response = api.get(f"/events/{code}/export?format=json")
-    assert response.status_code == 200
-    return json.loads(response.data)
-
-
-def comparable(document: dict) -> dict:
-    """An export without what differs between an event and its imported copy."""
-    document = copy.deepcopy(document)
-    del document["exported_at"], document["event"]["code"]
-    return document
 
 
 def import_file(runner, path) -> str:

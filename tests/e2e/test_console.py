@@ -22,9 +22,13 @@ def card_of(staff, card_id: int) -> dict:
 
 
 @contextmanager
-def open_console(browser: Browser, server, width: int = 1280, height: int = 800) -> Iterator[Page]:
-    """A browser context logged in as the admin, showing the demo event's console."""
-    context = browser.new_context(locale="de-DE", viewport={"width": width, "height": height})
+def open_console(
+    browser: Browser, server, width: int = 1280, height: int = 800, language: str = "de"
+) -> Iterator[Page]:
+    """A browser context logged in as the admin, showing the demo event's console in `language`."""
+    locale = {"de": "de-DE", "ar": "ar"}[language]
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
+    context.add_cookies([{"name": "workshop_lang", "value": language, "url": server.url}])
     page = context.new_page()
     page.goto(f"{server.url}/login?next=/moderate/{server.demo_code}")
     page.fill("#username", "admin")

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import ADMIN_PASSWORD, add_card, wait_for
-from .test_console import card_of, column
+from .conftest import add_card, wait_for
+from .test_console import card_of, column, open_console
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -23,21 +23,8 @@ TABLET = (1280, 800)
 @contextmanager
 def console(browser: Browser, server, language: str = "de", size=LAPTOP) -> Iterator[Page]:
     """The demo event's console for the admin, in `language`, at `size`."""
-    locale = {"de": "de-DE", "ar": "ar"}[language]
-    width, height = size
-    context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
-    context.add_cookies([{"name": "workshop_lang", "value": language, "url": server.url}])
-    page = context.new_page()
-    page.goto(f"{server.url}/login?next=/moderate/{server.demo_code}")
-    page.fill("#username", "admin")
-    page.fill("#password", ADMIN_PASSWORD)
-    page.locator("form.stack button[type=submit]").click()
-    expect(page.locator("#mcolumns")).to_have_attribute("aria-busy", "false")
-    expect(page.locator("#connection")).to_be_hidden()
-    try:
+    with open_console(browser, server, *size, language=language) as page:
         yield page
-    finally:
-        context.close()
 
 
 def column_boxes(page: Page) -> list[dict]:
