@@ -60,9 +60,9 @@ def test_the_server_answers_while_a_pdf_is_made(server, staff, areas):
     assert download["response"].content.startswith(b"%PDF-")
 
 
-def insert_cards(server, count: int, area_ids: list[int]) -> None:
-    """Add `count` cards with dots to the demo event straight into the server's database (the
-    API would take minutes for thousands)."""
+def insert_rows(server, rows: list[tuple]) -> None:
+    """Add cards (area id, title, body, status, dots, voters) to the demo event straight into the
+    server's database (the API would take minutes for thousands)."""
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     with sqlite3.connect(server.directory / "e2e.sqlite3", timeout=30) as database:
         (event_id,) = database.execute(
@@ -70,21 +70,26 @@ def insert_cards(server, count: int, area_ids: list[int]) -> None:
         ).fetchone()
         database.executemany(
             "INSERT INTO suggestions (event_id, area_id, title, body, status, dots, voters,"
-            " version, created_at, updated_at) VALUES (?, ?, ?, ?, 'visible', ?, ?, 1, ?, ?)",
-            [
-                (
-                    event_id,
-                    area_ids[number % len(area_ids)],
-                    f"Vorschlag {number} für den Stadtteil",
-                    "Mehr Begegnung im Sprachcafé, in der Bibliothek und im Verein " * 3,
-                    number % 7,
-                    number % 5,
-                    now,
-                    now,
-                )
-                for number in range(count)
-            ],
+            " version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            [(event_id, *row, now, now) for row in rows],
         )
+
+
+def insert_cards(server, count: int, area_ids: list[int]) -> None:
+    """Add `count` visible cards with dots to the demo event."""
+    body = "Mehr Begegnung im Sprachcafé, in der Bibliothek und im Verein " * 3
+    rows = [
+        (
+            area_ids[number % len(area_ids)],
+            f"Vorschlag {number} für den Stadtteil",
+            body,
+            "visible",
+            number % 7,
+            number % 5,
+        )
+        for number in range(count)
+    ]
+    insert_rows(server, rows)
 
 
 def render_lock_free(folder: Path) -> bool:
@@ -129,7 +134,6 @@ def test_the_pdf_opens_with_the_top_ten_and_leaves_withdrawn_cards_out(
     a withdrawn card is nowhere, however many dots it had. Page one is kept as a picture."""
     if not (shutil.which("pdftotext") and shutil.which("pdftoppm")):
         pytest.skip("poppler-utils (pdftotext, pdftoppm) is not installed")
-    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     titles = [
         "Sprachcafé im Stadtteilzentrum, jeden Abend geöffnet",
         "Mehr Kita-Plätze mit mehrsprachigen Erzieherinnen",
@@ -145,19 +149,11 @@ def test_the_pdf_opens_with_the_top_ten_and_leaves_withdrawn_cards_out(
         "Fahrradkurse für Erwachsene",
     ]
     rows = [
-        (areas[number % len(areas)]["id"], title, "visible", 30 - number, 5)
+        (areas[number % len(areas)]["id"], title, "", "visible", 30 - number, 5)
         for number, title in enumerate(titles)
     ]
-    rows.append((areas[0]["id"], "Zurückgezogene Idee mit vielen Punkten", "withdrawn", 99, 9))
-    with sqlite3.connect(server.directory / "e2e.sqlite3", timeout=30) as database:
-        (event_id,) = database.execute(
-            "SELECT id FROM events WHERE code = ?", (server.demo_code,)
-        ).fetchone()
-        database.executemany(
-            "INSERT INTO suggestions (event_id, area_id, title, body, status, dots, voters,"
-            " version, created_at, updated_at) VALUES (?, ?, ?, '', ?, ?, ?, 1, ?, ?)",
-            [(event_id, *row, now, now) for row in rows],
-        )
+    rows.append((areas[0]["id"], "Zurückgezogene Idee mit vielen Punkten", "", "withdrawn", 99, 9))
+    insert_rows(server, rows)
     response = requests.get(
         f"{server.url}/api/v1/events/{server.demo_code}/export",
         params={"format": "pdf"},
