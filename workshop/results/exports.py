@@ -1256,7 +1256,7 @@ def report_html(snap: Snapshot, pdf: bool = False, exported_at: str | None = Non
     return render_template("staff/report.html", pdf=pdf, **report_context(snap, exported_at))
 
 
-def _pdf_job(snap: Snapshot) -> tuple[int, str, str, str, float]:
+def pdf_job(snap: Snapshot) -> tuple[int, str, str, str, float]:
     """`pdf.report`'s arguments for this snapshot."""
     marked = report_html(snap, pdf=True, exported_at=pdf.EXPORT_TIME_MARK)
     export_time = str(escape(local_format(snap, snap.exported_at)))
@@ -1265,7 +1265,7 @@ def _pdf_job(snap: Snapshot) -> tuple[int, str, str, str, float]:
 
 def to_pdf(snap: Snapshot) -> bytes:
     """The report as an A4 PDF (WeasyPrint, in a child process; kept while it does not change)."""
-    return pdf.report(*_pdf_job(snap))
+    return pdf.report(*pdf_job(snap))
 
 
 def off_hub(function: Callable[..., Any], *args: Any) -> Any:
@@ -1278,7 +1278,7 @@ def off_hub(function: Callable[..., Any], *args: Any) -> Any:
 
 def _page_and_job(rows: Rows) -> tuple[str, tuple]:
     snap = assemble(rows)
-    return report_html(snap), _pdf_job(snap)
+    return report_html(snap), pdf_job(snap)
 
 
 def report_page(event: Event) -> str:
@@ -1295,7 +1295,7 @@ def on_results_opened(_sender, event_id: int, language: str, **_extra) -> None:
         event = db.session.get(Event, event_id)
         if event is None:
             return None
-        return off_hub(lambda rows: _pdf_job(assemble(rows)), read(event))
+        return off_hub(lambda rows: pdf_job(assemble(rows)), read(event))
 
     pdf.prepare(job, language)
 
@@ -1337,4 +1337,4 @@ def _build(rows: Rows, fmt: str) -> tuple[bytes, str]:
 
 def _pdf_file_job(rows: Rows) -> tuple[tuple, str]:
     snap = assemble(rows)
-    return _pdf_job(snap), filename(snap, "pdf")
+    return pdf_job(snap), filename(snap, "pdf")

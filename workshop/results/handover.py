@@ -249,7 +249,7 @@ def _prepare(rows: exports.Rows, changes: list[Change]) -> tuple[Any, dict[str, 
         "board-protocol.html": protocol_html(snap, changes).encode("utf-8"),
         "activity-log.csv": activity_csv(snap),
     }
-    return snap, files, exports._pdf_job(snap)
+    return snap, files, exports.pdf_job(snap)
 
 
 def _pack(snap: exports.Snapshot, report: bytes, files: dict[str, bytes]) -> bytes:
