@@ -101,6 +101,9 @@ def test_the_condensed_board_fits_the_screen(server, browser, artifacts, axe_sou
         board.wait_for_function("() => !document.querySelector('.ghost')")
         # The footer and the full-screen button leave once the projector is idle (no mouse).
         expect(board.locator("body")).to_have_attribute("data-idle", "on", timeout=10_000)
+        # They fade out: measure once they are gone, not while half transparent.
+        expect(board.locator(".site-footer")).to_be_hidden()
+        expect(board.locator("#fullscreen-button")).to_be_hidden()
         columns = assert_condensed_fits(board, height)
         # The quiet columns show all their cards; nothing is lost, only counted.
         assert all(c["shown"] == c["cards"] for c in columns[1:]), columns
