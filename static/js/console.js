@@ -286,7 +286,17 @@ function cardBadges(card, inSpotlight) {
   // The trail of follow-up events: where a card came from, and where it went on to.
   if (card.origin) badges.append(trailBadge(t.origin, card.origin));
   for (const step of card.followed_up ?? []) badges.append(trailBadge(t.followed_up, step));
+  if (card.photo) badges.append(photoLink(card.photo));
   return badges;
+}
+
+/** A paper card's photo (staff only): a camera mark (console.css) that opens it in a new tab. */
+function photoLink(photo) {
+  return h(
+    "a",
+    { class: "badge badge-photo", href: photo.url, target: "_blank", rel: "noopener" },
+    t.photo,
+  );
 }
 
 function trailBadge(template, step) {
