@@ -58,3 +58,30 @@ def test_the_console_marks_a_card_with_a_photo_and_opens_it(
         size = photo.evaluate("[document.images[0].naturalWidth, document.images[0].naturalHeight]")
         assert size == [800, 600]
         photo.screenshot(path=artifacts / "issue18-photo-opened.png")
+
+
+def test_a_moderator_adds_and_removes_a_photo_from_the_card_menu(server, browser, staff, areas):
+    card = add_card(staff, "Sprachkurse am Abend (vom Papier)", area_id=areas[1]["id"])
+    with open_console(browser, server) as page:
+        item = page.locator(f"#mcard-{card['id']}")
+        item.locator(".menu-button").click()
+        with page.expect_file_chooser() as chooser:
+            page.locator('#card-menu-actions [data-action="photo"]').click()
+        chooser.value.set_files(
+            files=[{"name": "karte.jpg", "mimeType": "image/jpeg", "buffer": card_photo()}]
+        )
+        expect(item.locator("a.badge-photo")).to_be_visible()
+        expect(page.locator("#console-status")).to_have_text("Foto gespeichert.")
+        item.locator(".menu-button").click()
+        page.locator('#card-menu-actions [data-action="remove-photo"]').click()
+        expect(item.locator("a.badge-photo")).to_have_count(0)
+        # A file that is no photo: the server's message, in the page's language.
+        item.locator(".menu-button").click()
+        with page.expect_file_chooser() as chooser:
+            page.locator('#card-menu-actions [data-action="photo"]').click()
+        chooser.value.set_files(
+            files=[{"name": "karte.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo"}]
+        )
+        expect(page.locator("#console-status")).to_have_text(
+            "Bitte schick ein Foto als JPEG, PNG oder WebP."
+        )
