@@ -13,6 +13,7 @@ from PIL import Image
 
 from workshop.clock import utcnow
 from workshop.db.models import CardPhoto, Event
+from workshop.engines import offhub
 from workshop.engines import photos as engine
 from workshop.extensions import db
 from workshop.ops import retention
@@ -248,3 +249,17 @@ def test_a_logged_in_console_uploads_with_its_csrf_token(app, make_staff, make_e
         path, data=data, content_type="multipart/form-data", headers={"X-CSRFToken": token}
     )
     assert response.status_code == 200, response.json
+
+
+def test_decoding_and_resizing_run_off_the_hub(staff, card, monkeypatch):
+    """Pillow blocks in C: under eventlet the work goes to a real thread (engines/offhub.py)."""
+    ran, run = [], offhub.run
+
+    def recorded(function, *args):
+        ran.append(function)
+        return run(function, *args)
+
+    monkeypatch.setattr(offhub, "run", recorded)
+    code, card_id = card
+    assert upload(staff, code, card_id, png()).status_code == 200
+    assert ran == [engine.clean]
