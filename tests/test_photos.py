@@ -263,3 +263,32 @@ def test_decoding_and_resizing_run_off_the_hub(staff, card, monkeypatch):
     code, card_id = card
     assert upload(staff, code, card_id, png()).status_code == 200
     assert ran == [engine.clean]
+
+
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [
+        encoded(Image.new("RGBA", (50, 40), (1, 2, 3, 100)), "WEBP"),
+        encoded(Image.new("I;16", (50, 40)), "PNG"),
+        encoded(Image.new("CMYK", (50, 40)), "JPEG"),
+        encoded(Image.new("P", (50, 40)), "PNG", transparency=0),
+        encoded(Image.new("LA", (50, 40)), "PNG"),
+    ],
+    ids=["webp-alpha", "png-16-bit", "jpeg-cmyk", "png-palette", "png-grey-alpha"],
+)
+def test_the_engine_takes_every_mode_of_its_formats(upload):
+    photo = engine.clean(upload)
+    assert (photo.width, photo.height) == (50, 40)
+    assert Image.open(io.BytesIO(photo.data)).mode == "RGB"
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "TIFF", "BMP"])
+def test_the_engine_refuses_other_formats(fmt):
+    with pytest.raises(engine.PhotoError, match="type"):
+        engine.clean(encoded(Image.new("RGB", (50, 40)), fmt))

@@ -38,6 +38,7 @@ def may_handle(user: User | None, event: Event) -> bool:
 
 
 def require_handler(user: User | None, event: Event) -> None:
+    """Refuse (403) anyone `may_handle` does not let in."""
     if not may_handle(user, event):
         raise Forbidden("forbidden", _l("You may not manage this event."))
 
