@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
+from PIL import Image
 
 from workshop.db.models import AuditEntry
 from workshop.domain import events
@@ -93,6 +94,28 @@ def test_the_package_holds_the_exports_and_a_german_readme(voted):
     assert "Die Dateien in diesem Paket" in readme and "sha256sum -c SHA256SUMS" in readme
     for name in PACKAGE_FILES - {handover.README}:
         assert name in readme
+
+
+def test_photos_of_paper_cards_are_in_the_package_and_its_manifest(voted):
+    staff, code = voted.staff, voted.code
+    card_id = staff.get(f"/events/{code}/suggestions").json["suggestions"][0]["id"]
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(image, "PNG")
+    response = staff.client.put(
+        f"/api/v1/events/{code}/suggestions/{card_id}/photo",
+        data={"photo": (io.BytesIO(image.getvalue()), "card.png")},
+        headers={"Authorization": f"Bearer {staff.token}"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.json
+    archive = package(staff, code)
+    name = f"photos/card-{card_id}.jpg"
+    stored = staff.get(f"/events/{code}/suggestions/{card_id}/photo").data
+    assert archive.read(name) == stored
+    files = json.loads(archive.read(handover.MANIFEST))["files"]
+    listed = {entry["name"]: entry for entry in files}
+    assert listed[name]["sha256"] == sha256(stored)
+    assert "photos/" in archive.read(handover.README).decode("utf-8")
 
 
 def test_the_activity_log_is_csv_without_staff_names_or_formulas(voted):

@@ -26,6 +26,9 @@ MAX_CARDS_PER_EVENT = 3000
 JOIN_WARNING = 60
 #: Where the workshops take place: the report and the spreadsheets give times in this zone.
 TIME_ZONE = "Europe/Berlin"
+#: The largest photo of a paper card one upload may send (bytes): a phone's full-size JPEG is
+#: 3-8 MB; what is kept is shrunk to ~300 KB (engines/photos.py).
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
 
 
 class SettingError(ValueError):
@@ -45,6 +48,7 @@ WHOLE_NUMBERS = {
     # A board opened with `?columns=N` shows N areas at a time and turns on after this many
     # seconds (web/views/board.py; clamped to 5 to 300).
     "WORKSHOP_BOARD_ROTATE_SECONDS": 20,
+    "WORKSHOP_PHOTO_MAX_BYTES": PHOTO_MAX_BYTES,
 }
 
 
@@ -271,6 +275,9 @@ DEFAULTS = {
     "WORKSHOP_TIME_ZONE": TIME_ZONE,
     #: A board opened with `?columns=N` turns to its next areas after this many seconds.
     "WORKSHOP_BOARD_ROTATE_SECONDS": 20,
+    #: The largest upload of a paper card's photo (bytes); every other request stays within
+    #: MAX_CONTENT_LENGTH.
+    "WORKSHOP_PHOTO_MAX_BYTES": PHOTO_MAX_BYTES,
 }
 
 

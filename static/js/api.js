@@ -28,7 +28,9 @@ export function createApi(base, messages, { timeout = TIMEOUT } = {}) {
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
   return async function call(method, path = "", body = undefined) {
     const headers = { Accept: "application/json", "X-CSRFToken": csrf };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    // A form (a file upload) sets its own multipart Content-Type, with its boundary.
+    const form = body instanceof FormData;
+    if (body !== undefined && !form) headers["Content-Type"] = "application/json";
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -42,7 +44,7 @@ export function createApi(base, messages, { timeout = TIMEOUT } = {}) {
         method,
         headers,
         credentials: "same-origin",
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || form ? body : JSON.stringify(body),
         signal: controller.signal,
       });
       data = await response.json().catch(() => null);

@@ -103,6 +103,24 @@ const setStatus = (id, status) => act("PATCH", cardPath(id), { status });
 const unmerge = (id) => act("POST", `${cardPath(id)}/unmerge`, undefined, t.unmerged);
 const setDisplay = (display) => act("PATCH", "", { display });
 
+// A photo of a paper card: the file input is opened from the card's menu, and the upload goes
+// to the server, which cleans and stores it; the mark on the card arrives through the stream.
+const photoInput = $("photo-input");
+function choosePhoto(id) {
+  photoInput.dataset.card = String(id);
+  photoInput.value = "";
+  photoInput.click();
+}
+photoInput.addEventListener("change", () => {
+  const file = photoInput.files?.[0];
+  if (!file) return;
+  const form = new FormData();
+  form.append("photo", file);
+  say(t.photo_uploading);
+  act("PUT", `${cardPath(photoInput.dataset.card)}/photo`, form, t.photo_saved);
+});
+const removePhoto = (id) => act("DELETE", `${cardPath(id)}/photo`, undefined, t.photo_removed);
+
 /** Merge card `id` into `into`, with Undo in the toast; true when the server merged them. */
 async function mergeCard(id, into) {
   if (id === into) return false;
@@ -286,7 +304,17 @@ function cardBadges(card, inSpotlight) {
   // The trail of follow-up events: where a card came from, and where it went on to.
   if (card.origin) badges.append(trailBadge(t.origin, card.origin));
   for (const step of card.followed_up ?? []) badges.append(trailBadge(t.followed_up, step));
+  if (card.photo) badges.append(photoLink(card.photo));
   return badges;
+}
+
+/** A paper card's photo (staff only): a camera mark (console.css) that opens it in a new tab. */
+function photoLink(photo) {
+  return h(
+    "a",
+    { class: "badge badge-photo", href: photo.url, target: "_blank", rel: "noopener" },
+    t.photo,
+  );
 }
 
 function trailBadge(template, step) {
@@ -623,6 +651,8 @@ function menuActions(card) {
     add("correct-translation", t.correct_translation, () => openCorrection(fresh(), opener));
   }
   add("change-language", t.change_language, () => openLanguage(fresh(), opener));
+  add("photo", card.photo ? t.replace_photo : t.add_photo, () => choosePhoto(id));
+  if (card.photo) add("remove-photo", t.remove_photo, () => removePhoto(id));
   if (data.similarity) add("similar", t.similar_cards, () => openSimilar(card, menuOpener));
   if (live.state.event?.display?.spotlight === id) {
     add("stop-spotlight", t.stop_spotlight, () => setDisplay({ spotlight: null }));

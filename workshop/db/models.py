@@ -337,6 +337,24 @@ class CardVector(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class CardPhoto(db.Model):
+    """A photo of a paper card (the paper lane), cleaned by engines/photos.py: a JPEG without
+    metadata. Kept in the database so that it goes with its card and event (cascade) on SQLite
+    and PostgreSQL alike; staff only, never public."""
+
+    __tablename__ = "card_photos"
+
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    content_type: Mapped[str] = mapped_column(String(32), default="image/jpeg")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class DismissedPair(db.Model):
     """Two cards a moderator said are not duplicates: never offered as a pair again."""
 

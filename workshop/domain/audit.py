@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "seat_codes_generated": _l("generated seat codes"),
     "follow_up_created": _l("created the event as a follow-up of another"),
     "cards_followed_up": _l("took suggestions on to a follow-up event"),
+    "photo_added": _l("added a photo of a paper card"),
+    "photo_removed": _l("removed the photo of a card"),
 }
 
 

@@ -14,7 +14,15 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from workshop.clock import iso, utcnow
-from workshop.db.models import Area, CardTranslation, Event, Participant, Suggestion, Vote
+from workshop.db.models import (
+    Area,
+    CardPhoto,
+    CardTranslation,
+    Event,
+    Participant,
+    Suggestion,
+    Vote,
+)
 from workshop.domain import queries
 from workshop.domain.rules import SETTINGS, counts_visible
 from workshop.extensions import db
@@ -140,12 +148,17 @@ def suggestion_json(
     merged_from: list[Suggestion],
     staff: bool = False,
     trail: list[dict] | None = None,
+    photos: dict[int, tuple[int, int]] | None = None,
 ) -> dict:
     """A card as one audience may see it (`dots` is null while totals are hidden from it)."""
     shown = counts_visible(event, staff)
     if trail is None:
         trail = queries.follow_ups(event.code, suggestion.id).get(suggestion.id, [])
-    return card_dict(suggestion, suggestion.translations, merged_from, staff, shown, trail)
+    data = card_dict(suggestion, suggestion.translations, merged_from, staff, shown, trail)
+    if staff:
+        size = photo_size(suggestion.id) if photos is None else photos.get(suggestion.id)
+        data["photo"] = photo_json(event.code, suggestion.id, size)
+    return data
 
 
 def card_dict(
@@ -193,6 +206,32 @@ def origin_json(event_code: str | None, suggestion_id: int | None) -> dict | Non
     return {"event": event_code, "suggestion": suggestion_id} if event_code else None
 
 
+def photo_size(suggestion_id: int) -> tuple[int, int] | None:
+    """Width and height of a card's photo (domain/photos.py), None without one."""
+    row = db.session.execute(
+        sa.select(CardPhoto.width, CardPhoto.height).where(CardPhoto.suggestion_id == suggestion_id)
+    ).first()
+    return tuple(row) if row else None
+
+
+def photo_sizes(event_id: int) -> dict[int, tuple[int, int]]:
+    """Width and height of every photo in the event, by card."""
+    rows = db.session.execute(
+        sa.select(CardPhoto.suggestion_id, CardPhoto.width, CardPhoto.height).where(
+            CardPhoto.event_id == event_id
+        )
+    )
+    return {card: (width, height) for card, width, height in rows}
+
+
+def photo_json(code: str, suggestion_id: int, size: Sequence[int | None] | None) -> dict | None:
+    """Where staff fetch a paper card's photo, and its size; None without one."""
+    if not size or size[0] is None:
+        return None
+    url = f"/api/v1/events/{code}/suggestions/{suggestion_id}/photo"
+    return {"url": url, "width": size[0], "height": size[1]}
+
+
 def list_json(event: Event, staff: bool = False) -> list[dict]:
     """Every card the audience may see, oldest first."""
     if staff:
@@ -202,8 +241,9 @@ def list_json(event: Event, staff: bool = False) -> list[dict]:
         query = queries.public_cards(event.id)
     query = query.options(selectinload(Suggestion.translations))
     merged, trail = merged_from_map(event.id), queries.follow_ups(event.code)
+    photos = photo_sizes(event.id) if staff else None
     return [
-        suggestion_json(event, card, merged.get(card.id, []), staff, trail.get(card.id, []))
+        suggestion_json(event, card, merged.get(card.id, []), staff, trail.get(card.id, []), photos)
         for card in db.session.scalars(query)
     ]
 
@@ -280,7 +320,11 @@ def _grouped(query: sa.Select, key: str) -> dict[int, list[sa.Row]]:
 def _card_queries(event_id: int, staff: bool) -> tuple[sa.Select, sa.Select, sa.Select]:
     """The audience's cards, their translations and the cards merged into each, by id."""
     cards = sa.select(*CARD_COLUMNS).where(Suggestion.event_id == event_id)
-    if not staff:
+    if staff:
+        # The photo's size is part of a staff card's content: a new photo makes its JSON anew.
+        cards = cards.outerjoin(CardPhoto, CardPhoto.suggestion_id == Suggestion.id)
+        cards = cards.add_columns(CardPhoto.width, CardPhoto.height)
+    else:
         cards = cards.where(Suggestion.is_public)
     names = [CardTranslation.suggestion_id, CardTranslation.language]
     texts = [CardTranslation.title, CardTranslation.body, CardTranslation.machine]
@@ -323,7 +367,10 @@ def _fragments(event: Event, audience: str, kept: dict[int, Fragment]) -> dict[i
         )
         fragment = kept.get(row.id)
         if fragment is None or fragment.content != content:
-            data = encode(card_dict(row, texts, originals, staff, shown, onward))
+            card = card_dict(row, texts, originals, staff, shown, onward)
+            if staff:
+                card["photo"] = photo_json(event.code, row.id, (row.width, row.height))
+            data = encode(card)
             fragment = Fragment(content, data, b"" if staff else data[:-1] + UNMARKED)
             made += 1
             if made % CHUNK == 0:

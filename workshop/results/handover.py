@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from workshop import validation
 from workshop.clock import iso
-from workshop.db.models import AuditEntry, Event
+from workshop.db.models import AuditEntry, CardPhoto, Event
 from workshop.domain.audit import BOARD, action_label
 from workshop.extensions import db
 from workshop.i18n import phase_label, status_label
@@ -57,6 +57,12 @@ FILES = {
     "activity-log.csv": "Das Protokoll der Moderation (CSV): wer wann was geändert hat. "
     "Moderierende erscheinen nur als Nummer.",
 }
+#: Photos of paper cards (domain/photos.py), one JPEG per card: `photos/card-<id>.jpg`.
+PHOTOS = "photos/"
+PHOTOS_TEXT = (
+    "Fotos der Vorschläge, die auf Papier abgegeben wurden: eine Datei je Vorschlag, "
+    "benannt nach seiner Nummer (wie in results.csv). Ohne Ortsangaben und andere Metadaten."
+)
 README = "README.txt"
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
@@ -171,6 +177,16 @@ def activity_csv(snap: exports.Snapshot) -> bytes:
 # -- the package -----------------------------------------------------------------------------
 
 
+def read_photos(event: Event) -> dict[str, bytes]:
+    """The photos of the event's paper cards, by their name in the package, by card id."""
+    rows = db.session.execute(
+        sa.select(CardPhoto.suggestion_id, CardPhoto.data)
+        .where(CardPhoto.event_id == event.id)
+        .order_by(CardPhoto.suggestion_id)
+    )
+    return {f"{PHOTOS}card-{card_id}.jpg": data for card_id, data in rows}
+
+
 def readme(snap: exports.Snapshot, names: list[str]) -> bytes:
     """README.txt, in German: what the package is and what each file holds."""
     event = snap.event
@@ -185,7 +201,10 @@ def readme(snap: exports.Snapshot, names: list[str]) -> bytes:
         "",
     ]
     for name in names:
-        lines += [name, f"    {FILES[name]}", ""]
+        if name in FILES:
+            lines += [name, f"    {FILES[name]}", ""]
+    if any(name.startswith(PHOTOS) for name in names):
+        lines += [PHOTOS, f"    {PHOTOS_TEXT}", ""]
     lines += [
         f"{MANIFEST}",
         "    Das Verzeichnis aller Dateien mit Größe und Prüfsumme (SHA-256).",
@@ -233,7 +252,9 @@ def pack(snap: exports.Snapshot, files: dict[str, bytes]) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
             info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            # A JPEG is compressed already: deflating it again costs time and saves nothing.
+            jpeg = name.startswith(PHOTOS)
+            info.compress_type = zipfile.ZIP_STORED if jpeg else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, content)
     return out.getvalue()
@@ -261,7 +282,9 @@ def handover(event: Event) -> exports.Export:
     # Read on the hub (database sessions are not thread-safe under eventlet), build off it.
     rows = exports.read(event, with_votes=True, with_audit=True)
     changes = read_changes(event)
+    photos = read_photos(event)
     snap, files, job = exports.off_hub(_prepare, rows, changes)
+    files.update(photos)
     # The render itself waits for its child process on the hub, without blocking it.
     report = pdf.report(*job)
     content = exports.off_hub(_pack, snap, report, files)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from workshop import validation
 from workshop.db.models import Event, Participant, Suggestion
@@ -19,6 +20,7 @@ from workshop.domain import (
     joins,
     merging,
     participants,
+    photos,
     queries,
     rules,
     schemas,
@@ -368,6 +370,53 @@ def set_dots(code: str, suggestion_id: int):
     # The event's stored code names the cookie; a code that is no code gets its 404 there.
     token = participant_token(events.normalise_code(code))
     return voting.set_dots(code, token, suggestion_id, json_body())
+
+
+# -- photos of paper cards (domain/photos.py) ---------------------------------------------------
+
+#: The one route that takes more than MAX_CONTENT_LENGTH (64 KB): a photo, multipart/form-data.
+PHOTO_UPLOAD = "api.put_photo"
+
+
+@bp.url_value_preprocessor
+def _photo_upload_limit(endpoint: str | None, _values: dict | None) -> None:
+    # Runs before every before_request function, so the CSRF check (which reads the form of a
+    # cookie-authenticated request) already parses the upload under the photo's own limit.
+    if endpoint == PHOTO_UPLOAD:
+        request.max_content_length = current_app.config["WORKSHOP_PHOTO_MAX_BYTES"]
+
+
+@bp.put("/events/<code>/suggestions/<int:suggestion_id>/photo")
+def put_photo(code: str, suggestion_id: int):
+    user = require_staff()
+    event = events.get_event(code)
+    photos.require_handler(user, event)
+    try:
+        upload = request.files.get("photo")
+    except RequestEntityTooLarge:
+        raise photos.too_large(current_app.config["WORKSHOP_PHOTO_MAX_BYTES"]) from None
+    data = upload.read() if upload else b""
+    photos.store(event, suggestion_id, data, user)
+    return card_json(event, suggestions.get_in_event(event, suggestion_id), None)
+
+
+@bp.get("/events/<code>/suggestions/<int:suggestion_id>/photo")
+def get_photo(code: str, suggestion_id: int):
+    user = require_staff()
+    row = photos.get(events.get_event(code), suggestion_id, user)
+    response = Response(row.data, mimetype=row.content_type)
+    # Staff only: no shared cache, no copy kept on the device once the tab is closed.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = f'inline; filename="card-{suggestion_id}.jpg"'
+    return response
+
+
+@bp.delete("/events/<code>/suggestions/<int:suggestion_id>/photo")
+def delete_photo(code: str, suggestion_id: int):
+    user = require_staff()
+    photos.remove(events.get_event(code), suggestion_id, user)
+    return "", 204
 
 
 @bp.get("/events/<code>/results")
