@@ -231,3 +231,40 @@ def test_files_of_version_2_without_the_trail_still_come_in(staff, plenum, runne
     path = tmp_path / "v2.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     import_file(runner, path)
+
+
+def test_participants_learn_no_code_of_a_draft_follow_up(staff, join, client, plenum):
+    """While the follow-up event is a draft, readers other than its staff learn only that a
+    card went on (no code they could not join, no title that may change); once it is open, its
+    code and title; staff always see the code."""
+    new = follow_up(staff, plenum.code, [plenum.ids["cafe"]], title="AG Sprache").json
+    copy_id = next(iter(cards_of(staff, new["code"])))
+    phone = join(plenum.code)
+
+    def public_steps() -> list[list[dict]]:
+        """The cafe card's trail in each public view: the card list and the results."""
+        listed = cards_of(phone, plenum.code)[plenum.ids["cafe"]]
+        results = [phone.get(f"/events/{plenum.code}/results").json]
+        results.append(client.get(f"/api/v1/events/{plenum.code}/results").json)
+        ranked = [
+            card
+            for data in results
+            for card in [*data["top"], *(c for area in data["areas"] for c in area["suggestions"])]
+            if card["id"] == plenum.ids["cafe"]
+        ]
+        return [listed["followed_up"], *(card["followed_up"] for card in ranked)]
+
+    hidden = {"event": None, "suggestion": None, "title": None}
+    assert all(steps == [hidden] for steps in public_steps())
+    assert new["code"] not in phone.get(f"/events/{plenum.code}/suggestions").get_data(True)
+    shown = {"event": new["code"], "suggestion": copy_id}
+    assert cards_of(staff, plenum.code)[plenum.ids["cafe"]]["followed_up"] == [shown]
+    staff_results = staff.get(f"/events/{plenum.code}/results").json
+    assert [shown] in [card["followed_up"] for card in staff_results["top"]]
+
+    assert staff.patch(f"/events/{new['code']}", json={"phase": "collect"}).status_code == 200
+    # Its source's cards are sent again: every public view names it now.
+    opened = {**shown, "title": "AG Sprache"}
+    assert public_steps() == [[opened]] * 5
+    assert staff.patch(f"/events/{new['code']}", json={"phase": "draft"}).status_code == 200
+    assert all(steps == [hidden] for steps in public_steps())

@@ -144,7 +144,7 @@ def suggestion_json(
     """A card as one audience may see it (`dots` is null while totals are hidden from it)."""
     shown = counts_visible(event, staff)
     if trail is None:
-        trail = queries.follow_ups(event.code, suggestion.id).get(suggestion.id, [])
+        trail = queries.follow_ups(event.code, suggestion.id, staff).get(suggestion.id, [])
     return card_dict(suggestion, suggestion.translations, merged_from, staff, shown, trail)
 
 
@@ -201,7 +201,7 @@ def list_json(event: Event, staff: bool = False) -> list[dict]:
     else:
         query = queries.public_cards(event.id)
     query = query.options(selectinload(Suggestion.translations))
-    merged, trail = merged_from_map(event.id), queries.follow_ups(event.code)
+    merged, trail = merged_from_map(event.id), queries.follow_ups(event.code, staff=staff)
     return [
         suggestion_json(event, card, merged.get(card.id, []), staff, trail.get(card.id, []))
         for card in db.session.scalars(query)
@@ -308,7 +308,7 @@ def _fragments(event: Event, audience: str, kept: dict[int, Fragment]) -> dict[i
     cards, translations, merged = _card_queries(event.id, staff)
     translated = _grouped(translations, "suggestion_id")
     merged_from = _grouped(merged, "merged_into_id")
-    trail = queries.follow_ups(event.code)
+    trail = queries.follow_ups(event.code, staff=staff)
     fragments: dict[int, Fragment] = {}
     made = 0
     for row in _rows(cards):

@@ -334,7 +334,7 @@ def _trail_rows(event: Event) -> list[tuple[int, str, int]]:
     """(card id, follow-up event's code, the card's id there) for each card that went on."""
     return [
         (card_id, step["event"], step["suggestion"])
-        for card_id, steps in queries.follow_ups(event.code).items()
+        for card_id, steps in queries.follow_ups(event.code, staff=True).items()
         for step in steps
     ]
 
