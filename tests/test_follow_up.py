@@ -176,6 +176,9 @@ def test_csv_and_xlsx_show_the_trail_both_ways(staff, plenum):
     book = load_workbook(BytesIO(data))
     cells = {cell.value for sheet in book for row in sheet.iter_rows() for cell in row}
     assert back in cells
+    data = staff.get(f"/events/{plenum.code}/export?format=xlsx").data
+    book = load_workbook(BytesIO(data))
+    assert forward in {cell.value for sheet in book for row in sheet.iter_rows() for cell in row}
 
 
 def test_the_migration_keeps_every_card_vote_and_translation(app, staff, plenum):
@@ -268,3 +271,30 @@ def test_participants_learn_no_code_of_a_draft_follow_up(staff, join, client, pl
     assert public_steps() == [[opened]] * 5
     assert staff.patch(f"/events/{new['code']}", json={"phase": "draft"}).status_code == 200
     assert all(steps == [hidden] for steps in public_steps())
+
+
+def test_both_reports_show_the_trail(staff, plenum, tmp_path):
+    """The source's PDF says where a card went on to; the follow-up's says on its first page
+    which event it continues and, at each card, where it came from; once the source is deleted,
+    by its code alone."""
+    from test_report import pdf_page, pdf_text
+
+    new = follow_up(staff, plenum.code, [plenum.ids["cafe"]], title="AG Sprache").json
+
+    def read(code: str, page: int | None = None) -> str:
+        response = staff.get(f"/events/{code}/export?format=pdf", headers={"Accept-Language": "de"})
+        assert response.status_code == 200
+        text = (
+            pdf_page(response.data, tmp_path, page) if page else pdf_text(response.data, tmp_path)
+        )
+        return " ".join(text.split())
+
+    assert f"Weitergeführt in AG Sprache ({new['code']})" in read(plenum.code)
+    # The copy is ranked in no area yet: it is listed without dots, with its trail.
+    came_from = f"Aus der Veranstaltung Plenum ({plenum.code}), Karte #{plenum.ids['cafe']}"
+    assert came_from in read(new["code"])
+    assert f"Diese Veranstaltung setzt Plenum ({plenum.code}) fort." in read(new["code"], 1)
+    assert staff.delete(f"/events/{plenum.code}").status_code == 204
+    text = read(new["code"])
+    assert f"Aus der Veranstaltung {plenum.code}, Karte #{plenum.ids['cafe']}" in text
+    assert f"Diese Veranstaltung setzt {plenum.code} fort." in text
