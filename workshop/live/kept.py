@@ -37,8 +37,9 @@ class KeptViews:
     def __init__(self, size: int = SIZE):
         self.size = size
         self._lock = threading.Lock()
-        #: One make at a time: readers arriving during a make wait for it instead of repeating it.
-        self._making = threading.Lock()
+        #: One make at a time: readers arriving during a make wait for it instead of repeating it
+        #: (re-entrant: a view may be made from another kept view).
+        self._making = threading.RLock()
         self._items: OrderedDict[tuple[int, str], tuple[tuple, Any]] = OrderedDict()
 
     def _found(self, key: tuple[int, str], at: tuple) -> tuple[bool, Any]:

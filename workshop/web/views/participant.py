@@ -148,13 +148,16 @@ def shared_results(event: Event, trail: dict) -> tuple[exports.Snapshot, dict, M
     reader (so not to be changed): 120 phones reloading cost one read and one ranking."""
     at = state(event.id, event.code, queries.trail_key(trail))
 
+    kept = kept_views(current_app)
+
     def make() -> tuple[exports.Snapshot, dict, Markup]:
-        snap = exports.snapshot(event)
+        # One snapshot for every language: for a large event it is the biggest part.
+        snap = kept.get(event.id, at, "results-snapshot", lambda: exports.snapshot(event))
         context = exports.report_context(snap)
         page = {**context, "event": event, "onward_steps": trail}
         return snap, context, Markup(render_template("participant/results_ranking.html", **page))
 
-    return kept_views(current_app).get(event.id, at, f"results-page-{get_locale()}", make)
+    return kept.get(event.id, at, f"results-page-{get_locale()}", make)
 
 
 def own_fates(
