@@ -176,6 +176,9 @@ def test_csv_and_xlsx_show_the_trail_both_ways(staff, plenum):
     book = load_workbook(BytesIO(data))
     cells = {cell.value for sheet in book for row in sheet.iter_rows() for cell in row}
     assert back in cells
+    data = staff.get(f"/events/{plenum.code}/export?format=xlsx").data
+    book = load_workbook(BytesIO(data))
+    assert forward in {cell.value for sheet in book for row in sheet.iter_rows() for cell in row}
 
 
 def test_the_migration_keeps_every_card_vote_and_translation(app, staff, plenum):
@@ -231,3 +234,67 @@ def test_files_of_version_2_without_the_trail_still_come_in(staff, plenum, runne
     path = tmp_path / "v2.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     import_file(runner, path)
+
+
+def test_participants_learn_no_code_of_a_draft_follow_up(staff, join, client, plenum):
+    """While the follow-up event is a draft, readers other than its staff learn only that a
+    card went on (no code they could not join, no title that may change); once it is open, its
+    code and title; staff always see the code."""
+    new = follow_up(staff, plenum.code, [plenum.ids["cafe"]], title="AG Sprache").json
+    copy_id = next(iter(cards_of(staff, new["code"])))
+    phone = join(plenum.code)
+
+    def public_steps() -> list[list[dict]]:
+        """The cafe card's trail in each public view: the card list and the results."""
+        listed = cards_of(phone, plenum.code)[plenum.ids["cafe"]]
+        results = [phone.get(f"/events/{plenum.code}/results").json]
+        results.append(client.get(f"/api/v1/events/{plenum.code}/results").json)
+        ranked = [
+            card
+            for data in results
+            for card in [*data["top"], *(c for area in data["areas"] for c in area["suggestions"])]
+            if card["id"] == plenum.ids["cafe"]
+        ]
+        return [listed["followed_up"], *(card["followed_up"] for card in ranked)]
+
+    hidden = {"event": None, "suggestion": None, "title": None}
+    assert all(steps == [hidden] for steps in public_steps())
+    assert new["code"] not in phone.get(f"/events/{plenum.code}/suggestions").get_data(True)
+    shown = {"event": new["code"], "suggestion": copy_id}
+    assert cards_of(staff, plenum.code)[plenum.ids["cafe"]]["followed_up"] == [shown]
+    staff_results = staff.get(f"/events/{plenum.code}/results").json
+    assert [shown] in [card["followed_up"] for card in staff_results["top"]]
+
+    assert staff.patch(f"/events/{new['code']}", json={"phase": "collect"}).status_code == 200
+    # Its source's cards are sent again: every public view names it now.
+    opened = {**shown, "title": "AG Sprache"}
+    assert public_steps() == [[opened]] * 5
+    assert staff.patch(f"/events/{new['code']}", json={"phase": "draft"}).status_code == 200
+    assert all(steps == [hidden] for steps in public_steps())
+
+
+def test_both_reports_show_the_trail(staff, plenum, tmp_path):
+    """The source's PDF says where a card went on to; the follow-up's says on its first page
+    which event it continues and, at each card, where it came from; once the source is deleted,
+    by its code alone."""
+    from test_report import pdf_page, pdf_text
+
+    new = follow_up(staff, plenum.code, [plenum.ids["cafe"]], title="AG Sprache").json
+
+    def read(code: str, page: int | None = None) -> str:
+        response = staff.get(f"/events/{code}/export?format=pdf", headers={"Accept-Language": "de"})
+        assert response.status_code == 200
+        text = (
+            pdf_page(response.data, tmp_path, page) if page else pdf_text(response.data, tmp_path)
+        )
+        return " ".join(text.split())
+
+    assert f"Weitergeführt in AG Sprache ({new['code']})" in read(plenum.code)
+    # The copy is ranked in no area yet: it is listed without dots, with its trail.
+    came_from = f"Aus der Veranstaltung Plenum ({plenum.code}), Karte #{plenum.ids['cafe']}"
+    assert came_from in read(new["code"])
+    assert f"Diese Veranstaltung setzt Plenum ({plenum.code}) fort." in read(new["code"], 1)
+    assert staff.delete(f"/events/{plenum.code}").status_code == 204
+    text = read(new["code"])
+    assert f"Aus der Veranstaltung {plenum.code}, Karte #{plenum.ids['cafe']}" in text
+    assert f"Diese Veranstaltung setzt {plenum.code} fort." in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import settle
 
 
 @pytest.fixture
@@ -132,3 +133,57 @@ def test_a_card_carried_on_says_it_goes_on_in_a_working_group(app, ended, staff)
     assert carried and "Geht weiter in einer Arbeitsgruppe" in carried.group(0)
     assert html.count("Geht weiter in einer Arbeitsgruppe") == 2  # top ten and its area
     assert response.json["code"] not in html
+
+
+def test_a_working_group_is_named_once_it_is_open(app, ended, staff):
+    code, _, _, ids = ended
+    new = staff.post(
+        f"/events/{code}/follow-up", json={"title": "AG Begegnung", "suggestions": [ids["theirs"]]}
+    ).json
+    assert "AG Begegnung" not in page(app, code).get_data(as_text=True)
+    assert staff.patch(f"/events/{new['code']}", json={"phase": "collect"}).status_code == 200
+    html = page(app, code).get_data(as_text=True)
+    assert (
+        html.count('Geht weiter in der Arbeitsgruppe „<span dir="auto">AG Begegnung</span>“') == 2
+    )
+
+
+def test_phones_share_one_reading_of_the_results_until_something_changes(
+    app, ended, staff, join, monkeypatch
+):
+    """120 phones reloading at once cost one snapshot and one ranking, not 120; their own
+    cards stay their own, and a change shows at once."""
+    from workshop.domain import queries
+    from workshop.results import exports
+
+    code, me, other, ids = ended
+    settle(app)  # the last figures sent are a change too
+    made = {"snapshots": 0, "results": 0}
+    snapshot, results = exports.snapshot, queries.results
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            made[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(exports, "snapshot", counted("snapshots", snapshot))
+    monkeypatch.setattr(queries, "results", counted("results", results))
+    for _ in range(3):
+        mine = page(app, code, me).get_data(as_text=True)
+        theirs = page(app, code, other).get_data(as_text=True)
+        assert me.get(f"/events/{code}/results").json["mine"][0]["id"] == ids["ranked"]
+        assert other.get(f"/events/{code}/results").json["mine"][0]["id"] == ids["theirs"]
+    assert made == {"snapshots": 1, "results": 1}
+    assert "Mine hidden" in mine and "Mine hidden" not in theirs
+    edit = {"title": "Theirs, edited"}
+    assert staff.patch(f"/events/{code}/suggestions/{ids['theirs']}", json=edit).status_code == 200
+    settle(app)
+    assert "Theirs, edited" in page(app, code).get_data(as_text=True)
+    listed = [card["title"] for card in other.get(f"/events/{code}/results").json["top"]]
+    assert "Theirs, edited" in listed
+    assert made == {"snapshots": 2, "results": 2}
+    # Each language is its own page, made from the same snapshot.
+    english = app.test_client().get(f"/j/{code}", headers={"Accept-Language": "en"})
+    assert "Top 10 overall" in english.get_data(as_text=True) and made["snapshots"] == 2

@@ -520,3 +520,14 @@ def test_withdrawn_cards_are_not_in_the_report(staff, twelve_ranked, tmp_path):
 def test_the_report_gives_times_in_the_events_time_zone(app, staff, ranked_event):
     html = page(staff, f"/events/{ranked_event}/report").get_data(as_text=True)
     assert "(Europe/Berlin)" in html and "(UTC)" not in html
+
+
+# -- issue 18: balanced voting in the rules paragraph -----------------------------------------
+
+
+def test_the_method_names_the_dots_per_area_cap_where_there_is_one(staff, make_event):
+    capped = make_event(areas=2, vote_budget=6, max_dots_per_area=3)["code"]
+    html = report(staff, capped, "de")
+    assert "konnte jede Person höchstens 3 Punkte auf die Vorschläge eines Themenbereichs" in html
+    assert "at most 3 dots on the suggestions of one area" in report(staff, capped, "en")
+    assert "eines Themenbereichs geben" not in report(staff, make_event(areas=2)["code"], "de")

@@ -56,3 +56,30 @@ def test_a_follow_up_event_from_ticked_cards(
         page.screenshot(path=artifacts / "issue18-follow-up-console.png", full_page=True)
     finally:
         context.close()
+
+
+def test_both_reports_show_the_trail(browser, server, staff, areas, artifacts):
+    """The source's report says where a card went on to; the follow-up's says on its first page
+    which event it continues and, at the card, where it came from (issue 18)."""
+    card = add_card(staff, "Sprachkurse mit Kinderbetreuung", area_id=areas[0]["id"])
+    body = {"title": "AG Sprachförderung", "suggestions": [card["id"]]}
+    new = staff("POST", "/follow-up", json=body, status=201).json()
+    source = staff("GET", status=200).json()
+    context = browser.new_context(locale="de-DE", viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, server)
+        page.goto(f"{server.url}/events/{new['code']}/report")
+        came = f"Aus der Veranstaltung {source['title']} ({server.demo_code}), Karte #{card['id']}"
+        expect(page.locator(".unranked .trail")).to_have_text(came)
+        expect(page.locator(".title-page .continues")).to_have_text(
+            f"Diese Veranstaltung setzt {source['title']} ({server.demo_code}) fort."
+        )
+        page.screenshot(path=artifacts / "issue18-report-trail-follow-up.png", full_page=True)
+        page.goto(f"{server.url}/events/{server.demo_code}/report")
+        went = page.locator(".trail", has_text="Weitergeführt in")
+        expect(went).to_have_text(f"Weitergeführt in AG Sprachförderung ({new['code']})")
+        went.scroll_into_view_if_needed()
+        page.screenshot(path=artifacts / "issue18-report-trail-source.png")
+    finally:
+        context.close()

@@ -174,3 +174,31 @@ def test_an_open_phone_reloads_into_the_results(server, browser, api):
         expect(page.locator("#top-ten")).to_have_count(0)
         api.patch(code, phase="results")
         expect(page.locator("#top-ten")).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_a_card_names_its_working_group_once_it_is_open(
+    server, browser, api, ended, artifacts, language
+):
+    """A draft follow-up event is only "a working group" on the public page (its code would lead
+    nowhere); once it is open, the page names it by its title, right to left in Arabic too."""
+    code = ended["code"]
+    cards = api.call("GET", f"/events/{code}/suggestions", status=200)["suggestions"]
+    top = next(card for card in cards if card["title"] == STAFF_CARDS[0][1])  # 6 dots: first
+    body = {"title": "AG Sprachkurse", "suggestions": [top["id"]]}
+    new = api.call("POST", f"/events/{code}/follow-up", json=body, status=201)
+    group = "AG Sprachkurse"
+    with phone(browser, server, language, ended["token"]) as page:
+        first = page.locator("#top-ten .ranking > li").first
+        expect(first.locator(".onward")).to_have_count(1)
+        expect(first.locator(".onward")).not_to_contain_text(group)
+        assert new["code"] not in page.content()
+        api.patch(new["code"], phase="collect")
+        page.reload()
+        onward = first.locator(".onward")
+        expect(onward).to_contain_text(group)
+        if language == "de":
+            expect(onward).to_have_text("Geht weiter in der Arbeitsgruppe „AG Sprachkurse“")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        first.scroll_into_view_if_needed()
+        page.screenshot(path=artifacts / f"issue18-working-group-named-{language}.png")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ from workshop.db.models import (
 )
 from workshop.domain import audit
 from workshop.domain.rules import LANGUAGE_SETTINGS, SETTINGS, counts_visible
-from workshop.domain.schemas import event_messages
+from workshop.domain.schemas import card_messages, event_messages
 from workshop.errors import Conflict, Forbidden, NotFound
 from workshop.extensions import db
 from workshop.live import publisher
@@ -300,15 +301,38 @@ def update_event(event: Event, data: Any, user: User | None = None) -> Event:
             event.archived_at = utcnow() if archive else None
             audit.record(tx, event_id, user, "event_archived" if archive else "event_unarchived")
         results_now = changed.get("phase", (None, None))[1] == "results"
+        trail_changed = bool({"phase", "title"} & changed.keys())  # before the audit takes them
         _audit_changes(tx, event_id, user, changed)
         db.session.flush()
         totals_turned = counts_visible(event, staff=False) != public_counts_before
         messages = event_messages(event, totals_turned=totals_turned)
         tx.on_commit(lambda: publisher.publish(event_id, messages))
+        if trail_changed:
+            _resend_origins(tx, event)
         if results_now:
             language = event.default_language
             tx.on_commit(lambda: results_opened.send(None, event_id=event_id, language=language))
     return event
+
+
+def _resend_origins(tx: WriteTransaction, event: Event) -> None:
+    """A follow-up event's phase and title are part of its source cards' public trail (once it
+    is open: its code and title; as a draft: neither), so those cards are sent again there."""
+    origins: dict[str, list[int]] = {}
+    for code, card_id in db.session.execute(
+        sa.select(Suggestion.origin_event, Suggestion.origin_suggestion).where(
+            Suggestion.event_id == event.id, Suggestion.origin_event.is_not(None)
+        )
+    ):
+        origins.setdefault(code, []).append(card_id)
+    for code, ids in origins.items():
+        source = db.session.scalar(sa.select(Event).where(Event.code == code))
+        if source is None:
+            continue  # deleted since: the trail is kept as plain values
+        cards = db.session.scalars(
+            sa.select(Suggestion).where(Suggestion.event_id == source.id, Suggestion.id.in_(ids))
+        ).all()
+        tx.on_commit(partial(publisher.publish, source.id, card_messages(source, *cards)))
 
 
 def _parse_changes(data: Any) -> dict[str, Any]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 
 from workshop.db.models import Event, Participant, Suggestion
 from workshop.domain.rules import counts_visible
 from workshop.extensions import db
 from workshop.live import messages
+from workshop.live.kept import kept_views, state
 from workshop.live.messages import Message
 
 
@@ -191,11 +193,14 @@ def _ranked_areas(event: Event, cards: list[Suggestion]) -> list[dict]:
     return areas
 
 
-def follow_ups(event_code: str, card_id: int | None = None) -> dict[int, list[dict]]:
+def follow_ups(
+    event_code: str, card_id: int | None = None, staff: bool = False
+) -> dict[int, list[dict]]:
     """The forward trail: for each card of the event (or only `card_id`) that went on to a
-    follow-up event, that event's code and the card's id there, oldest first."""
+    follow-up event, that event's code and the card's id there, oldest first. Others than
+    `staff` learn a code only where they could join that event (not a draft), with its title."""
     query = (
-        sa.select(Suggestion.origin_suggestion, Event.code, Suggestion.id)
+        sa.select(Suggestion.origin_suggestion, Event.code, Suggestion.id, Event.phase, Event.title)
         .join(Event, Event.id == Suggestion.event_id)
         .where(Suggestion.origin_event == event_code)
         .order_by(Suggestion.id)
@@ -203,9 +208,20 @@ def follow_ups(event_code: str, card_id: int | None = None) -> dict[int, list[di
     if card_id is not None:
         query = query.where(Suggestion.origin_suggestion == card_id)
     trail: dict[int, list[dict]] = {}
-    for source_id, code, copy_id in db.session.execute(query):
-        trail.setdefault(source_id, []).append({"event": code, "suggestion": copy_id})
+    for source_id, code, copy_id, phase, title in db.session.execute(query):
+        step = {"event": code, "suggestion": copy_id}
+        if not staff:
+            step = public_step(code, copy_id, phase, title)
+        trail.setdefault(source_id, []).append(step)
     return trail
+
+
+def public_step(code: str, copy_id: int, phase: str, title: str) -> dict:
+    """A step of the trail as participants see it: a draft follow-up event is only "a working
+    group" (its code would lead nowhere and its title may not be settled yet)."""
+    if phase == "draft":
+        return {"event": None, "suggestion": None, "title": None}
+    return {"event": code, "suggestion": copy_id, "title": title}
 
 
 def _with_trail(data: dict, trail: dict[int, list[dict]]) -> dict:
@@ -215,9 +231,25 @@ def _with_trail(data: dict, trail: dict[int, list[dict]]) -> dict:
     return data
 
 
-def results(event: Event) -> dict:
+def trail_key(trail: dict[int, list[dict]]) -> tuple:
+    """The trail as part of a kept view's key: the follow-up events' phases and titles are
+    shown, and their changes are not published to this event's rooms."""
+    return tuple(
+        (card, tuple(tuple(step.values()) for step in steps)) for card, steps in trail.items()
+    )
+
+
+def public_results(event: Event) -> dict:
+    """`results` as readers other than staff see it, made once per state of the event and
+    shared by every reader (so not to be changed): 120 phones reloading cost one read."""
+    trail = follow_ups(event.code)
+    at = state(event.id, event.code, trail_key(trail))
+    return kept_views(current_app).get(event.id, at, "results", lambda: results(event, trail=trail))
+
+
+def results(event: Event, staff: bool = False, trail: dict[int, list[dict]] | None = None) -> dict:
     """Cards ranked by dots within each area (cards without dots last, unranked); cards
-    without an area form their own group."""
+    without an area form their own group; the trail as `staff` or others may see it."""
     cards = db.session.scalars(
         sa.select(Suggestion)
         .where(Suggestion.event_id == event.id, Suggestion.is_public)
@@ -235,7 +267,7 @@ def results(event: Event) -> dict:
             "dots": people.dots,
         },
     }
-    return _with_trail(data, follow_ups(event.code))
+    return _with_trail(data, follow_ups(event.code, staff=staff) if trail is None else trail)
 
 
 #: Merges of merges a card's trail is followed through before giving up (a guard: merging a

@@ -153,7 +153,7 @@ def suggestion_json(
     """A card as one audience may see it (`dots` is null while totals are hidden from it)."""
     shown = counts_visible(event, staff)
     if trail is None:
-        trail = queries.follow_ups(event.code, suggestion.id).get(suggestion.id, [])
+        trail = queries.follow_ups(event.code, suggestion.id, staff).get(suggestion.id, [])
     data = card_dict(suggestion, suggestion.translations, merged_from, staff, shown, trail)
     if staff:
         size = photo_size(suggestion.id) if photos is None else photos.get(suggestion.id)
@@ -240,7 +240,7 @@ def list_json(event: Event, staff: bool = False) -> list[dict]:
     else:
         query = queries.public_cards(event.id)
     query = query.options(selectinload(Suggestion.translations))
-    merged, trail = merged_from_map(event.id), queries.follow_ups(event.code)
+    merged, trail = merged_from_map(event.id), queries.follow_ups(event.code, staff=staff)
     photos = photo_sizes(event.id) if staff else None
     return [
         suggestion_json(event, card, merged.get(card.id, []), staff, trail.get(card.id, []), photos)
@@ -352,7 +352,7 @@ def _fragments(event: Event, audience: str, kept: dict[int, Fragment]) -> dict[i
     cards, translations, merged = _card_queries(event.id, staff)
     translated = _grouped(translations, "suggestion_id")
     merged_from = _grouped(merged, "merged_into_id")
-    trail = queries.follow_ups(event.code)
+    trail = queries.follow_ups(event.code, staff=staff)
     fragments: dict[int, Fragment] = {}
     made = 0
     for row in _rows(cards):

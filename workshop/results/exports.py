@@ -156,6 +156,8 @@ class Snapshot:
     read_at: float = 0.0
     #: The events' time zone (WORKSHOP_TIME_ZONE): the report, CSV and XLSX give times in it.
     time_zone: str = config.TIME_ZONE
+    #: The titles of the events on the cards' trail, by code (a deleted event has none).
+    trail_titles: dict[str, str] = field(default_factory=dict)
 
 
 NO_AREA_COLOR = "#555555"
@@ -188,6 +190,8 @@ class Rows:
     time_zone: str = config.TIME_ZONE
     #: (card id, follow-up event's code, the card's id there): where cards went on to.
     trail: list[tuple[int, str, int]] = field(default_factory=list)
+    #: The titles of the events on the trail (both ways), by code.
+    trail_titles: dict[str, str] = field(default_factory=dict)
 
 
 #: Rows turned into tuples between two turns of the other green threads (see `fetch`).
@@ -219,6 +223,7 @@ def read(event: Event, with_votes: bool = False, with_audit: bool = False) -> Ro
         read_at=read_at,
         time_zone=current_app.config.get("WORKSHOP_TIME_ZONE", config.TIME_ZONE),
     )
+    rows.trail_titles = _trail_titles(rows)
     if with_audit:
         rows.audit = _audit_rows(event)
     if with_votes:
@@ -253,6 +258,7 @@ def assemble(rows: Rows) -> Snapshot:
         audit=rows.audit,
         read_at=rows.read_at,
         time_zone=rows.time_zone,
+        trail_titles=rows.trail_titles,
     )
 
 
@@ -334,9 +340,19 @@ def _trail_rows(event: Event) -> list[tuple[int, str, int]]:
     """(card id, follow-up event's code, the card's id there) for each card that went on."""
     return [
         (card_id, step["event"], step["suggestion"])
-        for card_id, steps in queries.follow_ups(event.code).items()
+        for card_id, steps in queries.follow_ups(event.code, staff=True).items()
         for step in steps
     ]
+
+
+def _trail_titles(rows: Rows) -> dict[str, str]:
+    """The titles of the events the cards came from and went on to, by code (the report names
+    them); an event deleted since has none."""
+    codes = {row[-3] for row in rows.cards if row[-3]} | {code for _, code, _ in rows.trail}
+    if not codes:
+        return {}
+    found = db.session.execute(sa.select(Event.code, Event.title).where(Event.code.in_(codes)))
+    return {code: title for code, title in found}
 
 
 def _card_translations(event: Event) -> list[tuple]:
@@ -1182,7 +1198,28 @@ def _listed(snap: Snapshot, card: Card, language: str, most: int) -> dict:
         "shown": shown(snap, card, language),
         "bar": round(100 * card.dots / most, 2) if most else 0,
         "originals": [shown(snap, original, language) for original in originals(snap, card.id)],
+        "trail": report_trail(snap, card),
     }
+
+
+def trail_event(snap: Snapshot, code: str) -> dict:
+    """An event on the trail as the report names it: its title (None once deleted), its code."""
+    return {"title": snap.trail_titles.get(code), "code": code}
+
+
+def report_trail(snap: Snapshot, card: Card) -> dict:
+    """Where the card came from (event and card) and the follow-up events it went on to."""
+    origin = None
+    if card.origin:
+        origin = {**trail_event(snap, card.origin[0]), "card": card.origin[1]}
+    onward = dict.fromkeys(code for code, _copy in card.followed_up)
+    return {"origin": origin, "onward": [trail_event(snap, code) for code in onward]}
+
+
+def continued_events(snap: Snapshot) -> list[dict]:
+    """The events this one continues (those its cards came from), for the report's first page."""
+    codes = dict.fromkeys(card.origin[0] for card in snap.cards.values() if card.origin)
+    return [trail_event(snap, code) for code in codes]
 
 
 def _report_areas(snap: Snapshot, language: str, limit: int) -> list[dict]:
@@ -1248,6 +1285,7 @@ def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
         "empty_areas": [area for area in areas if not (area["ranked"] or area["unranked"])],
         "limited": any(area["omitted"] for area in areas),
         "settings": snap.event["settings"],
+        "continues": continued_events(snap),
     }
 
 

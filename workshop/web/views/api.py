@@ -424,9 +424,11 @@ def results(code: str):
     event = visible_event(code)
     if not rules.results_public(event) and not is_manager(event):
         raise Forbidden("results_not_public", _l("The results are shown once voting has ended."))
-    data = queries.results(event)
+    if is_manager(event):
+        return jsonify(queries.results(event, staff=True))
+    data = queries.public_results(event)  # shared by every reader: changed only in a copy
     participant = current_participant(event)
-    # A phone asks what became of its own cards; staff and anonymous readers get the ranking only.
-    if participant is not None and rules.results_public(event):
-        data["mine"] = queries.mine(event, participant, queries.ranks_by_card(data))
+    # A phone asks what became of its own cards; anonymous readers get the ranking only.
+    if participant is not None:
+        data = {**data, "mine": queries.mine(event, participant, queries.ranks_by_card(data))}
     return jsonify(data)

@@ -26,7 +26,7 @@ def page(code: str):
         except WorkshopError:
             made = None
     return render_template(
-        "followup/page.html", event=event, results=queries.results(event), made=made
+        "followup/page.html", event=event, results=queries.results(event, staff=True), made=made
     )
 
 

@@ -140,7 +140,7 @@ def plain_page(code: str):
         event,
         cards=cards,
         mergeable=[card for card in cards if "merge" in rules.CARD_ACTIONS[card["status"]]],
-        results=queries.results(event),
+        results=queries.results(event, staff=True),
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from markupsafe import Markup
 
 from workshop import i18n
 from workshop.db.models import Event, Participant
@@ -17,6 +19,7 @@ from workshop.domain import (
     suggestions,
 )
 from workshop.errors import WorkshopError
+from workshop.live.kept import kept_views, state
 from workshop.results import exports
 from workshop.web.auth import staff_session, visible_event
 
@@ -129,15 +132,32 @@ def results_page_due(event: Event) -> bool:
 def results_page(event: Event, participant: Participant | None):
     """The outcome in the reader's language, printable and without JavaScript: the overall top
     ten, the ranking per area, and what became of this phone's own cards."""
-    snap = exports.snapshot(event)
-    context = exports.report_context(snap)
+    trail = queries.follow_ups(event.code)
+    snap, context, ranking = shared_results(event, trail)
     language = exports.report_language(snap)
     own = own_fates(event, participant, snap, language) if participant is not None else []
-    response = make_response(
-        render_template("participant/results.html", **{**context, "event": event, "own": own})
-    )
+    page = {**context, "event": event, "own": own, "ranking": ranking}
+    response = make_response(render_template("participant/results.html", **page))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def shared_results(event: Event, trail: dict) -> tuple[exports.Snapshot, dict, Markup]:
+    """The snapshot, the page's context and its ranking (rendered) in this language, made once
+    per state of the event and of the follow-up events' phases and titles, and shared by every
+    reader (so not to be changed): 120 phones reloading cost one read and one ranking."""
+    at = state(event.id, event.code, queries.trail_key(trail))
+
+    kept = kept_views(current_app)
+
+    def make() -> tuple[exports.Snapshot, dict, Markup]:
+        # One snapshot for every language: for a large event it is the biggest part.
+        snap = kept.get(event.id, at, "results-snapshot", lambda: exports.snapshot(event))
+        context = exports.report_context(snap)
+        page = {**context, "event": event, "onward_steps": trail}
+        return snap, context, Markup(render_template("participant/results_ranking.html", **page))
+
+    return kept.get(event.id, at, f"results-page-{get_locale()}", make)
 
 
 def own_fates(
