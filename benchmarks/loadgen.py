@@ -261,6 +261,9 @@ class Server:
             # Every simulated phone comes from 127.0.0.1: the per-address limits would measure
             # themselves, not the server (they are on in production; see the README).
             "WORKSHOP_RATELIMIT_ENABLED": "0",
+            # For the same reason no cap on connections per address: 2,000 websockets from
+            # 127.0.0.1 would fill the default cap and every HTTP request after them be closed.
+            "WORKSHOP_CONNECTIONS_PER_ADDRESS": "0",
             "PYTHONUNBUFFERED": "1",
         }
         command = [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(self.port)]
