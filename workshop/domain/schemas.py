@@ -365,36 +365,47 @@ def card_messages(event: Event, *cards: Suggestion) -> list[Message]:
 
 def me_json(participant: Participant) -> dict:
     """What a participant needs to restore its own view: dots left, its dots and cards."""
-    return _me(participant.id, participant.dots_budget, participant.dots_left)
-
-
-def _me(participant_id: int, budget: int, left: int) -> dict:
     dots = dict(
         db.session.execute(
-            sa.select(Vote.suggestion_id, Vote.dots).where(Vote.participant_id == participant_id)
+            sa.select(Vote.suggestion_id, Vote.dots).where(Vote.participant_id == participant.id)
         ).all()
     )
     mine = db.session.scalars(
         sa.select(Suggestion.id)
-        .where(Suggestion.participant_id == participant_id)
+        .where(Suggestion.participant_id == participant.id)
         .order_by(Suggestion.id)
     ).all()
     return {
-        "dots_left": left,
-        "dots_budget": budget,
+        "dots_left": participant.dots_left,
+        "dots_budget": participant.dots_budget,
         "dots": {str(sid): n for sid, n in dots.items()},
         "suggestions": list(mine),
     }
 
 
 def _me_by_id(participant_id: int) -> dict:
-    """`me_json` read with Core: a phone's snapshot needs its budget, not its ORM object."""
-    budget, used = db.session.execute(
-        sa.select(Participant.dots_budget, Participant.dots_used).where(
-            Participant.id == participant_id
-        )
-    ).one()
-    return _me(participant_id, budget, budget - used)
+    """`me_json` in one statement: every phone of a reconnecting hall reads its budget, its dots
+    and its cards at once (three ORM reads were a sixth of a connection, issue 19)."""
+    kind = sa.literal_column
+    budget = sa.select(kind("0"), Participant.dots_budget, Participant.dots_used).where(
+        Participant.id == participant_id
+    )
+    dots = sa.select(kind("1"), Vote.suggestion_id, Vote.dots).where(
+        Vote.participant_id == participant_id
+    )
+    mine = sa.select(kind("2"), Suggestion.id, kind("0")).where(
+        Suggestion.participant_id == participant_id
+    )
+    me: dict = {"dots_left": 0, "dots_budget": 0, "dots": {}, "suggestions": []}
+    for row_kind, first, second in db.session.execute(sa.union_all(budget, dots, mine)):
+        if row_kind == 0:
+            me["dots_left"], me["dots_budget"] = first - second, first
+        elif row_kind == 1:
+            me["dots"][str(first)] = second
+        else:
+            me["suggestions"].append(first)
+    me["suggestions"].sort()
+    return me
 
 
 # -- snapshots -------------------------------------------------------------------------------
