@@ -41,6 +41,7 @@ import requests
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 GENERATOR = HERE / "loadgen.mjs"
+PEER = HERE / "peer_server.mjs"
 ADMIN_PASSWORD = "loadgen-admin-password"
 MIB = 1024 * 1024
 
@@ -260,6 +261,9 @@ class Server:
             # Every simulated phone comes from 127.0.0.1: the per-address limits would measure
             # themselves, not the server (they are on in production; see the README).
             "WORKSHOP_RATELIMIT_ENABLED": "0",
+            # For the same reason no cap on connections per address: 2,000 websockets from
+            # 127.0.0.1 would fill the default cap and every HTTP request after them be closed.
+            "WORKSHOP_CONNECTIONS_PER_ADDRESS": "0",
             "PYTHONUNBUFFERED": "1",
         }
         command = [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(self.port)]
@@ -295,6 +299,33 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+class PeerServer(Server):
+    """The coalescing Node peer (`peer_server.mjs`, in memory, totals at most ten times a
+    second) on a free loopback port, pinned like the workshop server: the yardstick of issue 19."""
+
+    def __init__(self, directory: Path, cpus: str | None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(directory / f"peer-{self.port}.log", "w")  # noqa: SIM115
+        command = ["node", str(PEER), str(self.port), ADMIN_PASSWORD]
+        self.process = subprocess.Popen(
+            pinned(cpus, command), cwd=HERE, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        self.pid = self.process.pid
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"peer exited; see {directory}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("peer did not start within 30 s")
+            time.sleep(0.05)
 
 
 #: The generator's stage marks that start a profile, and the marks that end it.
@@ -490,9 +521,9 @@ def scale_out_services(args: argparse.Namespace) -> Iterator[dict | None]:
         admin.dispose()
 
 
-def run_once(point: Point, args: argparse.Namespace) -> list[dict]:
-    """Start the servers (unless --url), run the generators (one per event), and add the servers'
-    figures; one report per event."""
+def run_once(point: Point, args: argparse.Namespace, peer: bool = False) -> list[dict]:
+    """Start the servers (unless --url; the Node peer when `peer`), run the generators (one per
+    event), and add the servers' figures; one report per event."""
     started_load = load_average()
     with (
         tempfile.TemporaryDirectory(prefix="workshop-loadgen-") as directory,
@@ -503,7 +534,11 @@ def run_once(point: Point, args: argparse.Namespace) -> list[dict]:
         samplers: list[Sampler] = []
         profiler = None
         try:
-            if args.url:
+            if peer:
+                servers.append(PeerServer(Path(directory), args.server_cpus))
+                urls, pids = [servers[0].url], [servers[0].pid]
+                password = ADMIN_PASSWORD
+            elif args.url:
                 urls, pids = [args.url.rstrip("/")], [args.server_pid] if args.server_pid else []
                 password = args.admin_password
             else:
@@ -515,7 +550,7 @@ def run_once(point: Point, args: argparse.Namespace) -> list[dict]:
                 password = ADMIN_PASSWORD
             samplers = [Sampler(pid).start() for pid in pids]
             events = [create_event(urls[0], password) for _ in range(point.events)]
-            if args.profile and pids:
+            if args.profile and pids and not peer:
                 profiler = Profiler(pids[0], args.profile, point.name, args.client_cpus)
             on_stage = profiler.on_stage if profiler else None
             reports = generate_together(point, urls, events, args.client_cpus, on_stage)
@@ -534,7 +569,7 @@ def run_once(point: Point, args: argparse.Namespace) -> list[dict]:
         report["date"] = datetime.date.today().isoformat()
         report["fsync_ms"] = fsync
         report["processes"] = len(urls)
-        report["server_root"] = args.server_root or "."
+        report["server_root"] = "peer" if peer else (args.server_root or ".")
         figures = [server_figures(report, s, peak) for s, peak in zip(samplers, peaks, strict=True)]
         report["server"] = combined_figures(figures)
     return reports
@@ -867,6 +902,12 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--url", help="use this running server instead of starting one")
     parser.add_argument("--admin-password", default=ADMIN_PASSWORD, help="with --url")
     parser.add_argument("--server-pid", type=int, help="with --url: sample this process")
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="after each run, the same point against the coalescing Node peer (peer_server.mjs);"
+        " prints both figures and their ratio for each stage",
+    )
     parser.add_argument("--json", help="also write every run's full report to this file")
     parser.add_argument(
         "--profile", metavar="DIR", help="sample the server with py-spy into DIR, print a summary"
@@ -922,20 +963,81 @@ def measure(
     for _ in range(args.repeat):
         try:
             runs = run_once(point, args)
+            # The peer right after, in the same conditions, so that each run has its ratio.
+            peers = run_once(point, args, peer=True) if args.peer else []
         except (RuntimeError, OSError, requests.RequestException) as error:
             # An overloaded server can time out the setup or the results: say so, go on.
             failed += 1
             print(f"  run failed: {error}", flush=True)
             continue
-        for report in runs:
+        for report, peer in zip(runs, peers or [None] * len(runs), strict=True):
             event = f" (event {report['event']} of {len(runs)})" if len(runs) > 1 else ""
             print(run_line(report) + event, flush=True)
+            if peer is not None:
+                report["peer"] = peer
+                print("  peer " + run_line(peer).strip() + event, flush=True)
+                print(comparison_lines(report, peer), flush=True)
         reports.extend(runs)
         # --json holds every run of every point so far, rewritten after each so none is lost.
         everything.extend(runs)
         if args.json:
             Path(args.json).write_text(json.dumps(everything, indent=1))
+    if args.peer and reports:
+        print(median_ratios(reports), flush=True)
     return reports, failed
+
+
+#: The figures compared with the peer: stage, label, where in the report.
+COMPARED = (
+    ("connect", "burst ms", "connect.burstMs"),
+    ("connect", "p95 ms", "connect.p95"),
+    ("connect", "server CPU ms per socket", "server.cpu_ms_per_connection"),
+    ("collect", "card→screen p95 ms", "suggestions.screen.p95"),
+    ("vote", "vote→screen p50 ms", "votes.screen.p50"),
+    ("vote", "vote→screen p95 ms", "votes.screen.p95"),
+    ("vote", "vote→all screens p95 ms", "votes.allScreens.p95"),
+    ("vote", "ack p95 ms", "votes.ack.p95"),
+)
+
+
+def figure(report: dict, path: str) -> float | None:
+    value = report
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def ratio(ours: float | None, theirs: float | None) -> float | None:
+    """Workshop's figure over the peer's: above 1 is slower (or dearer) than the peer."""
+    if ours is None or not theirs:
+        return None
+    return round(ours / theirs, 2)
+
+
+def comparison_lines(report: dict, peer: dict) -> str:
+    """Workshop against the peer for each stage of one run: both figures and their ratio."""
+    lines = ["  workshop / peer (ratio):"]
+    for stage, label, path in COMPARED:
+        ours, theirs = figure(report, path), figure(peer, path)
+        lines.append(
+            f"    {stage:8} {label:26} {fmt(ours, 1):>9} {fmt(theirs, 1):>9}"
+            f"  {fmt(ratio(ours, theirs), 2):>6}"
+        )
+    return "\n".join(lines)
+
+
+def median_ratios(reports: list[dict]) -> str:
+    """The medians over the runs of each figure and of its ratio to the peer."""
+    paired = [report for report in reports if "peer" in report]
+    lines = [f"  medians over {len(paired)} runs, workshop / peer (ratio):"]
+    for stage, label, path in COMPARED:
+        ours = median([figure(report, path) for report in paired])
+        theirs = median([figure(report["peer"], path) for report in paired])
+        ratios = median([ratio(figure(r, path), figure(r["peer"], path)) for r in paired])
+        lines.append(
+            f"    {stage:8} {label:26} {fmt(ours, 1):>9} {fmt(theirs, 1):>9}  {fmt(ratios, 2):>6}"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -271,6 +271,17 @@ def vote(api, code, card_id, dots):
     assert response.status_code == 200, response.json
 
 
+def test_participant_snapshot_holds_what_the_api_says(voting, listen):
+    """The snapshot reads the phone's own state in one statement (issue 19): the same as /me."""
+    code, ids, me = voting
+    vote(me, code, ids[0], 2)
+    vote(me, code, ids[2], 1)
+    snapshot = received(listen(code, "participant", me.token), "snapshot")[0]
+    assert snapshot["me"] == me.get(f"/events/{code}/me").json
+    assert snapshot["me"]["dots"] == {str(ids[0]): 2, str(ids[2]): 1}
+    assert snapshot["me"]["dots_left"] == 2
+
+
 def test_hidden_totals_go_to_staff_only_until_results(voting, staff, listen):
     code, ids, me = voting
     board, moderator = listen(code), listen(code, "moderator", staff.token)

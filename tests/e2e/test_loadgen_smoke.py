@@ -25,7 +25,9 @@ def generator_installed() -> None:
         if os.environ.get("CI"):
             pytest.fail("CI must have Node.js and npm for the load generator")
         pytest.skip("no Node.js: the load generator needs it")
-    if not (BENCHMARKS / "node_modules" / "socket.io-client").exists():
+    packages = BENCHMARKS / "node_modules"
+    # socket.io-client for the generator, socket.io for the peer (peer_server.mjs).
+    if not all((packages / name).exists() for name in ("socket.io-client", "socket.io")):
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(BENCHMARKS)],
             check=True,
@@ -34,9 +36,9 @@ def generator_installed() -> None:
         )
 
 
-def test_tiny_point_loses_nothing(server, generator_installed, tmp_path):
-    output = tmp_path / "loadgen.json"
-    completed = subprocess.run(
+def tiny_point(server, output, *extra: str) -> subprocess.CompletedProcess:
+    """loadgen.py at 20 screens, 5 cards then 15 votes, against the running server."""
+    return subprocess.run(
         [
             sys.executable,
             str(BENCHMARKS / "loadgen.py"),
@@ -59,12 +61,18 @@ def test_tiny_point_loses_nothing(server, generator_installed, tmp_path):
             "--no-pin",
             "--json",
             str(output),
+            *extra,
         ],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+def test_tiny_point_loses_nothing(server, generator_installed, tmp_path):
+    output = tmp_path / "loadgen.json"
+    completed = tiny_point(server, output)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     [report] = json.loads(output.read_text())
 
@@ -88,3 +96,22 @@ def test_tiny_point_loses_nothing(server, generator_installed, tmp_path):
     assert report["server"]["rss_connected_mib"] > 0
     # The printed Markdown row is there for the README.
     assert "| (custom) 20 viewers @ 5/s |" in completed.stdout
+
+
+def test_the_peer_speaks_the_same_protocol(server, generator_installed, tmp_path):
+    """--peer runs the point against peer_server.mjs too: the generator finds there everything
+    it finds at workshop, and each stage's figures are printed with their ratio (issue 19)."""
+    output = tmp_path / "loadgen.json"
+    completed = tiny_point(server, output, "--peer")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    [report] = json.loads(output.read_text())
+    peer = report["peer"]
+    assert peer["server_root"] == "peer"
+    assert peer["connect"]["connected"] == 20
+    assert peer["suggestions"]["acked"] == peer["suggestions"]["stored"] == 5
+    assert peer["votes"]["acked"] == peer["votes"]["stored"] == 15
+    assert peer["suggestions"]["undelivered"] == peer["votes"]["undelivered"] == 0
+    assert peer["counters"]["gaps"] == peer["counters"]["disconnects"] == 0
+    assert peer["votes"]["screen"]["count"] == 15 * 20
+    assert "workshop / peer (ratio):" in completed.stdout
+    assert "vote→screen p95 ms" in completed.stdout
