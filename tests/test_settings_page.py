@@ -132,13 +132,14 @@ def test_the_list_of_groups_is_saved_one_per_line(settings, join):
     ]
     assert ">Verwaltung\nBildung</textarea>" in page
     # The suggested list travels with the button, in the page's language.
-    assert 'data-lines="Administration\nAssociation or initiative' in page
+    suggested = "Verwaltung\nVerein oder Initiative\nMigrantenorganisation\nBildung\nPrivatperson"
+    assert f'data-lines="{suggested}"' in page
     # A group somebody chose stays: the page says why.
     me = join(code)
     body = {"affiliation": "Bildung"}
     assert me.put(f"/events/{code}/participants/me/affiliation", json=body).status_code == 200
     page = post(part="affiliations", affiliations="Verwaltung")
-    assert "already chosen" in page
+    assert "„Bildung“ wurde schon von Teilnehmenden gewählt" in page
     # Groups nobody chose may go.
     post(part="affiliations", affiliations="Bildung")
     assert owner.get(f"/events/{code}").json["settings"]["affiliations"] == ["Bildung"]

@@ -73,6 +73,12 @@ def check_removal(event: Event, stored: str) -> None:
         )
 
 
+def to_ask(event: Event, participant: Participant) -> list[str]:
+    """The choices to put to this participant: the event's list until it answered or skipped
+    (asked once), else none."""
+    return listed(event.affiliations) if participant.affiliation is None else []
+
+
 def answer(participant: Participant) -> str | None:
     """A participant's affiliation as the API shows it: null when skipped or not asked."""
     return participant.affiliation or None
