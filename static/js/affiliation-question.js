@@ -46,4 +46,9 @@ async function send(event) {
   }
 }
 
-if (form) form.addEventListener("submit", send);
+if (form) {
+  form.addEventListener("submit", send);
+  form.addEventListener("change", () => {
+    error.hidden = true;
+  });
+}
