@@ -15,6 +15,7 @@ from helpers import settle
 from openpyxl import load_workbook
 from test_report import pdf_text
 
+from workshop.db.models import Participant
 from workshop.domain.affiliations import MIN_CELL_PEOPLE, SMALL_CELL, shown
 from workshop.extensions import db
 
@@ -279,3 +280,18 @@ def test_an_import_carries_the_list_and_the_answers_over(
         again["affiliation_tables"]["supporting_groups"]
         == (document["affiliation_tables"]["supporting_groups"])
     )
+
+
+def answered(app) -> int:
+    """How many stored answers the database holds, over all events."""
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(sa.func.count()).select_from(Participant).where(Participant.affiliation != "")
+        )
+
+
+def test_the_answers_go_with_the_event(app, staff, join, listed):
+    answer(join(listed), listed, "Bildung")
+    assert answered(app) == 1
+    assert staff.delete(f"/events/{listed}").status_code == 204
+    assert answered(app) == 0
