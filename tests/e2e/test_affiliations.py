@@ -42,7 +42,7 @@ def test_the_phone_asks_once_which_group(
         page.locator("#affiliation-send").click()
         expect(page.locator("#affiliation-error")).to_be_visible()
         panel.get_by_label("Bildung").check()
-        page.screenshot(path=artifacts / f"issue18-affiliation-choice-{language}.png")
+        panel.screenshot(path=artifacts / f"issue18-affiliation-choice-{language}.png")
         assert axe_violations(page, axe_source) == []
         page.locator("#affiliation-send").click()
         expect(page.locator("#affiliation-done")).to_have_text(thanks)
