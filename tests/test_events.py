@@ -22,6 +22,8 @@ def test_defaults(make_event):
         "board_languages": [],
         "languages": ["de", "en", "ar", "fa", "uk", "ru"],
         "board_translations": ["de"],
+        # Who supports what: off unless staff set a list.
+        "affiliations": [],
     }
 
 
@@ -54,6 +56,8 @@ def test_settings_and_phase_at_creation(staff):
         "board_languages": [],
         "languages": ["de", "en", "ar", "fa", "uk", "ru"],
         "board_translations": ["de"],
+        # Who supports what: off unless staff set a list.
+        "affiliations": [],
     }
 
 
@@ -94,6 +98,9 @@ def test_joining_gives_the_event_budget(make_event, join):
         "dots_budget": 8,
         "dots": {},
         "suggestions": [],
+        # Not asked yet (tests/test_affiliations.py).
+        "affiliation": None,
+        "affiliation_answered": False,
     }
 
 

@@ -201,7 +201,7 @@ def test_neutralise(value, expected):
 def test_json_is_versioned_and_anonymous(voted):
     response = download(voted.staff, voted.code, "json")
     document = json.loads(response.data)
-    assert (document["format"], document["version"]) == ("workshop-event", 3)
+    assert (document["format"], document["version"]) == ("workshop-event", 4)
     assert document["participants"] == 3
     assert {vote["participant"] for vote in document["votes"]} == {1, 2, 3}
     assert document["merge_ledger"] == [

@@ -159,7 +159,7 @@ def _drop(key: str):
     ("change", "message"),
     [
         (_set("format", "something-else"), "format"),
-        (_set("version", 4), "version"),
+        (_set("version", 5), "version"),
         (_drop("votes"), "votes"),
         (_set("surprise", 1), "surprise"),
         (_set("event.phase", "party"), "event.phase"),

@@ -62,6 +62,8 @@ def test_rules_and_languages_are_saved(settings):
         # A form without the language lists leaves them as they were.
         "languages": ["de", "en", "ar", "fa", "uk", "ru"],
         "board_translations": ["de"],
+        # Who supports what is a form of its own (test_the_list_of_groups_is_saved_one_per_line).
+        "affiliations": [],
     }
 
 
@@ -119,3 +121,25 @@ def test_other_moderators_cannot_open_it(settings, make_staff, app):
         "/login", data={"username": "otto", "password": "password-123", "csrf_token": token}
     )
     assert browser.get(f"/moderate/{code}/settings").status_code == 403
+
+
+def test_the_list_of_groups_is_saved_one_per_line(settings, join):
+    code, owner, post = settings
+    page = post(part="affiliations", affiliations="Verwaltung\r\n\r\n  Bildung \r\n")
+    assert owner.get(f"/events/{code}").json["settings"]["affiliations"] == [
+        "Verwaltung",
+        "Bildung",
+    ]
+    assert ">Verwaltung\nBildung</textarea>" in page
+    # The suggested list travels with the button, in the page's language.
+    suggested = "Verwaltung\nVerein oder Initiative\nMigrantenorganisation\nBildung\nPrivatperson"
+    assert f'data-lines="{suggested}"' in page
+    # A group somebody chose stays: the page says why.
+    me = join(code)
+    body = {"affiliation": "Bildung"}
+    assert me.put(f"/events/{code}/participants/me/affiliation", json=body).status_code == 200
+    page = post(part="affiliations", affiliations="Verwaltung")
+    assert "„Bildung“ wurde schon von Teilnehmenden gewählt" in page
+    # Groups nobody chose may go.
+    post(part="affiliations", affiliations="Bildung")
+    assert owner.get(f"/events/{code}").json["settings"]["affiliations"] == ["Bildung"]

@@ -78,6 +78,8 @@ class Event(db.Model):
     #: Balanced voting: at most this many of one participant's dots on the cards of one area
     #: (cards without an area count as one group of their own); null: no limit.
     max_dots_per_area: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: Who supports what: the affiliations an attendee may declare, one per line; empty: off.
+    affiliations: Mapped[str] = mapped_column(Text, default="", server_default="")
     moderation: Mapped[str] = mapped_column(String(8), default="post")
     hide_counts_while_voting: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Phones join only with an unused code from a printed card (one person, one budget).
@@ -171,6 +173,9 @@ class Participant(db.Model):
     took_part: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
     #: Joined while a staff session was logged in (a test phone): never counted as a participant.
     staff_device: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
+    #: Self-declared affiliation, asked once: null not asked yet, "" skipped, else one entry of
+    #: the event's list (events.affiliations).
+    affiliation: Mapped[str | None] = mapped_column(String(60), default=None)
 
     __table_args__ = (
         CheckConstraint("dots_used >= 0 AND dots_used <= dots_budget", name="budget"),

@@ -27,7 +27,7 @@ from workshop.db.models import (
     User,
     Vote,
 )
-from workshop.domain import audit
+from workshop.domain import affiliations, audit
 from workshop.domain.rules import LANGUAGE_SETTINGS, SETTINGS, counts_visible
 from workshop.domain.schemas import card_messages, event_messages
 from workshop.errors import Conflict, Forbidden, NotFound
@@ -169,9 +169,12 @@ def _parse_areas(raw: Any) -> list[tuple[str, str | None]]:
 def _parse_settings(raw: Any) -> dict:
     if not isinstance(raw, dict):
         raise validation.invalid("settings", _l("settings must be an object."))
-    validation.check_fields(raw, set(SETTINGS) | set(LANGUAGE_SETTINGS))
+    validation.check_fields(raw, set(SETTINGS) | set(LANGUAGE_SETTINGS) | {"affiliations"})
     parsed = {}
     for name, value in raw.items():
+        if name == "affiliations":
+            parsed[name] = affiliations.parse(value)
+            continue
         kind, *args = SETTINGS.get(name) or LANGUAGE_SETTINGS[name]
         if kind == "language":
             parsed[name] = validation.language(value, name)
@@ -237,6 +240,7 @@ def duplicate_event(event: Event, user: User | None) -> Event:
             phase="draft",
             owner_id=user.id if user else source.owner_id,
             **{name: getattr(source, name) for name in (*SETTINGS, *LANGUAGE_SETTINGS)},
+            affiliations=source.affiliations,
         )
         copy.areas = [
             Area(name=area.name, color=area.color, position=i)
@@ -365,6 +369,8 @@ def _check_changes(event: Event, changes: dict[str, Any]) -> None:
         _check_cap(event, changes["max_dots_per_suggestion"])
     if changes.get("max_dots_per_area") is not None:
         _check_area_cap(event, changes["max_dots_per_area"])
+    if "affiliations" in changes:
+        affiliations.check_removal(event, changes["affiliations"])
 
 
 def _audit_changes(

@@ -9,10 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from workshop import validation
 from workshop.db.engine import write_transaction
 from workshop.db.models import Event, Participant
-from workshop.domain import seats
-from workshop.errors import NotFound, Unauthorized
+from workshop.domain import affiliations, events, seats
+from workshop.errors import Conflict, NotFound, Unauthorized
 from workshop.extensions import db
 
 
@@ -57,6 +58,29 @@ def took_part(participant: Participant) -> None:
     card's transaction, whose messages carry the new figures (voting.py sets the flag in its
     own statement)."""
     participant.took_part = True
+
+
+def choose_affiliation(event: Event, participant: Participant, data: Any) -> Participant:
+    """Record a participant's one answer: an entry of the event's list, or null to skip."""
+    validation.check_fields(data, {"affiliation"}, {"affiliation"})
+    value = data["affiliation"]
+    if value is not None:
+        value = validation.text(value, "affiliation", max_length=affiliations.MAX_LENGTH)
+    event_id, participant_id = event.id, participant.id
+    with write_transaction(event_id):
+        event = db.session.get(Event, event_id)
+        events.require_open(event)
+        options = affiliations.listed(event.affiliations)
+        if not options:
+            raise Conflict("affiliations_off", _l("This event does not ask for affiliations."))
+        if value is not None and value not in options:
+            raise validation.invalid("affiliation", _l("Please choose one of the listed answers."))
+        participant = db.session.get(Participant, participant_id)
+        if participant.affiliation is not None:
+            raise Conflict("affiliation_answered", _l("You have already answered this question."))
+        # "" records a skip: asked once, never again.
+        participant.affiliation = value or ""
+    return participant
 
 
 def by_token(event: Event, token: str | None) -> Participant | None:

@@ -23,7 +23,7 @@ from workshop.db.models import (
     Suggestion,
     Vote,
 )
-from workshop.domain import queries
+from workshop.domain import affiliations, queries
 from workshop.domain.rules import SETTINGS, counts_visible
 from workshop.extensions import db
 from workshop.live import messages
@@ -65,6 +65,7 @@ def settings_json(event: Event) -> dict:
         "board_languages": board_languages(event),
         "languages": codes(event.languages),
         "board_translations": codes(event.board_translations),
+        "affiliations": affiliations.listed(event.affiliations),
     }
 
 
@@ -427,6 +428,9 @@ def me_json(participant: Participant) -> dict:
         "dots_budget": participant.dots_budget,
         "dots": {str(sid): n for sid, n in dots.items()},
         "suggestions": list(mine),
+        # Asked once: null until answered, then the answer (null again when skipped).
+        "affiliation": affiliations.answer(participant),
+        "affiliation_answered": participant.affiliation is not None,
     }
 
 

@@ -46,7 +46,7 @@ from workshop.db.models import (
     Suggestion,
     Vote,
 )
-from workshop.domain import queries
+from workshop.domain import affiliations, queries
 from workshop.domain.audit import action_label, shown_details
 from workshop.domain.rules import SETTINGS
 from workshop.domain.schemas import area_json, board_languages
@@ -56,6 +56,7 @@ from workshop.extensions import db
 from workshop.i18n import direction as writing_direction
 from workshop.i18n import html_lang, phase_label, status_label
 from workshop.results import pdf
+from workshop.results.affiliations import Tables, tables
 
 FORMATS = ("csv", "xlsx", "json", "pdf")
 MEDIA_TYPES = {
@@ -66,9 +67,10 @@ MEDIA_TYPES = {
 }
 #: The JSON export's format name and version; importers refuse anything else. Version 2 added
 #: the languages: the event's, its texts' translations, each card's language and translations;
-#: version 3 the follow-up trail of each card (`origin`, `followed_up`).
+#: version 3 the follow-up trail of each card (`origin`, `followed_up`); version 4 who supports
+#: what (`event.affiliations`, `participant_affiliations`, `affiliation_tables`).
 JSON_FORMAT = "workshop-event"
-JSON_VERSION = 3
+JSON_VERSION = 4
 
 #: Cells starting with these are formulas (or become ones) in spreadsheet programs (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -158,6 +160,10 @@ class Snapshot:
     time_zone: str = config.TIME_ZONE
     #: The titles of the events on the cards' trail, by code (a deleted event has none).
     trail_titles: dict[str, str] = field(default_factory=dict)
+    #: Who supports what, where the event asks for affiliations (None: it does not).
+    supporters: Tables | None = None
+    #: Each participant's stored answer (None: not asked, "": skipped), as participant_ids.
+    participant_affiliations: list[str | None] = field(default_factory=list)
 
 
 NO_AREA_COLOR = "#555555"
@@ -192,6 +198,12 @@ class Rows:
     trail: list[tuple[int, str, int]] = field(default_factory=list)
     #: The titles of the events on the trail (both ways), by code.
     trail_titles: dict[str, str] = field(default_factory=dict)
+    #: Where the event asks for affiliations: (card's area, author, affiliation) of each card
+    #: filed on a phone, and (card id, card's area, voter, affiliation, dots) of each vote.
+    authors: list[tuple] = field(default_factory=list)
+    supporter_votes: list[tuple] = field(default_factory=list)
+    #: (participant id, stored affiliation), read with the votes.
+    participant_affiliations: list[tuple[int, str | None]] = field(default_factory=list)
 
 
 #: Rows turned into tuples between two turns of the other green threads (see `fetch`).
@@ -226,8 +238,11 @@ def read(event: Event, with_votes: bool = False, with_audit: bool = False) -> Ro
     rows.trail_titles = _trail_titles(rows)
     if with_audit:
         rows.audit = _audit_rows(event)
+    if rows.event.get("affiliations"):
+        rows.authors, rows.supporter_votes = _supporter_rows(event)
     if with_votes:
-        rows.participant_ids = _participant_ids(event)
+        rows.participant_affiliations = _participant_rows(event)
+        rows.participant_ids = [person for person, _answer in rows.participant_affiliations]
         rows.votes = _vote_rows(event)
         rows.ledger = _ledger_rows(event)
     return rows
@@ -239,7 +254,7 @@ def assemble(rows: Rows) -> Snapshot:
     cards = _cards(rows, ranks)
     groups, merged_from = _groups(rows.areas, cards, ranks)
     participants, voters, dots = rows.people
-    return Snapshot(
+    snap = Snapshot(
         event=rows.event,
         areas=rows.areas,
         groups=groups,
@@ -259,6 +274,29 @@ def assemble(rows: Rows) -> Snapshot:
         read_at=rows.read_at,
         time_zone=rows.time_zone,
         trail_titles=rows.trail_titles,
+        participant_affiliations=[answer for _person, answer in rows.participant_affiliations],
+    )
+    if rows.event.get("affiliations"):
+        snap.supporters = _supporters(rows, snap.groups)
+    return snap
+
+
+def _supporters(rows: Rows, groups: list[Group]) -> Tables:
+    """Who supports what: the areas' rows in the report's order, cards of an unknown area
+    counted without one."""
+    known = [group.id for group in groups]
+    if None not in known and any(row[0] not in known for row in rows.authors):
+        known.append(None)
+
+    def area(area_id: int | None) -> int | None:
+        return area_id if area_id in known else None
+
+    return tables(
+        rows.event["affiliations"],
+        known,
+        [(area(a), person, answer) for a, person, answer in rows.authors],
+        [(card, area(a), p, answer, dots) for card, a, p, answer, dots in rows.supporter_votes],
+        (card.id for group in groups for card in group.ranked),
     )
 
 
@@ -412,6 +450,7 @@ def _event_facts(event: Event) -> dict[str, Any]:
         "phase": event.phase,
         "created_at": event.created_at,
         "settings": {name: getattr(event, name) for name in SETTINGS},
+        "affiliations": affiliations.listed(event.affiliations),
         "default_language": event.default_language,
         "board_languages": board_languages(event),
         "languages": event_languages(event),
@@ -422,15 +461,36 @@ def _event_facts(event: Event) -> dict[str, Any]:
     }
 
 
-def _participant_ids(event: Event) -> list[int]:
-    return [
-        participant_id
-        for (participant_id,) in fetch(
-            sa.select(Participant.id)
-            .where(Participant.event_id == event.id)
-            .order_by(Participant.id)
+def _participant_rows(event: Event) -> list[tuple[int, str | None]]:
+    """(participant id, stored affiliation) of everyone who joined, in order."""
+    return fetch(
+        sa.select(Participant.id, Participant.affiliation)
+        .where(Participant.event_id == event.id)
+        .order_by(Participant.id)
+    )
+
+
+def _supporter_rows(event: Event) -> tuple[list[tuple], list[tuple]]:
+    """(area, author, affiliation) of each card filed on a phone and not withdrawn, and (card,
+    area, voter, affiliation, dots) of each vote: what the tables of who supports what count."""
+    authors = fetch(
+        sa.select(Suggestion.area_id, Participant.id, Participant.affiliation)
+        .join(Participant, Participant.id == Suggestion.participant_id)
+        .where(Suggestion.event_id == event.id, Suggestion.status != "withdrawn")
+    )
+    votes = fetch(
+        sa.select(
+            Vote.suggestion_id,
+            Suggestion.area_id,
+            Vote.participant_id,
+            Participant.affiliation,
+            Vote.dots,
         )
-    ]
+        .join(Suggestion, Suggestion.id == Vote.suggestion_id)
+        .join(Participant, Participant.id == Vote.participant_id)
+        .where(Suggestion.event_id == event.id)
+    )
+    return authors, votes
 
 
 def _vote_rows(event: Event) -> list[tuple[int, int, int]]:
@@ -675,6 +735,61 @@ def filename(snap: Snapshot, fmt: str) -> str:
     return f"{name}-{event_date(snap).date().isoformat()}.{fmt}"
 
 
+# -- who supports what ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of who supports what as every format shows it: cells are numbers or "< 5"."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+
+
+def small_cell_note() -> str:
+    """Why some cells read "< 5": said under the tables in every format."""
+    return _(
+        "Cells based on fewer than %(n)d different people read “%(small)s”, so that nobody can "
+        "be singled out. “No answer”: people who skipped the question. Suggestions filed by staff "
+        "are not counted.",
+        n=affiliations.MIN_CELL_PEOPLE,
+        small=affiliations.SMALL_CELL,
+    )
+
+
+def supporter_sections(snap: Snapshot) -> list[Section]:
+    """Areas × affiliation for cards and for dots, and the groups behind each ranked card;
+    none where the event does not ask for affiliations."""
+    found = snap.supporters
+    if found is None:
+        return []
+    names = {group.id: area_label(group) for group in snap.groups}
+    names.setdefault(None, _("Without area"))
+    headers = [_("Area"), *found.groups, _("No answer")]
+    ranked = [(group, card) for group in snap.groups for card in group.ranked]
+    return [
+        Section(
+            _("Suggestions filed per area and affiliation"),
+            headers,
+            [[names[area], *cells] for area, cells in found.cards.items()],
+        ),
+        Section(
+            _("Dots given per area and affiliation"),
+            headers,
+            [[names[area], *cells] for area, cells in found.dots.items()],
+        ),
+        Section(
+            _("Different groups that gave each suggestion dots"),
+            [_("Area"), _("Rank"), _("Title"), _("Groups")],
+            [
+                [area_label(group), card.rank, card.title, found.supporters[card.id]]
+                for group, card in ranked
+            ],
+        ),
+    ]
+
+
 # -- CSV -------------------------------------------------------------------------------------
 
 
@@ -763,7 +878,22 @@ def to_csv(snap: Snapshot) -> bytes:
                 *trail_cells(card),
             ]
         )
+    _csv_supporters(writer, snap)
     return (BOM + out.getvalue()).encode("utf-8")
+
+
+def _csv_supporters(writer: Any, snap: Snapshot) -> None:
+    """Who supports what after the cards, each table after an empty row and its title, then
+    the note on the small-cell rule."""
+    sections = supporter_sections(snap)
+    for section in sections:
+        writer.writerow([])
+        writer.writerow([section.title])
+        writer.writerow([neutralise(header) for header in section.headers])
+        writer.writerows([neutralise(cell) for cell in row] for row in section.rows)
+    if sections:
+        writer.writerow([])
+        writer.writerow([small_cell_note()])
 
 
 # -- XLSX ------------------------------------------------------------------------------------
@@ -956,6 +1086,24 @@ def _merged_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
     )
 
 
+def _supporters_sheet(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
+    """Who supports what, where the event asks: the tables one under the other, the note on
+    the small-cell rule under them."""
+    sections = supporter_sections(snap)
+    if not sections:
+        return
+    sheet = book.create_sheet(sheet_name(_("Who supports what"), taken))
+    row = 1
+    for section in sections:
+        sheet.cell(row=row, column=1, value=section.title).font = TITLE_FONT
+        widths = [40] + [24] * (len(section.headers) - 1)
+        _write_table(sheet, section.headers, section.rows, widths, first_row=row + 1, freeze=False)
+        row += len(section.rows) + 3
+    sheet.cell(row=row, column=1, value=small_cell_note()).alignment = WRAP
+    # One auto filter per sheet: the tables are short, so none is needed.
+    sheet.auto_filter.ref = None
+
+
 def staff_label(number: int | None) -> str:
     return _("Moderation %(n)d", n=number) if number else _("System")
 
@@ -998,6 +1146,7 @@ XLSX_SHEETS: tuple[Callable[[Workbook, Snapshot, set[str]], None], ...] = (
     _summary_sheet,
     _area_sheets,
     _merged_sheet,
+    _supporters_sheet,
     _audit_sheet,
 )
 
@@ -1038,6 +1187,7 @@ def to_document(snap: Snapshot) -> dict:
             "phase": snap.event["phase"],
             "created_at": iso(snap.event["created_at"]),
             "settings": snap.event["settings"],
+            "affiliations": snap.event.get("affiliations", []),
             "default_language": snap.event["default_language"],
             "board_languages": snap.event["board_languages"],
             "languages": snap.event["languages"],
@@ -1053,6 +1203,9 @@ def to_document(snap: Snapshot) -> dict:
             for area in snap.areas
         ],
         "participants": len(snap.participant_ids),
+        # By participant number; null: skipped or never asked.
+        "participant_affiliations": [answer or None for answer in snap.participant_affiliations],
+        "affiliation_tables": _document_supporters(snap, area_no, card_no),
         "suggestions": _document_suggestions(snap, area_no, card_no),
         "votes": [
             {"participant": p, "suggestion": s, "dots": dots}
@@ -1097,6 +1250,26 @@ def _document_suggestions(
         }
         for card in (snap.cards[card_id] for card_id in sorted(snap.cards))
     ]
+
+
+def _document_supporters(
+    snap: Snapshot, area_no: dict[int, int], card_no: dict[int, int]
+) -> dict | None:
+    """Who supports what by area and card numbers in the file; None where the event does not
+    ask. Cells read "< 5" under the small-cell rule; the last column is no answer (null)."""
+    found = snap.supporters
+    if found is None:
+        return None
+    return {
+        "min_people": found.min_people,
+        "columns": found.columns,
+        "cards": [{"area": area_no.get(a), "cells": cells} for a, cells in found.cards.items()],
+        "dots": [{"area": area_no.get(a), "cells": cells} for a, cells in found.dots.items()],
+        "supporting_groups": [
+            {"suggestion": card_no[card], "groups": groups}
+            for card, groups in found.supporters.items()
+        ],
+    }
 
 
 def trail_json(step: tuple[str, int] | None) -> dict | None:
@@ -1286,6 +1459,8 @@ def report_context(snap: Snapshot, exported_at: str | None = None) -> dict:
         "limited": any(area["omitted"] for area in areas),
         "settings": snap.event["settings"],
         "continues": continued_events(snap),
+        "supporters": supporter_sections(snap),
+        "small_cell_note": small_cell_note() if snap.supporters else "",
     }
 
 

@@ -33,15 +33,15 @@ from workshop.db.models import (
     User,
     Vote,
 )
-from workshop.domain import events, rules, translations
+from workshop.domain import affiliations, events, rules, translations
 from workshop.domain.suggestions import BODY_MAX, TITLE_MAX
 from workshop.errors import WorkshopError
 from workshop.extensions import db
 from workshop.results.exports import JSON_FORMAT, JSON_VERSION
 
-#: Versions this installation reads: version 1 files (without languages) and version 2 files
-#: (without the follow-up trail) still come in.
-READABLE_VERSIONS = (1, 2, JSON_VERSION)
+#: Versions this installation reads: version 1 files (without languages), version 2 files
+#: (without the follow-up trail) and version 3 files (without affiliations) still come in.
+READABLE_VERSIONS = (1, 2, 3, JSON_VERSION)
 #: Generous ceilings that still keep a hostile file from exhausting memory.
 MAX_PARTICIPANTS = 1_000_000
 MAX_SUGGESTIONS = 100_000
@@ -58,7 +58,12 @@ TOP_FIELDS = {
     "votes",
     "merge_ledger",
     "audit",
+    # Version 4: who supports what; the tables are derived, made again from the answers.
+    "participant_affiliations",
+    "affiliation_tables",
 }
+#: Fields older files lack.
+LATER_TOP_FIELDS = {"participant_affiliations", "affiliation_tables"}
 MAX_AUDIT = 1_000_000
 #: Deepest nesting of lists and objects read: an export nests about 6 deep (an audit entry's
 #: details a few more); a deeper file is refused before it can exhaust Python's stack.
@@ -69,6 +74,8 @@ ACTION = re.compile(r"[a-z_]{1,64}")
 #: The event's fields besides its settings; those about languages are optional when reading.
 EVENT_FIELDS = {"code", "title", "question", "phase", "created_at", "settings"}
 LANGUAGE_FIELDS = {"default_language", "board_languages", "languages", "translations"}
+#: Optional event fields of later versions.
+LATER_FIELDS = {"affiliations"}
 #: A translation's texts: (longest, required, multiline), as staff and the engine may store them.
 CARD_TEXTS = {
     "title": (translations.TITLE_MAX, True, False),
@@ -100,6 +107,8 @@ class Plan:
     event: dict[str, Any]
     areas: list[dict[str, Any]] = field(default_factory=list)
     participants: int = 0
+    #: Each participant's answer by number (None: skipped or never asked).
+    answers: list[str | None] = field(default_factory=list)
     suggestions: list[dict[str, Any]] = field(default_factory=list)
     votes: list[tuple[int, int, int]] = field(default_factory=list)
     ledger: list[tuple[int, int, int, int, int]] = field(default_factory=list)
@@ -179,7 +188,9 @@ def _check_depth(document: Any) -> None:
 
 
 def _event(raw: Any) -> dict:
-    data = _object(raw, "event", EVENT_FIELDS | LANGUAGE_FIELDS, {"title", "phase", "settings"})
+    data = _object(
+        raw, "event", EVENT_FIELDS | LANGUAGE_FIELDS | LATER_FIELDS, {"title", "phase", "settings"}
+    )
     settings = _object(data["settings"], "event.settings", set(rules.SETTINGS), set())
     parsed = {}
     for name, (kind, *args) in rules.SETTINGS.items():
@@ -213,6 +224,9 @@ def _event(raw: Any) -> dict:
         else None,
         "settings": parsed,
         "languages": _event_languages(data),
+        "affiliations": _checked(
+            "event.affiliations", affiliations.parse, data.get("affiliations", [])
+        ),
         "translations": _translations(data.get("translations", {}), "event", QUESTION_TEXTS),
     }
 
@@ -531,6 +545,17 @@ def _details(value: Any, where: str) -> dict:
     return value
 
 
+def _answers(raw: Any, plan: Plan) -> list[str | None]:
+    """The participants' affiliations by number: each one of the event's list, or null."""
+    where = "participant_affiliations"
+    answers = _list(raw, where, plan.participants)
+    listed = set(affiliations.listed(plan.event["affiliations"]))
+    for answer in answers:
+        if answer is not None and (not isinstance(answer, str) or answer not in listed):
+            raise ImportRefused(where, _l("Please choose one of the listed answers."))
+    return answers
+
+
 def parse(document: Any) -> Plan:
     """Check a decoded export completely; raise ImportRefused naming the first problem."""
     if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
@@ -545,10 +570,13 @@ def parse(document: Any) -> Plan:
                 known=JSON_VERSION,
             ),
         )
-    data = _object(document, "", TOP_FIELDS, TOP_FIELDS - {"exported_at"})
+    data = _object(document, "", TOP_FIELDS, TOP_FIELDS - {"exported_at"} - LATER_TOP_FIELDS)
     plan = Plan(event=_event(data["event"]))
     plan.areas = _areas(data["areas"])
     plan.participants = _integer(data["participants"], "participants", 0, MAX_PARTICIPANTS)
+    plan.answers = _answers(data.get("participant_affiliations", []), plan)
+    if not isinstance(data.get("affiliation_tables"), dict | None):
+        raise ImportRefused("affiliation_tables", _l("this must be an object or null."))
     plan.suggestions = _suggestions(data["suggestions"], {area["id"] for area in plan.areas})
     _votes(data["votes"], plan)
     _ledger(data["merge_ledger"], plan)
@@ -598,6 +626,7 @@ def _insert_event(plan: Plan, owner: User | None) -> tuple[Event, dict[int, int]
         owner_id=owner.id if owner else None,
         **plan.event["settings"],
         **plan.event["languages"],
+        affiliations=plan.event["affiliations"],
     )
     if plan.event["created_at"] is not None:
         event.created_at = plan.event["created_at"]
@@ -641,6 +670,8 @@ def _insert_participants(plan: Plan, event: Event) -> dict[int, int]:
                 # The file does not say who filed which card: voters are the devices known
                 # to have taken part (queries.COUNTED).
                 "took_part": spent[number] > 0,
+                # An imported answer stays an answer; skipped and never asked read alike.
+                "affiliation": plan.answers[number - 1] if number <= len(plan.answers) else None,
             }
             for number in range(1, plan.participants + 1)
         ],

@@ -205,6 +205,14 @@ def me(code: str):
     return schemas.me_json(require_participant(event))
 
 
+@bp.put("/events/<code>/participants/me/affiliation")
+def choose_affiliation(code: str):
+    """A participant's one answer to "who do you belong to": an entry of the list, or null."""
+    event = visible_event(code)
+    participant = participants.choose_affiliation(event, require_participant(event), json_body())
+    return schemas.me_json(participant)
+
+
 @bp.post("/events/<code>/suggestions")
 def submit(code: str):
     event = visible_event(code)

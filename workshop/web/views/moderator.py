@@ -14,6 +14,7 @@ from workshop import i18n, validation
 from workshop.db.models import MODERATION_MODES, PHASES
 from workshop.domain import (
     accounts,
+    affiliations,
     areas,
     audit,
     events,
@@ -249,6 +250,8 @@ def settings_page(code: str):
         translation_on=translations.enabled(),
         seat_counts=seats.counts(event),
         seat_limit=seats.MAX_PER_REQUEST,
+        suggested_affiliations=[str(name) for name in affiliations.SUGGESTED],
+        max_affiliations=affiliations.MAX_AFFILIATIONS,
     )
 
 
@@ -274,6 +277,12 @@ def _save_event(event, form) -> None:
         )
     data = {"title": form.get("title", ""), "question": form.get("question", "")}
     events.update_event(event, {**data, "settings": settings}, user=current_user)
+
+
+def _save_affiliations(event, form) -> None:
+    """The list of affiliations, one per line; an empty field turns the question off."""
+    lines = [line for line in form.get("affiliations", "").splitlines() if line.strip()]
+    events.update_event(event, {"settings": {"affiliations": lines}}, user=current_user)
 
 
 def _save_area(event, form) -> None:
@@ -319,6 +328,7 @@ SETTINGS_FORMS: dict[str, Callable] = {
     ),
     "area": _save_area,
     "texts": _save_texts,
+    "affiliations": _save_affiliations,
 }
 
 

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from workshop import i18n
 from workshop.db.models import Event, Participant
 from workshop.domain import (
+    affiliations,
     joins,
     participants,
     queries,
@@ -90,6 +91,7 @@ def event_page(code: str):
                 "participant/event.html",
                 event=event,
                 own_pending=own_pending(event, participant),
+                affiliation_choices=affiliations.to_ask(event, participant),
                 limits={"title": suggestions.TITLE_MAX, "body": suggestions.BODY_MAX},
                 # Without an engine the page asks for no hints while its owner types.
                 similarity=similarity.enabled(),
