@@ -386,6 +386,7 @@ def test_csv_gives_each_cards_language_and_its_translation_into_the_default_lang
         "Zusammengeführte Vorschläge (Deutsch)",
         "Herkunft",
         "Weitergeführt in",
+        "Auf Papier",
     ]
     by_title = {row[2]: row for row in rows}
     assert by_title["مقهى لغوي للجيران"][9:] == [
@@ -436,6 +437,7 @@ def test_csv_translation_headers_follow_the_callers_language(staff, multilingual
         "Merged originals (German)",
         "Came from",
         "Went on to",
+        "From paper",
     ]
 
 

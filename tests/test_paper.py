@@ -3,12 +3,18 @@ with the phone's rules, audited."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
+import openpyxl
 import sqlalchemy as sa
 
 from tests.conftest import new_client_id
 from workshop.db.models import AuditEntry, Participant, SeatCode, Suggestion
 from workshop.domain import accounts
 from workshop.extensions import db
+from workshop.results import importer
 
 
 def paper_card(api, code, title="Paper card", **fields):
@@ -183,3 +189,36 @@ def test_a_helper_lands_on_the_open_events(app, staff, make_staff, make_event):
     assert f"/helper/{open_event['code']}" in page and draft["code"] not in page
     assert browser.get(f"/helper/{open_event['code']}").status_code == 200
     assert browser.get("/moderate/").status_code == 403
+
+
+def test_exports_and_the_report_mark_cards_from_paper(app, staff, make_staff, make_event, submit):
+    helper = make_staff("helper")
+    code = make_event()["code"]
+    paper = paper_card(helper, code, "Vom Papier").json
+    submit(staff, code, "Vom Telefon")
+    document = staff.get(f"/events/{code}/export?format=json").json
+    marks = {card["title"]: card["from_paper"] for card in document["suggestions"]}
+    assert marks == {"Vom Papier": True, "Vom Telefon": False}
+    response = staff.get(f"/events/{code}/export?format=csv", headers={"Accept-Language": "en"})
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    column = rows[0].index("From paper")
+    assert {row[2]: row[column] for row in rows[1:]} == {"Vom Papier": "yes", "Vom Telefon": ""}
+    english = {**staff._headers(), "Accept-Language": "en"}
+    xlsx = staff.client.get(f"/api/v1/events/{code}/export?format=xlsx", headers=english)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    rows = [row for sheet in book for row in sheet.iter_rows(values_only=True)]
+    header = next(row for row in rows if "From paper" in row)
+    column = header.index("From paper")
+    assert any("Vom Papier" in row and row[column : column + 1] == ("yes",) for row in rows)
+    report = staff.client.get(
+        f"/events/{code}/report", headers={**staff._headers(), "Accept-Language": "en"}
+    ).get_data(as_text=True)
+    assert report.count("(from paper)") == 1
+    # The mark survives an export and import (the CLI's importer).
+    with app.app_context():
+        made = importer.import_event(importer.parse_bytes(json.dumps(document).encode()))
+        flags = db.session.scalars(
+            sa.select(Suggestion.from_paper).where(Suggestion.event_id == made.id)
+        )
+        assert sorted(flags) == [False, True]
+    assert paper["from_paper"]
