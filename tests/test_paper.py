@@ -8,9 +8,12 @@ import io
 import json
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
 from tests.conftest import new_client_id
+from tests.helpers import settle
 from workshop.db.models import AuditEntry, Participant, SeatCode, Suggestion
 from workshop.domain import accounts
 from workshop.extensions import db
@@ -222,3 +225,31 @@ def test_exports_and_the_report_mark_cards_from_paper(app, staff, make_staff, ma
         )
         assert sorted(flags) == [False, True]
     assert paper["from_paper"]
+
+
+def test_the_migration_goes_down_and_up_keeping_owners_and_cards(
+    app, staff, make_staff, make_event
+):
+    helper = make_staff("helper", username="hanna")
+    code = make_event()["code"]
+    assert paper_card(helper, code).status_code == 201
+    settle(app)  # no flush of figures may read the tables while they change
+    with app.app_context():
+        downgrade(revision="a4c2e7d91f05")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("suggestions")}
+        assert "from_paper" not in columns
+        # The users' CHECK was edited in place: events keep their owners, cards their authors.
+        owners = db.session.execute(sa.text("SELECT owner_id FROM events")).scalars().all()
+        assert None not in owners
+        hanna = db.session.execute(
+            sa.text("SELECT role, active FROM users WHERE username = 'hanna'")
+        ).one()
+        assert tuple(hanna) == ("moderator", 0)
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.execute(sa.text("UPDATE users SET role = 'helper' WHERE username = 'hanna'"))
+        db.session.rollback()
+        upgrade()
+        db.session.remove()
+        accounts.create_user("henrik", "password-123", "helper")
+        authors = db.session.execute(sa.select(Suggestion.created_by_id)).scalars().all()
+        assert None not in authors

@@ -21,8 +21,8 @@ NEW = "role IN ('admin', 'moderator', 'helper')"
 
 def _set_role_check(old: str, new: str) -> None:
     if op.get_bind().dialect.name != "sqlite":
-        op.drop_constraint("ck_users_role", "users", type_="check")
-        op.create_check_constraint("ck_users_role", "users", new)
+        op.drop_constraint(op.f("ck_users_role"), "users", type_="check")
+        op.create_check_constraint(op.f("ck_users_role"), "users", new)
         return
     # SQLite cannot alter a CHECK, and rebuilding the users table (batch mode) would drop it
     # first, which with foreign keys on nulls every event's owner and card's author. Widening
