@@ -171,8 +171,12 @@ def caller(app, kind, world, monkeypatch):
 
 
 def staff_routes(app, world, only=lambda rule: True):
+    yield from every_route(app, world, lambda rule: is_staff_route(rule) and only(rule))
+
+
+def every_route(app, world, only=lambda rule: True):
     for rule in app.url_map.iter_rules():
-        if is_staff_route(rule) and only(rule):
+        if only(rule):
             path = rule.build({name: world[name] for name in rule.arguments})[1]
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield rule.endpoint, method, path
@@ -234,13 +238,6 @@ def test_the_owner_gets_through(app, world, monkeypatch, credential):
     }
     assert len(responses) >= 4
     assert [path for path, response in responses.items() if refused(response)] == []
-
-
-def every_route(app, world):
-    for rule in app.url_map.iter_rules():
-        path = rule.build({name: world[name] for name in rule.arguments})[1]
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield rule.endpoint, method, path
 
 
 @pytest.mark.parametrize("kind", ["helper", "helper_token"])

@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "seat_codes_generated": _l("generated seat codes"),
     "follow_up_created": _l("created the event as a follow-up of another"),
     "cards_followed_up": _l("took suggestions on to a follow-up event"),
+    "paper_card_withdrawn": _l("withdrew a suggestion entered from paper"),
+    "dots_on_behalf": _l("gave or took dots for a person at the desk"),
 }
 
 

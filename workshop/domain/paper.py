@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from workshop import validation
 from workshop.db.engine import write_transaction
 from workshop.db.models import Area, Event, Participant, SeatCode, Suggestion, User, Vote
-from workshop.domain import audit, events, participants, schemas, seats, suggestions, voting
+from workshop.domain import audit, events, participants, seats, suggestions, voting
 from workshop.errors import Conflict, Forbidden
 from workshop.extensions import db
 
@@ -128,7 +128,3 @@ def set_dots(event: Event, user: User, suggestion_id: Any, data: Any) -> dict:
     validation.check_fields(data, {"seat_code", "dots"}, {"seat_code", "dots"})
     participant = desk_participant(event, data["seat_code"])
     return voting.set_dots_on_behalf(event, participant, user, suggestion_id, data["dots"])
-
-
-def card_json(event: Event, card: Suggestion) -> dict:
-    return schemas.one_json(event, card, staff=True)

@@ -393,14 +393,14 @@ def results(code: str):
 def paper_submit(code: str):
     event = visible_event(code)
     card, created = paper.file_card(event, json_body(), require_staff())
-    return paper.card_json(event, card), 201 if created else 200
+    return card_json(event, card, None), 201 if created else 200
 
 
 @bp.post("/events/<code>/paper/suggestions/<int:suggestion_id>/withdraw")
 def paper_withdraw(code: str, suggestion_id: int):
     event = visible_event(code)
     card = paper.withdraw_card(event, suggestion_id, require_staff())
-    return paper.card_json(event, card)
+    return card_json(event, card, None)
 
 
 @bp.post("/events/<code>/desk/seat")
