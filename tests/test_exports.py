@@ -386,6 +386,7 @@ def test_csv_gives_each_cards_language_and_its_translation_into_the_default_lang
         "Zusammengeführte Vorschläge (Deutsch)",
         "Herkunft",
         "Weitergeführt in",
+        "Auf Papier",
     ]
     by_title = {row[2]: row for row in rows}
     assert by_title["مقهى لغوي للجيران"][9:] == [
@@ -396,12 +397,14 @@ def test_csv_gives_each_cards_language_and_its_translation_into_the_default_lang
         "",
         "",
         "",
+        "",
     ]
     assert by_title["کلاس‌های زبان آلمانی برای سالمندان"][9:] == [
         "Persisch (fa)",
         CORRECTED["title"],
         CORRECTED["body"],
         "Von der Moderation korrigiert",
+        "",
         "",
         "",
         "",
@@ -417,10 +420,11 @@ def test_csv_gives_each_cards_language_and_its_translation_into_the_default_lang
         "Mehr Kindergärten",
         "",
         "",
+        "",
     ]
     # A card from before languages, and one whose translation was made from an older text.
-    assert by_title["Alte Karte ohne Sprache"][9:] == [""] * 7
-    assert by_title["More bike lanes"][9:] == ["Englisch (en)", *[""] * 6]
+    assert by_title["Alte Karte ohne Sprache"][9:] == [""] * 8
+    assert by_title["More bike lanes"][9:] == ["Englisch (en)", *[""] * 7]
 
 
 def test_csv_translation_headers_follow_the_callers_language(staff, multilingual):
@@ -436,6 +440,7 @@ def test_csv_translation_headers_follow_the_callers_language(staff, multilingual
         "Merged originals (German)",
         "Came from",
         "Went on to",
+        "From paper",
     ]
 
 
@@ -455,6 +460,7 @@ def test_xlsx_gives_languages_and_translations_on_area_and_merged_sheets(staff, 
         "Zusammengeführte Vorschläge (Deutsch)",
         "Herkunft",
         "Weitergeführt in",
+        "Auf Papier",
     ]
     rows = {row[1]: values(row) for row in sheet.iter_rows(3, values_only=True)}
     assert rows["مقهى لغوي للجيران"][8:12] == [
@@ -464,7 +470,7 @@ def test_xlsx_gives_languages_and_translations_on_area_and_merged_sheets(staff, 
         "Maschinelle Übersetzung",
     ]
     assert rows["کلاس‌های زبان آلمانی برای سالمندان"][11] == "Von der Moderation korrigiert"
-    assert rows["Alte Karte ohne Sprache"][8:] == [None] * 7
+    assert rows["Alte Karte ohne Sprache"][8:] == [None] * 8
     # The original reads right to left, its translation left to right.
     cells = {cell.value: cell for cell in sheet["B"][2:] + sheet["J"][2:]}
     assert cells["مقهى لغوي للجيران"].alignment.readingOrder == 2

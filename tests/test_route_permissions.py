@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from workshop.extensions import db, socketio
+from workshop.web.auth import HELPER_ENDPOINTS
 
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -40,6 +41,8 @@ PUBLIC = {
     "api.list_suggestions",
     "api.results",
     "api.set_dots",
+    # A participant's one answer to "who do you belong to?" (tests/test_affiliations.py).
+    "api.choose_affiliation",
     # Participants and staff alike, each with their own rules.
     "api.submit",
     "api.update_suggestion",
@@ -48,8 +51,18 @@ PUBLIC = {
     "api.similar_to_text",
 }
 
-#: Staff routes without an event: any staff account may use them.
+#: Staff routes without an event: any staff account may use them (but a helper).
 ANY_STAFF = {"moderator.dashboard", "moderator.create_event", "api.create_event"}
+
+#: The paper lane: a helper's own routes (and those of the event's staff).
+PAPER_LANE = {
+    "helper.home",
+    "helper.paper_page",
+    "api.paper_submit",
+    "api.paper_withdraw",
+    "api.desk_seat",
+    "api.desk_dots",
+}
 
 #: Every Socket.IO handler, and what guards it (tested below).
 SOCKET_EVENTS = {
@@ -74,7 +87,7 @@ LIFETIME = 12 * 3600
 
 def is_staff_route(rule) -> bool:
     return (
-        rule.rule.startswith(("/moderate", "/admin", "/events/"))
+        rule.rule.startswith(("/moderate", "/admin", "/events/", "/helper"))
         or rule.endpoint.startswith(("admin.", "staff."))
         or (rule.endpoint.startswith("api.") and rule.endpoint not in PUBLIC)
     )
@@ -125,8 +138,10 @@ def world(app, make_staff, make_event, submit, join):
         "language": "en",
         "user_id": 1,
         "filename": "css/app.css",
+        "version": "0",
         "owner": owner,
         "stranger": make_staff(username="stranger"),
+        "helper": make_staff("helper", username="helper"),
         "participant": participant,
     }
 
@@ -143,6 +158,10 @@ def caller(app, kind, world, monkeypatch):
         login(client, "stranger")
     elif kind == "other_moderator_token":
         headers["Authorization"] = f"Bearer {world['stranger'].token}"
+    elif kind == "helper":
+        login(client, "helper")
+    elif kind == "helper_token":
+        headers["Authorization"] = f"Bearer {world['helper'].token}"
     elif kind in ("expired_login", "moderator_on_admin"):
         login(client, "owner")
     elif kind == "expired_token":
@@ -154,8 +173,12 @@ def caller(app, kind, world, monkeypatch):
 
 
 def staff_routes(app, world, only=lambda rule: True):
+    yield from every_route(app, world, lambda rule: is_staff_route(rule) and only(rule))
+
+
+def every_route(app, world, only=lambda rule: True):
     for rule in app.url_map.iter_rules():
-        if is_staff_route(rule) and only(rule):
+        if only(rule):
             path = rule.build({name: world[name] for name in rule.arguments})[1]
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield rule.endpoint, method, path
@@ -178,7 +201,7 @@ def test_staff_routes_refuse_outsiders(app, world, monkeypatch, kind):
     before = all_rows(app)
     checked, allowed = [], []
     for endpoint, method, path in staff_routes(app, world):
-        if kind.startswith("other_moderator") and endpoint in ANY_STAFF:
+        if kind.startswith("other_moderator") and endpoint in ANY_STAFF | {"helper.home"}:
             continue
         response = client.open(path, method=method, json={}, headers=headers)
         checked.append(endpoint)
@@ -217,6 +240,49 @@ def test_the_owner_gets_through(app, world, monkeypatch, credential):
     }
     assert len(responses) >= 4
     assert [path for path, response in responses.items() if refused(response)] == []
+
+
+@pytest.mark.parametrize("kind", ["helper", "helper_token"])
+def test_a_helper_gets_only_the_paper_lane(app, world, monkeypatch, kind):
+    """Every route of the URL map, public ones included: a helper account is refused all but
+    the paper lane and the few pages any visitor needs (auth.HELPER_ENDPOINTS)."""
+    client, headers = caller(app, kind, world, monkeypatch)
+    before = all_rows(app)
+    allowed, lane = [], []
+    for endpoint, method, path in every_route(app, world):
+        if endpoint in HELPER_ENDPOINTS:
+            if endpoint in PAPER_LANE:
+                lane.append((endpoint, method, path))
+            continue
+        response = client.open(path, method=method, json={}, headers=headers)
+        if not refused(response):
+            allowed.append((method, path, response.status_code))
+    assert allowed == []
+    assert all_rows(app) == before
+    # The paper lane itself lets the helper in (a 400 for the empty body is past the door).
+    assert {endpoint for endpoint, _, _ in lane} == PAPER_LANE
+    for endpoint, method, path in lane:
+        if kind == "helper_token" and endpoint.startswith("helper."):
+            continue  # pages work with a login session, not with a bearer token
+        response = client.open(path, method=method, json={}, headers=headers)
+        error = (response.json or {}).get("error", {}) if response.is_json else {}
+        assert response.status_code not in (302, 401), (endpoint, response.status_code)
+        assert error.get("code") in (None, "validation_error", "not_your_paper_card")
+
+
+def test_helper_endpoints_exist(app):
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} >= HELPER_ENDPOINTS
+
+
+@pytest.mark.parametrize("credential", ["session", "token"])
+def test_helpers_get_no_staff_room(app, world, monkeypatch, credential):
+    client, _headers = caller(app, "helper", world, monkeypatch)
+    auth = {"event": world["code"], "role": "moderator"}
+    if credential == "token":
+        client = app.test_client()
+        auth["token"] = world["helper"].token
+    sio = socketio.test_client(app, flask_test_client=client, auth=auth)
+    assert not sio.is_connected()
 
 
 @pytest.mark.parametrize("kind", ["anonymous", "participant", "participant_token"])

@@ -79,6 +79,7 @@ def _init_web(app: Flask) -> None:
         api,
         board,
         followup,
+        helper,
         moderator,
         pages,
         participant,
@@ -90,7 +91,7 @@ def _init_web(app: Flask) -> None:
     auth.init_app(app)
     security.init_app(app)
     assets.init_app(app)
-    for blueprint in (participant, board, moderator, followup, api, staff, admin, pages):
+    for blueprint in (participant, board, moderator, followup, helper, api, staff, admin, pages):
         app.register_blueprint(blueprint.bp)
 
     @app.get("/healthz")

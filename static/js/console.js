@@ -301,6 +301,8 @@ function cardBadges(card, inSpotlight) {
   }
   if (inSpotlight) badges.append(h("span", { class: "badge badge-spotlight" }, t.on_board));
   if (typeof card.dots === "number" && card.dots > 0) badges.append(dotsBadge(card.dots, t));
+  // Typed in by a helper from a handwritten card (the paper lane).
+  if (card.from_paper) badges.append(h("span", { class: "badge badge-paper" }, t.from_paper));
   // The trail of follow-up events: where a card came from, and where it went on to.
   if (card.origin) badges.append(trailBadge(t.origin, card.origin));
   for (const step of card.followed_up ?? []) badges.append(trailBadge(t.followed_up, step));

@@ -28,7 +28,9 @@ PHASES = ("draft", "collect", "cluster", "vote", "results")
 SCREENS = ("board", "join", "results")
 BOARD_LAYOUTS = ("scroll", "condense")
 BOARD_THEMES = ("light", "dark")
-ROLES = ("admin", "moderator")
+#: "helper": files paper cards and gives dots on behalf at the desk, nothing else
+#: (web/auth.HELPER_ENDPOINTS).
+ROLES = ("admin", "moderator", "helper")
 MODERATION_MODES = ("post", "pre")
 #: The languages an event works in unless its staff choose others.
 EVENT_LANGUAGES = "de,en,ar,fa,uk,ru"
@@ -50,11 +52,15 @@ class User(UserMixin, db.Model):
     #: A deactivated account keeps its history but can no longer log in.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa.true())
 
-    __table_args__ = (CheckConstraint("role IN ('admin', 'moderator')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('admin', 'moderator', 'helper')", name="role"),)
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_helper(self) -> bool:
+        return self.role == "helper"
 
     def get_id(self) -> str:
         """What a login session stores: id and credential version ("7:3"), so that a bump
@@ -211,6 +217,8 @@ class Suggestion(db.Model):
     #: Plain values, no foreign key, so that deleting the source event leaves the trail intact.
     origin_event: Mapped[str | None] = mapped_column(String(12), index=True)
     origin_suggestion: Mapped[int | None] = mapped_column(Integer)
+    #: Entered by a helper from a handwritten card (the paper lane): it belongs to no phone.
+    from_paper: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
     #: Counters kept with the votes, so a tally never needs a COUNT over all votes.
     dots: Mapped[int] = mapped_column(Integer, default=0)
     voters: Mapped[int] = mapped_column(Integer, default=0)

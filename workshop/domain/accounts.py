@@ -106,7 +106,7 @@ def revoke_credentials(user_id: int) -> None:
 
 
 def set_role(actor: User, user_id: Any, role: Any) -> User:
-    """Make an account an admin or a moderator; the last admin stays one."""
+    """Make an account an admin, a moderator or a helper; the last admin stays one."""
     require_admin(actor)
     role = validation.choice(role, "role", ROLES)
     with write_transaction():

@@ -48,6 +48,8 @@ ACTION_LABELS = {
     "cards_followed_up": _l("took suggestions on to a follow-up event"),
     "photo_added": _l("added a photo of a paper card"),
     "photo_removed": _l("removed the photo of a card"),
+    "paper_card_withdrawn": _l("withdrew a suggestion entered from paper"),
+    "dots_on_behalf": _l("gave or took dots for a person at the desk"),
 }
 
 

@@ -102,7 +102,24 @@ def get_event(code: str) -> Event:
 
 
 def can_manage(user: User | None, event: Event) -> bool:
-    return user is not None and (user.is_admin or event.owner_id == user.id)
+    # A helper never manages, not even an event they owned before an admin made them a helper.
+    return user is not None and not user.is_helper and (user.is_admin or event.owner_id == user.id)
+
+
+def can_help(user: User | None, event: Event) -> bool:
+    """Whether this account may use the paper lane of this event: helpers on any open event
+    (neither in preparation nor archived), and the event's own staff."""
+    if user is None or event.phase == "draft" or event.archived_at is not None:
+        return False
+    return user.is_helper or can_manage(user, event)
+
+
+def helpable_events(user: User) -> list[Event]:
+    """The open events this account may help with, newest first (the helper's start page)."""
+    query = sa.select(Event).where(Event.phase != "draft", Event.archived_at.is_(None))
+    if not user.is_helper and not user.is_admin:
+        query = query.where(Event.owner_id == user.id)
+    return list(db.session.scalars(query.order_by(Event.created_at.desc())))
 
 
 def require_visible(event: Event, user: User | None) -> Event:
@@ -511,6 +528,8 @@ def create_demo_event(owner: User | None) -> Event:
 
 def events_for(user: User) -> list[Event]:
     query = sa.select(Event).order_by(Event.created_at.desc())
+    if user.is_helper:
+        return []
     if not user.is_admin:
         query = query.where(Event.owner_id == user.id)
     return list(db.session.scalars(query))

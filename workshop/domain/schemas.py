@@ -188,6 +188,8 @@ def card_dict(
         "merged_into": suggestion.merged_into_id,
         # The event and card a follow-up event's card came from (null for any other card).
         "origin": origin_json(suggestion.origin_event, suggestion.origin_suggestion),
+        # Typed in by a helper from a handwritten card (the paper lane); it belongs to no phone.
+        "from_paper": bool(suggestion.from_paper),
         # The follow-up events and cards it went on to (the forward trail).
         "followed_up": list(trail),
         "merged_from": [original.id for original in merged_from],
@@ -276,6 +278,7 @@ CARD_COLUMNS = (
     Suggestion.merged_into_id,
     Suggestion.origin_event,
     Suggestion.origin_suggestion,
+    Suggestion.from_paper,
     Suggestion.dots,
     Suggestion.version,
     Suggestion.created_at,

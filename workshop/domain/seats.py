@@ -124,7 +124,7 @@ def consume(event: Event, participant: Participant, raw: Any) -> None:
         )
     code = normalise(raw)
     if code is None:
-        raise _invalid()
+        raise invalid()
     digest = hash_code(event.id, code)
     result = db.session.execute(
         sa.update(SeatCode)
@@ -149,10 +149,10 @@ def consume(event: Event, participant: Participant, raw: Any) -> None:
                 "Please ask the organisers for a new card."
             ),
         )
-    raise _invalid()
+    raise invalid()
 
 
-def _invalid() -> Forbidden:
+def invalid() -> Forbidden:
     return Forbidden(
         "seat_code_invalid",
         _l("This seat code is not valid. Please check it against your card."),

@@ -72,9 +72,14 @@ def _check_version(event: Event, suggestion: Suggestion, data: dict, staff: bool
 
 
 def submit(
-    event: Event, data: Any, participant: Participant | None = None, user: User | None = None
+    event: Event,
+    data: Any,
+    participant: Participant | None = None,
+    user: User | None = None,
+    from_paper: bool = False,
 ) -> tuple[Suggestion, bool]:
-    """File a card; a resent `client_id` returns the stored card instead of a second one."""
+    """File a card; a resent `client_id` returns the stored card instead of a second one.
+    `from_paper`: staff typed it in from a handwritten card (domain/paper.py)."""
     card = _parse_card(event, data)
     event_id = event.id
     with write_transaction(event_id) as tx:
@@ -90,6 +95,7 @@ def submit(
             participant_id=participant.id if participant else None,
             created_by_id=None if participant else user.id,
             status="pending" if pre else "visible",
+            from_paper=from_paper,
             **card,
         )
         db.session.add(suggestion)
@@ -99,7 +105,10 @@ def submit(
             participants.took_part(participant)
         if user is not None:
             title, area = card["title"], card["area_id"]
-            audit.record(tx, event.id, user, "card_created", suggestion.id, title=title, area=area)
+            paper = {"from_paper": True} if from_paper else {}
+            audit.record(
+                tx, event.id, user, "card_created", suggestion.id, title=title, area=area, **paper
+            )
     return suggestion, True
 
 

@@ -7,6 +7,7 @@ dots are checked, so dots on a card moved into a full area stay, and can be take
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,12 +16,13 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _nl
 
 from workshop import validation
+from workshop.clock import iso, utcnow
 from workshop.db.engine import WriteTransaction, group_commit
-from workshop.db.models import Event, Participant, Suggestion, Vote
+from workshop.db.models import AuditEntry, Event, Participant, Suggestion, User, Vote
 from workshop.domain import events, participants, rules, suggestions
 from workshop.errors import Conflict, NotFound
 from workshop.extensions import db
-from workshop.live import publisher
+from workshop.live import messages, publisher
 
 #: Everything a dot change checks, read in one statement under the write lock: the event (by
 #: code), the caller (by token hash), the card (only in this event) and the caller's dots on it.
@@ -105,31 +107,78 @@ def set_dots(code: str, token: str | None, suggestion_id: Any, data: Any) -> dic
     rows: the event, the caller and the card are read once, under the write lock, in one query.
     Only the event's id is known before, to pick its lock (read once per code: codes never change).
     """
-    code = events.checked_code(code)
     if not token:
         raise participants.not_joined()
     validation.check_fields(data, {"dots"}, {"dots"})
-    dots = validation.integer(data["dots"], "dots", minimum=0, maximum=100)
+    return _set_by_hash(code, participants.hash_token(token), suggestion_id, data["dots"])
+
+
+def set_dots_on_behalf(
+    event: Event, participant: Participant, user: User, suggestion_id: Any, dots: Any
+) -> dict:
+    """Set a participant's dots for them, by a helper at the desk: the same rules as a phone,
+    and an audit entry (who, for which participant, which card, how many dots more or less)
+    in the vote's own transaction."""
+    by = {"user_id": user.id, "username": user.username, "participant": participant.id}
+    return _set_by_hash(event.code, participant.token_hash, suggestion_id, dots, by)
+
+
+def _set_by_hash(
+    code: str, token_hash: str, suggestion_id: Any, dots: Any, by: dict | None = None
+) -> dict:
+    code = events.checked_code(code)
+    dots = validation.integer(dots, "dots", minimum=0, maximum=100)
     if not validation.known_id(suggestion_id):
         suggestion_id = 0
-    key = {
-        "code": code,
-        "token_hash": participants.hash_token(token),
-        "suggestion_id": suggestion_id,
-    }
+    key = {"code": code, "token_hash": token_hash, "suggestion_id": suggestion_id}
     try:
-        return _vote(key, dots, _event_id(code))
+        return _vote(key, dots, _event_id(code), by)
     except NotFound as error:
         if error.code != "event_not_found":
             raise
     # The remembered id's event is gone, and its code may name a new one: read it again, once.
-    return _vote(key, dots, _event_id(code, fresh=True))
+    return _vote(key, dots, _event_id(code, fresh=True), by)
 
 
-def _vote(key: dict, dots: int, event_id: int) -> dict:
+def _vote(key: dict, dots: int, event_id: int, by: dict | None = None) -> dict:
     """Votes share commits, one queue and lock per event: see engine.GroupCommit."""
     key = {**key, "event_id": event_id}
-    return group_commit(lambda connection, tx: _set_dots(connection, tx, key, dots), event_id)
+
+    def change(connection: sa.Connection, tx: WriteTransaction) -> dict:
+        result = _set_dots(connection, tx, key, dots)
+        delta = result.pop("delta")
+        if by is not None and delta:
+            _audit_on_behalf(connection, tx, event_id, by, {**result, "change": delta})
+        return result
+
+    return group_commit(change, event_id)
+
+
+def _audit_on_behalf(
+    connection: sa.Connection, tx: WriteTransaction, event_id: int, by: dict, result: dict
+) -> None:
+    """The audit entry of a dot change made on behalf: the participant's id, never the seat code."""
+    details = {"participant": by["participant"], "change": result["change"], "dots": result["dots"]}
+    at = utcnow()
+    entry_id = connection.execute(
+        sa.insert(AuditEntry).values(
+            event_id=event_id,
+            user_id=by["user_id"],
+            action="dots_on_behalf",
+            suggestion_id=result["suggestion_id"],
+            details=json.dumps(details),
+            created_at=at,
+        )
+    ).inserted_primary_key[0]
+    data = {
+        "id": entry_id,
+        "at": iso(at),
+        "user": by["username"],
+        "action": "dots_on_behalf",
+        "suggestion_id": result["suggestion_id"],
+        "details": details,
+    }
+    tx.on_commit(lambda: publisher.publish(event_id, messages.audit(data)))
 
 
 #: Where an app keeps its event ids by code (codes never change; ids are read once).
@@ -184,7 +233,8 @@ def _set_dots(connection: sa.Connection, tx: WriteTransaction, key: dict, dots: 
         connection.execute(_DOTS_USED, {**keys, "delta": delta})
         left -= delta
         tx.on_commit(lambda: publisher.tallies_changed(event_id, [card_id]))
-    return {"suggestion_id": card_id, "dots": dots, "dots_left": left}
+    # `delta` is for the caller (an audit entry on behalf), not for the response.
+    return {"suggestion_id": card_id, "dots": dots, "dots_left": left, "delta": delta}
 
 
 def _check_caller(participant_id: int | None, archived_at, card_id: int | None, phase: str) -> None:

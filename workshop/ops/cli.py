@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from workshop.db.models import User
+from workshop.db.models import ROLES, User
 from workshop.domain import accounts, events
 from workshop.errors import WorkshopError
 from workshop.extensions import db
@@ -44,7 +44,7 @@ def user_group():
 @user_group.command("create")
 @with_appcontext
 @click.argument("username")
-@click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator")
+@click.option("--role", type=click.Choice(list(ROLES)), default="moderator")
 @click.password_option(prompt="Password", help="At least 8 characters.")
 def create_user(username: str, role: str, password: str):
     """Create a staff account."""

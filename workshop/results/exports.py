@@ -112,6 +112,8 @@ class Card:
     #: The trail: (event code, card id) this card came from, and those it went on to.
     origin: tuple[str, int] | None = None
     followed_up: tuple[tuple[str, int], ...] = ()
+    #: Typed in by a helper from a handwritten card (the paper lane).
+    from_paper: bool = False
 
 
 @dataclass
@@ -179,8 +181,8 @@ class Rows:
 
     event: dict[str, Any]
     areas: list[dict[str, Any]]
-    #: The fields of Card, then the language, the origin's event code and card id, and whether
-    #: the card is public.
+    #: The fields of Card, then the language, the origin's event code and card id, whether it
+    #: came from paper, and whether the card is public.
     cards: list[tuple]
     #: (card id, language, title, body, machine, source hash)
     translations: list[tuple]
@@ -331,13 +333,14 @@ def _cards(rows: Rows, ranks: dict[int, int]) -> dict[int, Card]:
     for card_id, code, copy_id in rows.trail:
         onward.setdefault(card_id, []).append((code, copy_id))
     cards = {}
-    for *values, language, origin_event, origin_id, _public in rows.cards:
+    for *values, language, origin_event, origin_id, from_paper, _public in rows.cards:
         card = Card(
             *values,
             rank=ranks.get(values[0]),
             language=language,
             origin=(origin_event, origin_id) if origin_event else None,
             followed_up=tuple(onward.get(values[0], ())),
+            from_paper=bool(from_paper),
         )
         digest = source_hash(card)
         current = {
@@ -367,6 +370,7 @@ def _card_rows(event: Event) -> list[tuple]:
             Suggestion.language,
             Suggestion.origin_event,
             Suggestion.origin_suggestion,
+            Suggestion.from_paper,
             Suggestion.is_public,
         )
         .where(Suggestion.event_id == event.id)
@@ -815,6 +819,7 @@ def table_headers(language: str, time_zone: str | None = None) -> list[str]:
         _("Merged originals (%(language)s)", language=name),
         _("Came from"),
         _("Went on to"),
+        _("From paper"),
     ]
 
 
@@ -841,6 +846,11 @@ def trail_label(step: tuple[str, int] | None) -> str:
 def trail_cells(card: Card) -> list[str]:
     """Where the card came from and the follow-up events it went on to."""
     return [trail_label(card.origin), "\n".join(map(trail_label, card.followed_up))]
+
+
+def paper_cell(card: Card) -> str:
+    """ "yes" for a card typed in from paper (the paper lane), empty for any other."""
+    return _("yes") if card.from_paper else ""
 
 
 def translation_cells(snap: Snapshot, card: Card, language: str) -> list[str]:
@@ -876,6 +886,7 @@ def to_csv(snap: Snapshot) -> bytes:
                 local_time(snap, card.created_at).strftime("%Y-%m-%d %H:%M"),
                 *(neutralise(cell) for cell in language_cells(snap, card, merged)),
                 *trail_cells(card),
+                paper_cell(card),
             ]
         )
     _csv_supporters(writer, snap)
@@ -1026,7 +1037,7 @@ def _area_sheets(book: Workbook, snap: Snapshot, taken: set[str]) -> None:
             sheet,
             headers,
             _area_rows(snap, group),
-            [8, 60, 80, 10, 12, 24, 60, 18, 24, 60, 80, 24, 60, 20, 20],
+            [8, 60, 80, 10, 12, 24, 60, 18, 24, 60, 80, 24, 60, 20, 20, 12],
             first_row=2,
         )
 
@@ -1045,6 +1056,7 @@ def _area_rows(snap: Snapshot, group: Group) -> Iterable[list[Any]]:
             local_time(snap, card.created_at),
             *language_cells(snap, card, merged),
             *trail_cells(card),
+            paper_cell(card),
         ]
 
 
@@ -1247,6 +1259,8 @@ def _document_suggestions(
             # The trail refers to cards by their ids in this installation, not in the file.
             "origin": trail_json(card.origin),
             "followed_up": [trail_json(step) for step in card.followed_up],
+            # Typed in by a helper from a handwritten card; it belongs to no phone.
+            "from_paper": card.from_paper,
         }
         for card in (snap.cards[card_id] for card_id in sorted(snap.cards))
     ]

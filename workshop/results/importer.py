@@ -323,7 +323,8 @@ def _suggestions(raw: Any, area_ids: set[int]) -> list[dict]:
         data = _object(
             item,
             where,
-            fields | {"created_at", "language", "translations", "origin", "followed_up"},
+            fields
+            | {"created_at", "language", "translations", "origin", "followed_up", "from_paper"},
             fields - {"body"},
         )
         number = _integer(data["id"], f"{where}.id", 1, 2**31)
@@ -366,6 +367,9 @@ def _suggestion(data: dict, where: str, number: int) -> dict:
         "language": _card_language(data.get("language"), where),
         "translations": _translations(data.get("translations", {}), where, CARD_TEXTS),
         "origin": _origin(data.get("origin"), where),
+        "from_paper": _checked(
+            f"{where}.from_paper", validation.boolean, data.get("from_paper", False), "from_paper"
+        ),
     }
 
 
@@ -693,6 +697,7 @@ def _insert_suggestions(plan: Plan, event: Event, area_ids: dict[int, int]) -> d
             "language": card["language"],
             "origin_event": card["origin"][0] if card["origin"] else None,
             "origin_suggestion": card["origin"][1] if card["origin"] else None,
+            "from_paper": card["from_paper"],
             "dots": card["dots"],
             "voters": card["voters"],
         }

@@ -31,7 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from workshop import validation
 from workshop.db.models import Event, Participant, User
 from workshop.domain import accounts, events, participants
-from workshop.errors import Unauthorized, WorkshopError
+from workshop.errors import Forbidden, Unauthorized, WorkshopError
 from workshop.extensions import csrf, db, login
 from workshop.web.helpers import safe_next
 from workshop.web.limits import address_key, limiter, login_key, note_unknown_code
@@ -39,6 +39,28 @@ from workshop.web.limits import address_key, limiter, login_key, note_unknown_co
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 #: Routes that take credentials rather than relying on them.
 CSRF_EXEMPT_ENDPOINTS = {"api.create_token"}
+#: Everything a helper account may use: the one place that says so (check_helper). A helper
+#: files paper cards and gives dots on behalf at the desk; no console, moderation, settings,
+#: exports, reports, board control or accounts, and not the participant pages either.
+HELPER_ENDPOINTS = frozenset(
+    {
+        "static",
+        "healthz",
+        "moderator.login",
+        "moderator.logout",
+        "pages.choose_language",
+        "pages.privacy",
+        "pages.accessibility",
+        "api.create_token",
+        "api.openapi",
+        "helper.home",
+        "helper.paper_page",
+        "api.paper_submit",
+        "api.paper_withdraw",
+        "api.desk_seat",
+        "api.desk_dots",
+    }
+)
 
 
 def bearer_token() -> str | None:
@@ -198,6 +220,7 @@ def init_app(app: Flask) -> None:
         # from X-Forwarded-For instead, as far as these proxies vouch for it.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
     app.before_request(check_csrf)
+    app.before_request(check_helper)
     app.register_error_handler(WorkshopError, on_workshop_error)
     app.register_error_handler(CSRFError, on_csrf_error)
     app.register_error_handler(RateLimitExceeded, on_rate_limited)
@@ -208,6 +231,16 @@ def init_app(app: Flask) -> None:
 def load_user(session_id: str) -> User | None:
     """The user of a login session ("id:version"), unless it was revoked since."""
     return accounts.user_from_session(session_id)
+
+
+def check_helper() -> None:
+    """Refuse a helper account every route outside HELPER_ENDPOINTS (the routes themselves check
+    the event: domain/events.can_help)."""
+    if request.endpoint in HELPER_ENDPOINTS:
+        return
+    user = current_staff()
+    if user is not None and user.is_helper:
+        raise Forbidden("helper_only", _l("Helpers may only enter paper cards and dots."))
 
 
 def check_csrf() -> None:

@@ -57,6 +57,9 @@ JOIN_ENDPOINTS = frozenset({"api.join", "participant.event_page"})
 #: Where a caller without a credential looks an event up by its code (web/auth.visible_event).
 LOOKUP_ENDPOINTS = frozenset(
     {
+        # Seat codes typed at the paper lane's desk (counted only when wrong).
+        "api.desk_seat",
+        "api.desk_dots",
         "participant.enter_code",
         "participant.event_page",
         "board.board",

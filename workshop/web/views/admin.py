@@ -16,7 +16,11 @@ from workshop.errors import WorkshopError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-ROLE_LABELS = {"admin": _l("Administrator"), "moderator": _l("Moderator")}
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "moderator": _l("Moderator"),
+    "helper": _l("Helper (enters paper cards and dots only)"),
+}
 
 
 @bp.before_request

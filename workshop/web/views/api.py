@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from workshop.domain import (
     followup,
     joins,
     merging,
+    paper,
     participants,
     photos,
     queries,
@@ -30,7 +32,7 @@ from workshop.domain import (
     translations,
     voting,
 )
-from workshop.errors import Forbidden
+from workshop.errors import Forbidden, WorkshopError
 from workshop.live import lists
 from workshop.live.messages import PUBLIC, STAFF
 from workshop.web.auth import (
@@ -45,6 +47,7 @@ from workshop.web.auth import (
     visible_event,
 )
 from workshop.web.helpers import join_url, json_body
+from workshop.web.limits import note_unknown_code
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -440,3 +443,48 @@ def results(code: str):
     if participant is not None:
         data = {**data, "mine": queries.mine(event, participant, queries.ranks_by_card(data))}
     return jsonify(data)
+
+
+# -- the paper lane (domain/paper.py): helpers at the desk ----------------------------------------
+
+
+@bp.post("/events/<code>/paper/suggestions")
+def paper_submit(code: str):
+    event = visible_event(code)
+    card, created = paper.file_card(event, json_body(), require_staff())
+    return card_json(event, card, None), 201 if created else 200
+
+
+@bp.post("/events/<code>/paper/suggestions/<int:suggestion_id>/withdraw")
+def paper_withdraw(code: str, suggestion_id: int):
+    event = visible_event(code)
+    card = paper.withdraw_card(event, suggestion_id, require_staff())
+    return card_json(event, card, None)
+
+
+@bp.post("/events/<code>/desk/seat")
+def desk_seat(code: str):
+    event = visible_event(code)
+    user = require_staff()
+    with wrong_seat_codes_counted():
+        return jsonify(paper.seat_view(event, user, json_body()))
+
+
+@bp.put("/events/<code>/desk/suggestions/<int:suggestion_id>/dots")
+def desk_dots(code: str, suggestion_id: int):
+    event = visible_event(code)
+    user = require_staff()
+    with wrong_seat_codes_counted():
+        return jsonify(paper.set_dots(event, user, suggestion_id, json_body()))
+
+
+@contextmanager
+def wrong_seat_codes_counted():
+    """A wrong seat code counts against the per-address lookup limit (limits.py), so that
+    guessing codes at the desk is as slow as guessing event codes."""
+    try:
+        yield
+    except WorkshopError as error:
+        if error.code == "seat_code_invalid":
+            note_unknown_code()
+        raise

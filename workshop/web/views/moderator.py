@@ -51,7 +51,8 @@ def login():
         else:
             login_user(user)
             # Only local paths: an open redirect after login would help phishing.
-            return redirect(safe_next(request.args.get("next"), "moderator.dashboard"))
+            start = "helper.home" if user.is_helper else "moderator.dashboard"
+            return redirect(safe_next(request.args.get("next"), start))
     return render_template("moderator/login.html", error=error), 401 if error else 200
 
 
