@@ -253,3 +253,21 @@ def test_the_migration_goes_down_and_up_keeping_owners_and_cards(
         accounts.create_user("henrik", "password-123", "helper")
         authors = db.session.execute(sa.select(Suggestion.created_by_id)).scalars().all()
         assert None not in authors
+
+
+def test_a_helper_adds_a_photo_to_paper_cards_only(staff, make_staff, make_event, submit):
+    from tests.test_photos import jpeg_with_gps, upload
+
+    helper = make_staff("helper")
+    code = make_event()["code"]
+    paper = paper_card(helper, code).json
+    response = upload(helper, code, paper["id"], jpeg_with_gps())
+    assert response.status_code == 200, response.json
+    assert staff.get(f"/events/{code}/suggestions/{paper['id']}/photo").status_code == 200
+    # A card typed on a phone or in the console is not the helper's to photograph …
+    typed = submit(staff, code)
+    assert upload(helper, code, typed["id"], jpeg_with_gps()).status_code == 403
+    # … and looking at or removing photos stays with the event's staff.
+    path = f"/events/{code}/suggestions/{paper['id']}/photo"
+    for response in (helper.get(path), helper.delete(path)):
+        assert response.status_code == 403 and response.json["error"]["code"] == "helper_only"

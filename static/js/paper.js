@@ -66,20 +66,38 @@ form.addEventListener("submit", async (event) => {
     area_id: chosen === null ? null : Number(chosen),
   };
   if ($("paper-language").value) card.language = $("paper-language").value;
+  const photo = $("paper-photo").files[0];
   // Clear at once for the next card; on failure the text comes back.
   title.value = "";
   $("paper-body").value = "";
+  $("paper-photo").value = "";
   title.focus();
+  let saved;
   try {
-    const saved = await api("POST", "/paper/suggestions", card);
+    saved = await api("POST", "/paper/suggestions", card);
     showError($("paper-error"), "");
     addEntered(saved);
   } catch (error) {
     if (!title.value) title.value = card.title;
     if (!$("paper-body").value) $("paper-body").value = card.body;
     showError($("paper-error"), error.message);
+    return;
   }
+  if (photo) await sendPhoto(saved, photo);
 });
+
+// The card is in; its photo follows. A refused photo (too large, not a photo) leaves the card.
+async function sendPhoto(card, photo) {
+  const body = new FormData();
+  body.append("photo", photo);
+  setText($("entered-status"), strings.photo_uploading);
+  try {
+    await api("PUT", `/suggestions/${card.id}/photo`, body);
+    setText($("entered-status"), strings.photo_saved);
+  } catch (error) {
+    showError($("paper-error"), error.message);
+  }
+}
 
 function addEntered(card) {
   const area = areaNames.get(String(card.area_id)) ?? strings.no_area;

@@ -12,6 +12,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
+from tests.test_photos import jpeg_with_gps
+
 from .conftest import ADMIN_PASSWORD
 from .test_accessibility import axe_source, axe_violations  # noqa: F401  (a fixture)
 
@@ -80,12 +82,22 @@ def test_paper_lane_on_a_tablet_in_german(browser, server, staff, areas, artifac
         expect(items.nth(1)).to_contain_text(areas[0]["name"])
         expect(page.locator("#entered .paper-mark")).to_have_count(3)
         page.screenshot(path=artifacts / "issue18-paper-entry-de.png", full_page=True)
+        # A photo of the card goes with it, sent once the card is saved.
+        page.locator("#paper-photo").set_input_files(
+            {"name": "karte.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}
+        )
+        page.locator("#paper-title").focus()
+        enter_card(page, "1", "Sprachcafé in der Bibliothek", 4)
+        expect(page.locator("#entered-status")).to_have_text("Foto gespeichert.")
+        expect(page.locator("#paper-photo")).to_have_value("")
         # The stored cards are marked, and belong to the chosen areas.
         cards = staff("GET", "/suggestions", status=200).json()["suggestions"]
         paper = {card["title"]: card for card in cards if card["from_paper"]}
         assert paper["Mehr Deutschkurse am Abend"]["area_id"] == areas[1]["id"]
         assert paper["Kinderbetreuung während der Kurse"]["area_id"] == areas[0]["id"]
         assert paper["Beratung in mehreren Sprachen"]["area_id"] is None
+        assert paper["Sprachcafé in der Bibliothek"]["photo"]["width"] == 200
+        assert paper["Mehr Deutschkurse am Abend"]["photo"] is None
         # A helper has no console.
         response = page.goto(f"{server.url}/moderate/{server.demo_code}")
         assert response.status == 403
@@ -126,7 +138,7 @@ def test_paper_lane_on_a_tablet_in_german(browser, server, staff, areas, artifac
     # The console marks the paper cards.
     with logged_in(browser, server, "admin", ADMIN_PASSWORD, "de-DE", tablet) as admin:
         admin.goto(f"{server.url}/moderate/{server.demo_code}")
-        expect(admin.locator(".badge-paper")).to_have_count(3)
+        expect(admin.locator(".badge-paper")).to_have_count(4)
         expect(admin.locator(".badge-paper").first).to_have_text("auf Papier")
         admin.screenshot(path=artifacts / "issue18-paper-console-de.png")
 

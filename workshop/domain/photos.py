@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from workshop.db.engine import write_transaction
-from workshop.db.models import CardPhoto, Event, User
+from workshop.db.models import CardPhoto, Event, Suggestion, User
 from workshop.domain import audit, events
 from workshop.domain.suggestions import get_in_event, publish_cards
 from workshop.engines import offhub
@@ -32,14 +32,19 @@ REFUSALS = {
 }
 
 
-def may_handle(user: User | None, event: Event) -> bool:
-    """Whether this staff user may add, see and remove the photos of this event's cards."""
-    return user is not None and user.role in PHOTO_ROLES and events.can_manage(user, event)
+def may_handle(user: User | None, event: Event, card: Suggestion | None = None) -> bool:
+    """Whether this staff user may add, see and remove the photos of this event's cards. A helper
+    only adds them, and only to paper cards of the events they help with (`card` given)."""
+    if user is None:
+        return False
+    if user.is_helper:
+        return card is not None and card.from_paper and events.can_help(user, event)
+    return user.role in PHOTO_ROLES and events.can_manage(user, event)
 
 
-def require_handler(user: User | None, event: Event) -> None:
+def require_handler(user: User | None, event: Event, card: Suggestion | None = None) -> None:
     """Refuse (403) anyone `may_handle` does not let in."""
-    if not may_handle(user, event):
+    if not may_handle(user, event, card):
         raise Forbidden("forbidden", _l("You may not manage this event."))
 
 
@@ -70,8 +75,9 @@ def cleaned(upload: bytes) -> Photo:
 
 def store(event: Event, suggestion_id: Any, upload: bytes, user: User) -> CardPhoto:
     """Add or replace the photo of a card; staff see the card's new `photo` live."""
-    require_handler(user, event)
-    get_in_event(event, suggestion_id)
+    if not user.is_helper:
+        require_handler(user, event)  # before the card is looked up: outsiders learn nothing
+    require_handler(user, event, get_in_event(event, suggestion_id))
     photo = cleaned(upload)
     event_id = event.id
     with write_transaction(event_id) as tx:

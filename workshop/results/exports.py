@@ -390,7 +390,8 @@ def _trail_rows(event: Event) -> list[tuple[int, str, int]]:
 def _trail_titles(rows: Rows) -> dict[str, str]:
     """The titles of the events the cards came from and went on to, by code (the report names
     them); an event deleted since has none."""
-    codes = {row[-3] for row in rows.cards if row[-3]} | {code for _, code, _ in rows.trail}
+    came_from = {origin for *_, origin, _card, _paper, _public in rows.cards if origin}
+    codes = came_from | {code for _, code, _ in rows.trail}
     if not codes:
         return {}
     found = db.session.execute(sa.select(Event.code, Event.title).where(Event.code.in_(codes)))
