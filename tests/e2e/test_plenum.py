@@ -377,6 +377,9 @@ def own_views_match(people: list[Participant], code: str) -> None:
             "dots_budget": BUDGET,
             "dots": {str(card_id): dots for card_id, dots in person.dots.items()},
             "suggestions": sorted(person.cards.values()),
+            # The plenum's event asks nobody's affiliation.
+            "affiliation": None,
+            "affiliation_answered": False,
         }
 
 
