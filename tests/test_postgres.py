@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 
 from workshop import create_app
 from workshop.db.engine import EVENT_LOCK, GROUP_COMMIT, WRITE_LOCK, write_transaction
-from workshop.db.models import Event
+from workshop.db.models import Event, Participant
+from workshop.domain import schemas
 from workshop.extensions import db
 from workshop.live.publisher import EXTENSION
 
@@ -102,6 +103,23 @@ def test_database_checks_hold(app, make_event, join):
         db.session.rollback()
         with pytest.raises(sa.exc.DBAPIError, match="ck_events_phase"):
             db.session.execute(sa.update(Event).where(Event.code == code).values(phase="party"))
+
+
+def test_a_phones_own_state_reads_the_same_in_one_statement(app, make_event, staff, join, submit):
+    """The snapshot's UNION of budget, dots, cards and answer (schemas._me_by_id) on PostgreSQL."""
+    code = make_event(areas=0, affiliations=["Bildung"])["code"]
+    me = join(code)
+    mine = submit(me, code, "Mine")
+    assert me.put(f"/events/{code}/participants/me/affiliation", json={"affiliation": "Bildung"})
+    staff.patch(f"/events/{code}", json={"phase": "vote"})
+    assert (
+        me.put(f"/events/{code}/suggestions/{mine['id']}/dots", json={"dots": 2}).status_code == 200
+    )
+    answer = me.get(f"/events/{code}/me").json
+    assert answer["affiliation"] == "Bildung" and answer["dots"] == {str(mine["id"]): 2}
+    with app.app_context():
+        person = db.session.scalar(sa.select(Participant))
+        assert schemas._me_by_id(person.id) == schemas.me_json(person) == answer
 
 
 def test_budget_holds_under_concurrent_votes(app, make_event, staff, join, submit):

@@ -79,11 +79,6 @@ def to_ask(event: Event, participant: Participant) -> list[str]:
     return listed(event.affiliations) if participant.affiliation is None else []
 
 
-def answer(participant: Participant) -> str | None:
-    """A participant's affiliation as the API shows it: null when skipped or not asked."""
-    return participant.affiliation or None
-
-
 def shown(value: int, people: int) -> int | str:
     """The small-cell rule, the one place every format applies it: a figure based on fewer
     than MIN_CELL_PEOPLE different people reads "< 5", never the exact number."""

@@ -431,29 +431,33 @@ def me_json(participant: Participant) -> dict:
         "dots_budget": participant.dots_budget,
         "dots": {str(sid): n for sid, n in dots.items()},
         "suggestions": list(mine),
-        # Asked once: null until answered, then the answer (null again when skipped).
-        "affiliation": affiliations.answer(participant),
-        "affiliation_answered": participant.affiliation is not None,
+        **_own_answer(participant.affiliation),
     }
+
+
+def _own_answer(stored: str | None) -> dict:
+    """Asked once: `affiliation` null until answered, then the answer (null again when skipped)."""
+    return {"affiliation": stored or None, "affiliation_answered": stored is not None}
 
 
 def _me_by_id(participant_id: int) -> dict:
     """`me_json` in one statement: every phone of a reconnecting hall reads its budget, its dots
     and its cards at once (three ORM reads were a sixth of a connection, issue 19)."""
-    kind = sa.literal_column
-    budget = sa.select(kind("0"), Participant.dots_budget, Participant.dots_used).where(
-        Participant.id == participant_id
-    )
-    dots = sa.select(kind("1"), Vote.suggestion_id, Vote.dots).where(
+    kind, nothing = sa.literal_column, sa.null()
+    budget = sa.select(
+        kind("0"), Participant.dots_budget, Participant.dots_used, Participant.affiliation
+    ).where(Participant.id == participant_id)
+    dots = sa.select(kind("1"), Vote.suggestion_id, Vote.dots, nothing).where(
         Vote.participant_id == participant_id
     )
-    mine = sa.select(kind("2"), Suggestion.id, kind("0")).where(
+    mine = sa.select(kind("2"), Suggestion.id, kind("0"), nothing).where(
         Suggestion.participant_id == participant_id
     )
     me: dict = {"dots_left": 0, "dots_budget": 0, "dots": {}, "suggestions": []}
-    for row_kind, first, second in db.session.execute(sa.union_all(budget, dots, mine)):
+    for row_kind, first, second, stored in db.session.execute(sa.union_all(budget, dots, mine)):
         if row_kind == 0:
             me["dots_left"], me["dots_budget"] = first - second, first
+            me.update(_own_answer(stored))
         elif row_kind == 1:
             me["dots"][str(first)] = second
         else:
