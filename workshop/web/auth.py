@@ -240,7 +240,12 @@ def check_helper() -> None:
     the event: domain/events.can_help)."""
     if request.endpoint in HELPER_ENDPOINTS:
         return
-    user = current_staff()
+    try:
+        user = current_staff()
+    except Unauthorized:
+        # Not a valid staff login: no helper either. Each route answers such credentials as
+        # before (a participant's route never read them).
+        return
     if user is not None and user.is_helper:
         raise Forbidden("helper_only", _l("Helpers may only enter paper cards and dots."))
 
