@@ -277,18 +277,7 @@ class Server:
             stderr=subprocess.STDOUT,
         )
         self.pid = self.process.pid  # taskset execs the command: same pid
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited; see {directory / 'server.log'}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 60 s")
-            time.sleep(0.1)
+        wait_healthy(self.process, self.url, 60, f"server (see {directory / 'server.log'})")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -299,6 +288,22 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+def wait_healthy(process: subprocess.Popen, url: str, seconds: float, what: str) -> None:
+    """Wait until `url`/healthz answers 200; fail at once if the process exits."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start within {seconds} s")
+        time.sleep(0.05)
 
 
 class PeerServer(Server):
@@ -314,18 +319,7 @@ class PeerServer(Server):
             pinned(cpus, command), cwd=HERE, stdout=self.log, stderr=subprocess.STDOUT
         )
         self.pid = self.process.pid
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"peer exited; see {directory}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("peer did not start within 30 s")
-            time.sleep(0.05)
+        wait_healthy(self.process, self.url, 30, f"peer (see {directory})")
 
 
 #: The generator's stage marks that start a profile, and the marks that end it.

@@ -16,8 +16,9 @@ from openpyxl import load_workbook
 from test_report import pdf_text
 
 from workshop.db.models import Participant
-from workshop.domain.affiliations import MIN_CELL_PEOPLE, SMALL_CELL, shown
+from workshop.domain.affiliations import MIN_CELL_PEOPLE, SMALL_CELL, WITHHELD, shown
 from workshop.extensions import db
+from workshop.results.affiliations import tables
 
 GROUPS = ["Verwaltung", "Verein oder Initiative", "Bildung"]
 EN = {"Accept-Language": "en"}
@@ -295,3 +296,13 @@ def test_the_answers_go_with_the_event(app, staff, join, listed):
     assert answered(app) == 1
     assert staff.delete(f"/events/{listed}").status_code == 204
     assert answered(app) == 0
+
+
+def test_a_lone_small_cell_cannot_be_worked_out_from_the_areas_total():
+    # Area 1: A from 5 people, B from 6, no answer from 2 (one "< 5": A, the smaller, is withheld).
+    # Area 2: two small cells already protect each other.
+    authors = [(1, p, "A") for p in range(5)] + [(1, p, "B") for p in range(5, 11)]
+    authors += [(1, 11, None), (1, 12, None), (2, 13, "A"), (2, 14, "B")]
+    result = tables(["A", "B"], [1, 2], authors, [], [])
+    assert result.cards[1] == [WITHHELD, 6, SMALL_CELL]
+    assert result.cards[2] == [SMALL_CELL, SMALL_CELL, SMALL_CELL]

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from PIL import Image
 
+from tests.conftest import new_client_id
 from workshop.db.models import AuditEntry
 from workshop.domain import events
 from workshop.extensions import db
@@ -245,3 +246,17 @@ def check_same(from_cli: zipfile.ZipFile, from_api: zipfile.ZipFile) -> None:
     cli_pages = protocol_pages(from_cli.read("board-protocol.html").decode())
     api_pages = protocol_pages(from_api.read("board-protocol.html").decode())
     assert cli_pages == api_pages
+
+
+def test_the_readme_explains_the_group_tables_and_paper_cards(staff, make_staff, make_event):
+    code = make_event(affiliations=["Verwaltung", "Bildung"])["code"]
+    plain = handover.README
+    assert handover.SUPPORTERS_TEXT in package(staff, code).read(plain).decode("utf-8")
+    assert handover.PAPER_TEXT not in package(staff, code).read(plain).decode("utf-8")
+    helper = make_staff("helper")
+    body = {"client_id": new_client_id(), "title": "Vom Papier"}
+    assert helper.post(f"/events/{code}/paper/suggestions", json=body).status_code == 201
+    assert handover.PAPER_TEXT in package(staff, code).read(plain).decode("utf-8")
+    # An event that asks nobody's group says nothing about the tables.
+    other = make_event()["code"]
+    assert handover.SUPPORTERS_TEXT not in package(staff, other).read(plain).decode("utf-8")

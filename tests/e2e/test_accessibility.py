@@ -6,6 +6,8 @@ import json
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -88,6 +90,19 @@ def log_in(page: Page, server) -> None:
     page.fill("#password", ADMIN_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/moderate/**")
+
+
+@contextmanager
+def settings_page(browser, server) -> Iterator[Page]:
+    """The demo event's settings page, logged in, in German."""
+    context = new_context(browser, server, "de", 1280, 900)
+    try:
+        page = context.new_page()
+        log_in(page, server)
+        page.goto(f"{server.url}/moderate/{server.demo_code}/settings")
+        yield page
+    finally:
+        context.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .test_accessibility import axe_source, axe_violations, log_in
+from .test_accessibility import axe_source, axe_violations, settings_page
 from .test_phone import phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -67,12 +67,7 @@ def test_no_list_no_question(server, browser, staff):
 def test_the_moderator_sets_the_groups_on_the_settings_page(
     server, browser, staff, artifacts, axe_source
 ):
-    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "workshop_lang", "value": "de", "url": server.url}])
-    page = context.new_page()
-    try:
-        log_in(page, server)
-        page.goto(f"{server.url}/moderate/{server.demo_code}/settings")
+    with settings_page(browser, server) as page:
         field = page.get_by_label("Gruppen, eine pro Zeile")
         expect(field).to_have_value("")
         page.get_by_role("button", name="Vorgeschlagene Liste verwenden").click()
@@ -89,5 +84,3 @@ def test_the_moderator_sets_the_groups_on_the_settings_page(
             path=artifacts / "issue18-affiliation-settings.png"
         )
         assert axe_violations(page, axe_source) == []
-    finally:
-        context.close()

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import add_card
-from .test_accessibility import axe_source, axe_violations, log_in
+from .test_accessibility import axe_source, axe_violations, settings_page
 from .test_phone import phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -63,12 +63,7 @@ def test_the_area_cap_shows_and_stops_the_plus(
 def test_the_moderator_sets_the_area_cap_on_the_settings_page(
     server, browser, staff, artifacts, axe_source
 ):
-    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "workshop_lang", "value": "de", "url": server.url}])
-    page = context.new_page()
-    try:
-        log_in(page, server)
-        page.goto(f"{server.url}/moderate/{server.demo_code}/settings")
+    with settings_page(browser, server) as page:
         field = page.get_by_label("Punkte, die eine Person auf die Vorschläge eines Bereichs")
         expect(field).to_have_value("")
         field.fill("3")
@@ -78,5 +73,3 @@ def test_the_moderator_sets_the_area_cap_on_the_settings_page(
         page.locator("#max_dots_per_area").scroll_into_view_if_needed()
         page.screenshot(path=artifacts / "issue18-area-cap-settings.png")
         assert axe_violations(page, axe_source) == []
-    finally:
-        context.close()

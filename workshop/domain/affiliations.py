@@ -23,6 +23,9 @@ MAX_LENGTH = 60
 #: The small-cell rule: a figure based on fewer different people than this reads SMALL_CELL.
 MIN_CELL_PEOPLE = 5
 SMALL_CELL = "< 5"
+#: A figure withheld only so that a lone SMALL_CELL in its row cannot be worked out from the
+#: area's total (results/affiliations.py).
+WITHHELD = "x"
 #: What the settings page offers as a start (translated there; stored as the staff typed them).
 SUGGESTED = (
     _l("Administration"),

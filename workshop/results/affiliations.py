@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from workshop.domain.affiliations import MIN_CELL_PEOPLE, shown
+from workshop.domain.affiliations import MIN_CELL_PEOPLE, SMALL_CELL, WITHHELD, shown
 
 #: The column of people who skipped the question or were never asked (and of staff's cards).
 NO_ANSWER = None
@@ -56,12 +56,26 @@ def _table(
         sums[key] = sums.get(key, 0) + amount
         people.setdefault(key, set()).add(person)
     return {
-        area: [
-            shown(sums.get((area, column), 0), len(people.get((area, column), ())))
-            for column in [*groups, NO_ANSWER]
-        ]
+        area: _guarded(
+            [
+                (sums.get((area, column), 0), len(people.get((area, column), ())))
+                for column in [*groups, NO_ANSWER]
+            ]
+        )
         for area in areas
     }
+
+
+def _guarded(row: list[tuple[int, int]]) -> list[Cell]:
+    """A row's cells under the small-cell rule, (amount, people) each. The report also gives each
+    area's total, so a row with exactly one "< 5" would give it away by subtraction: then the
+    smallest other figure is withheld too (WITHHELD)."""
+    cells = [shown(amount, people) for amount, people in row]
+    hidden = [cell == SMALL_CELL for cell in cells]
+    if hidden.count(True) == 1 and len(cells) > 1:
+        smallest = min((amount, i) for i, (amount, _people) in enumerate(row) if not hidden[i])
+        cells[smallest[1]] = WITHHELD
+    return cells
 
 
 def tables(

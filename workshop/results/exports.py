@@ -753,14 +753,21 @@ class Section:
 
 
 def small_cell_note() -> str:
-    """Why some cells read "< 5": said under the tables in every format."""
-    return _(
+    """Why some cells read "< 5" or "x": said under the tables in every format."""
+    rule = _(
         "Cells based on fewer than %(n)d different people read “%(small)s”, so that nobody can "
         "be singled out. “No answer”: people who skipped the question. Suggestions filed by staff "
         "are not counted.",
         n=affiliations.MIN_CELL_PEOPLE,
         small=affiliations.SMALL_CELL,
     )
+    guard = _(
+        "A cell that reads “%(withheld)s” is withheld as well, so that a lone “%(small)s” "
+        "cannot be worked out from the total of its area.",
+        withheld=affiliations.WITHHELD,
+        small=affiliations.SMALL_CELL,
+    )
+    return f"{rule} {guard}"
 
 
 def supporter_sections(snap: Snapshot) -> list[Section]:

@@ -63,6 +63,16 @@ PHOTOS_TEXT = (
     "Fotos der Vorschläge, die auf Papier abgegeben wurden: eine Datei je Vorschlag, "
     "benannt nach seiner Nummer (wie in results.csv). Ohne Ortsangaben und andere Metadaten."
 )
+#: What the README adds where the event asked who people belong to, or took cards on paper.
+SUPPORTERS_TEXT = (
+    "Wer unterstützt was: Bericht, Excel-Datei und CSV enthalten Tabellen nach der Gruppe, "
+    "die Teilnehmende freiwillig selbst angegeben haben. Jede Zahl, die auf weniger als fünf "
+    "Personen beruht, steht dort als „< 5“, damit niemand erkennbar wird."
+)
+PAPER_TEXT = (
+    "Vorschläge mit der Markierung „auf Papier“ wurden auf Papierkarten abgegeben und von "
+    "Helferinnen und Helfern eingetragen."
+)
 README = "README.txt"
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
@@ -205,6 +215,7 @@ def readme(snap: exports.Snapshot, names: list[str]) -> bytes:
             lines += [name, f"    {FILES[name]}", ""]
     if any(name.startswith(PHOTOS) for name in names):
         lines += [PHOTOS, f"    {PHOTOS_TEXT}", ""]
+    lines += notes(snap)
     lines += [
         f"{MANIFEST}",
         "    Das Verzeichnis aller Dateien mit Größe und Prüfsumme (SHA-256).",
@@ -216,6 +227,16 @@ def readme(snap: exports.Snapshot, names: list[str]) -> bytes:
         "",
     ]
     return "\r\n".join(lines).encode("utf-8")
+
+
+def notes(snap: exports.Snapshot) -> list[str]:
+    """The README's notes on what some files hold: who supports what, cards from paper."""
+    found = []
+    if snap.supporters:
+        found += [SUPPORTERS_TEXT, ""]
+    if any(card.from_paper for card in snap.cards.values()):
+        found += [PAPER_TEXT, ""]
+    return found
 
 
 def manifest(snap: exports.Snapshot, files: dict[str, bytes]) -> bytes:
