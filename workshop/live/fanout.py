@@ -18,6 +18,10 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 NAMESPACE = "/"
+#: Connections written to between two chances for the other green threads to run: a broadcast
+#: to 2,000 screens takes about 50 ms, which requests (a vote and its answer) should not wait for.
+#: The next message to the room still waits (LocalBus numbers and sends under one lock).
+YIELD_EVERY = 100
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -79,9 +83,15 @@ class Broadcaster:
             return
         frame = text_frame(("4" + encoded).encode())
         message = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-        for _sid, eio_sid in self.server.manager.get_participants(NAMESPACE, room):
+        # A list: the room may change while other green threads run.
+        members = [
+            eio_sid for _sid, eio_sid in self.server.manager.get_participants(NAMESPACE, room)
+        ]
+        for index, eio_sid in enumerate(members, 1):
             if not self._write(eio_sid, frame):
                 self.server.eio.send_packet(eio_sid, message)
+            if index % YIELD_EVERY == 0:
+                self.server.sleep(0)
 
     def _write(self, eio_sid: str, frame: bytes) -> bool:
         """Write the frame to this connection's websocket now, if that keeps its order."""

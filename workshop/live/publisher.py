@@ -59,7 +59,10 @@ class LocalBus:
     def __init__(self, server) -> None:
         self.server = server
         self.broadcast = _broadcast_with(server)
+        #: Numbers and sends; a broadcast under eventlet lets other green threads run between
+        #: its connections, so the tallies noted meanwhile have a lock of their own.
         self._lock = threading.Lock()
+        self._pending_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._seq: dict[str, int] = {}
         #: Per event: the cards whose totals changed, and whether the figures changed.
@@ -86,7 +89,7 @@ class LocalBus:
 
     def note(self, event_id: int, card_ids: set[int], counts: bool) -> None:
         """Remember tallies to send with the event's next flush."""
-        with self._lock:
+        with self._pending_lock:
             self._pending.setdefault(event_id, set()).update(card_ids)
             if counts:
                 self._counts_due.add(event_id)
@@ -94,7 +97,7 @@ class LocalBus:
     def take(self, event_id: int, interval: float) -> tuple[set[int], bool]:
         """Everything noted for the event; if anything was, the interval before the next flush
         starts now."""
-        with self._lock:
+        with self._pending_lock:
             counts = event_id in self._counts_due
             self._counts_due.discard(event_id)
             card_ids = self._pending.pop(event_id, set())
@@ -409,7 +412,12 @@ class Publisher:
 
     def _schedule(self, event_id: int) -> None:
         """Flush now if the event's interval has passed, else once it has (one flush waiting per
-        event and process)."""
+        event and process).
+
+        The flush runs in a task of its own: the caller is a request or the batch of votes
+        whose commit noted the tallies, and its answer must not wait for every screen to be sent
+        the totals (2,000 sockets take tens of milliseconds). Only without an interval, where
+        tallies go out with each write, does the caller flush itself."""
         with self._lock:
             if event_id in self._scheduled:
                 return
@@ -417,6 +425,8 @@ class Publisher:
         wait = self.bus.flush_wait(event_id)
         if wait > 0:
             socketio.start_background_task(self._flush_later, event_id, wait)
+        elif self.interval > 0:
+            socketio.start_background_task(self.flush, event_id)
         else:
             self.flush(event_id)
 
