@@ -41,7 +41,11 @@ import requests
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 GENERATOR = HERE / "loadgen.mjs"
-PEER = HERE / "peer_server.mjs"
+#: The coalescing peers (issue 19): the Node yardstick, and its twin on workshop's own stack.
+PEERS = {
+    "node": ["node", str(HERE / "peer_server.mjs")],
+    "python": [sys.executable, str(HERE / "peer_server.py")],
+}
 ADMIN_PASSWORD = "loadgen-admin-password"
 MIB = 1024 * 1024
 
@@ -307,14 +311,15 @@ def wait_healthy(process: subprocess.Popen, url: str, seconds: float, what: str)
 
 
 class PeerServer(Server):
-    """The coalescing Node peer (`peer_server.mjs`, in memory, totals at most ten times a
-    second) on a free loopback port, pinned like the workshop server: the yardstick of issue 19."""
+    """A coalescing peer (in memory, totals at most ten times a second) on a free loopback port,
+    pinned like the workshop server: `node` (`peer_server.mjs`, the yardstick of issue 19) or
+    `python` (`peer_server.py`, the same on workshop's stack: what the stack costs)."""
 
-    def __init__(self, directory: Path, cpus: str | None):
+    def __init__(self, directory: Path, cpus: str | None, kind: str = "node"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(directory / f"peer-{self.port}.log", "w")  # noqa: SIM115
-        command = ["node", str(PEER), str(self.port), ADMIN_PASSWORD]
+        self.log = open(directory / f"peer-{kind}-{self.port}.log", "w")  # noqa: SIM115
+        command = [*PEERS[kind], str(self.port), ADMIN_PASSWORD]
         self.process = subprocess.Popen(
             pinned(cpus, command), cwd=HERE, stdout=self.log, stderr=subprocess.STDOUT
         )
@@ -515,9 +520,9 @@ def scale_out_services(args: argparse.Namespace) -> Iterator[dict | None]:
         admin.dispose()
 
 
-def run_once(point: Point, args: argparse.Namespace, peer: bool = False) -> list[dict]:
-    """Start the servers (unless --url; the Node peer when `peer`), run the generators (one per
-    event), and add the servers' figures; one report per event."""
+def run_once(point: Point, args: argparse.Namespace, peer: str | None = None) -> list[dict]:
+    """Start the servers (unless --url; the peer of that kind when `peer`), run the generators
+    (one per event), and add the servers' figures; one report per event."""
     started_load = load_average()
     with (
         tempfile.TemporaryDirectory(prefix="workshop-loadgen-") as directory,
@@ -529,7 +534,7 @@ def run_once(point: Point, args: argparse.Namespace, peer: bool = False) -> list
         profiler = None
         try:
             if peer:
-                servers.append(PeerServer(Path(directory), args.server_cpus))
+                servers.append(PeerServer(Path(directory), args.server_cpus, peer))
                 urls, pids = [servers[0].url], [servers[0].pid]
                 password = ADMIN_PASSWORD
             elif args.url:
@@ -563,7 +568,7 @@ def run_once(point: Point, args: argparse.Namespace, peer: bool = False) -> list
         report["date"] = datetime.date.today().isoformat()
         report["fsync_ms"] = fsync
         report["processes"] = len(urls)
-        report["server_root"] = "peer" if peer else (args.server_root or ".")
+        report["server_root"] = f"peer {peer}" if peer else (args.server_root or ".")
         figures = [server_figures(report, s, peak) for s, peak in zip(samplers, peaks, strict=True)]
         report["server"] = combined_figures(figures)
     return reports
@@ -898,9 +903,13 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server-pid", type=int, help="with --url: sample this process")
     parser.add_argument(
         "--peer",
-        action="store_true",
-        help="after each run, the same point against the coalescing Node peer (peer_server.mjs);"
-        " prints both figures and their ratio for each stage",
+        action="append",
+        nargs="?",
+        const="node",
+        choices=sorted(PEERS),
+        help="after each run, the same point against a coalescing peer: node (peer_server.mjs,"
+        " the default) or python (peer_server.py, the same on workshop's stack); repeatable;"
+        " prints the figures and their ratios for each stage",
     )
     parser.add_argument("--json", help="also write every run's full report to this file")
     parser.add_argument(
@@ -957,27 +966,31 @@ def measure(
     for _ in range(args.repeat):
         try:
             runs = run_once(point, args)
-            # The peer right after, in the same conditions, so that each run has its ratio.
-            peers = run_once(point, args, peer=True) if args.peer else []
+            # The peers right after, in the same conditions, so that each run has its ratios.
+            peers = {kind: run_once(point, args, peer=kind) for kind in args.peer or []}
         except (RuntimeError, OSError, requests.RequestException) as error:
             # An overloaded server can time out the setup or the results: say so, go on.
             failed += 1
             print(f"  run failed: {error}", flush=True)
             continue
-        for report, peer in zip(runs, peers or [None] * len(runs), strict=True):
+        for index, report in enumerate(runs):
             event = f" (event {report['event']} of {len(runs)})" if len(runs) > 1 else ""
             print(run_line(report) + event, flush=True)
-            if peer is not None:
-                report["peer"] = peer
-                print("  peer " + run_line(peer).strip() + event, flush=True)
-                print(comparison_lines(report, peer), flush=True)
+            report["peers"] = {kind: reports_of[index] for kind, reports_of in peers.items()}
+            for kind, peer in report["peers"].items():
+                print(f"  peer {kind} " + run_line(peer).strip() + event, flush=True)
+                print(comparison_lines(report, peer, kind), flush=True)
+            if {"node", "python"} <= report["peers"].keys():
+                python, node = report["peers"]["python"], report["peers"]["node"]
+                print(comparison_lines(python, node, "node", "python peer"), flush=True)
         reports.extend(runs)
         # --json holds every run of every point so far, rewritten after each so none is lost.
         everything.extend(runs)
         if args.json:
             Path(args.json).write_text(json.dumps(everything, indent=1))
-    if args.peer and reports:
-        print(median_ratios(reports), flush=True)
+    for kind in dict.fromkeys(args.peer or []):
+        if reports:
+            print(median_ratios(reports, kind), flush=True)
     return reports, failed
 
 
@@ -1008,9 +1021,9 @@ def ratio(ours: float | None, theirs: float | None) -> float | None:
     return round(ours / theirs, 2)
 
 
-def comparison_lines(report: dict, peer: dict) -> str:
-    """Workshop against the peer for each stage of one run: both figures and their ratio."""
-    lines = ["  workshop / peer (ratio):"]
+def comparison_lines(report: dict, peer: dict, kind: str, ours_name: str = "workshop") -> str:
+    """Workshop against a peer for each stage of one run: both figures and their ratio."""
+    lines = [f"  {ours_name} / {kind} peer (ratio):"]
     for stage, label, path in COMPARED:
         ours, theirs = figure(report, path), figure(peer, path)
         lines.append(
@@ -1020,14 +1033,14 @@ def comparison_lines(report: dict, peer: dict) -> str:
     return "\n".join(lines)
 
 
-def median_ratios(reports: list[dict]) -> str:
-    """The medians over the runs of each figure and of its ratio to the peer."""
-    paired = [report for report in reports if "peer" in report]
-    lines = [f"  medians over {len(paired)} runs, workshop / peer (ratio):"]
+def median_ratios(reports: list[dict], kind: str) -> str:
+    """The medians over the runs of each figure and of its ratio to a peer."""
+    paired = [report for report in reports if kind in report.get("peers", {})]
+    lines = [f"  medians over {len(paired)} runs, workshop / {kind} peer (ratio):"]
     for stage, label, path in COMPARED:
         ours = median([figure(report, path) for report in paired])
-        theirs = median([figure(report["peer"], path) for report in paired])
-        ratios = median([ratio(figure(r, path), figure(r["peer"], path)) for r in paired])
+        theirs = median([figure(report["peers"][kind], path) for report in paired])
+        ratios = median([ratio(figure(r, path), figure(r["peers"][kind], path)) for r in paired])
         lines.append(
             f"    {stage:8} {label:26} {fmt(ours, 1):>9} {fmt(theirs, 1):>9}  {fmt(ratios, 2):>6}"
         )

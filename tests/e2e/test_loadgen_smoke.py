@@ -98,20 +98,24 @@ def test_tiny_point_loses_nothing(server, generator_installed, tmp_path):
     assert "| (custom) 20 viewers @ 5/s |" in completed.stdout
 
 
-def test_the_peer_speaks_the_same_protocol(server, generator_installed, tmp_path):
-    """--peer runs the point against peer_server.mjs too: the generator finds there everything
-    it finds at workshop, and each stage's figures are printed with their ratio (issue 19)."""
+def test_the_peers_speak_the_same_protocol(server, generator_installed, tmp_path):
+    """--peer runs the point against peer_server.mjs (Node) and peer_server.py (workshop's stack
+    without workshop) too: the generator finds there everything it finds at workshop, and each
+    stage's figures are printed with their ratios (issue 19)."""
     output = tmp_path / "loadgen.json"
-    completed = tiny_point(server, output, "--peer")
+    completed = tiny_point(server, output, "--peer", "--peer", "python")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     [report] = json.loads(output.read_text())
-    peer = report["peer"]
-    assert peer["server_root"] == "peer"
-    assert peer["connect"]["connected"] == 20
-    assert peer["suggestions"]["acked"] == peer["suggestions"]["stored"] == 5
-    assert peer["votes"]["acked"] == peer["votes"]["stored"] == 15
-    assert peer["suggestions"]["undelivered"] == peer["votes"]["undelivered"] == 0
-    assert peer["counters"]["gaps"] == peer["counters"]["disconnects"] == 0
-    assert peer["votes"]["screen"]["count"] == 15 * 20
-    assert "workshop / peer (ratio):" in completed.stdout
+    assert sorted(report["peers"]) == ["node", "python"]
+    for kind, peer in report["peers"].items():
+        assert peer["server_root"] == f"peer {kind}"
+        assert peer["connect"]["connected"] == 20
+        assert peer["suggestions"]["acked"] == peer["suggestions"]["stored"] == 5
+        assert peer["votes"]["acked"] == peer["votes"]["stored"] == 15
+        assert peer["suggestions"]["undelivered"] == peer["votes"]["undelivered"] == 0
+        assert peer["counters"]["gaps"] == peer["counters"]["disconnects"] == 0
+        assert peer["counters"]["deflateNegotiated"] == 0
+        assert peer["votes"]["screen"]["count"] == 15 * 20
+    for heading in ("workshop / node peer", "workshop / python peer", "python peer / node peer"):
+        assert f"{heading} (ratio):" in completed.stdout
     assert "vote→screen p95 ms" in completed.stdout
