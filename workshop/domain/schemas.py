@@ -440,21 +440,31 @@ def _own_answer(stored: str | None) -> dict:
     return {"affiliation": stored or None, "affiliation_answered": stored is not None}
 
 
+def _me_query() -> sa.CompoundSelect:
+    kind, nothing, participant = sa.literal_column, sa.null(), sa.bindparam("participant")
+    budget = sa.select(
+        kind("0"), Participant.dots_budget, Participant.dots_used, Participant.affiliation
+    ).where(Participant.id == participant)
+    dots = sa.select(kind("1"), Vote.suggestion_id, Vote.dots, nothing).where(
+        Vote.participant_id == participant
+    )
+    mine = sa.select(kind("2"), Suggestion.id, kind("0"), nothing).where(
+        Suggestion.participant_id == participant
+    )
+    return sa.union_all(budget, dots, mine)
+
+
+#: Built once: a statement made anew for each connection costs as much as running it.
+_ME = _me_query()
+
+
 def _me_by_id(participant_id: int) -> dict:
     """`me_json` in one statement: every phone of a reconnecting hall reads its budget, its dots
     and its cards at once (three ORM reads were a sixth of a connection, issue 19)."""
-    kind, nothing = sa.literal_column, sa.null()
-    budget = sa.select(
-        kind("0"), Participant.dots_budget, Participant.dots_used, Participant.affiliation
-    ).where(Participant.id == participant_id)
-    dots = sa.select(kind("1"), Vote.suggestion_id, Vote.dots, nothing).where(
-        Vote.participant_id == participant_id
-    )
-    mine = sa.select(kind("2"), Suggestion.id, kind("0"), nothing).where(
-        Suggestion.participant_id == participant_id
-    )
     me: dict = {"dots_left": 0, "dots_budget": 0, "dots": {}, "suggestions": []}
-    for row_kind, first, second, stored in db.session.execute(sa.union_all(budget, dots, mine)):
+    # The session's connection: Core rows, without the ORM's work per statement.
+    rows = db.session.connection().execute(_ME, {"participant": participant_id})
+    for row_kind, first, second, stored in rows:
         if row_kind == 0:
             me["dots_left"], me["dots_budget"] = first - second, first
             me.update(_own_answer(stored))
@@ -469,12 +479,15 @@ def _me_by_id(participant_id: int) -> dict:
 # -- snapshots -------------------------------------------------------------------------------
 
 
-def snapshot_json(event_id: int, audience: str, participant_id: int | None = None) -> str:
+def snapshot_json(
+    event_id: int, audience: str, participant_id: int | None = None, code: str | None = None
+) -> str:
     """The full state an audience sees, numbered with the room's current seq, as JSON text.
 
     The cards are the audience's shared encoded list (`card_list`): a thousand screens asking at
     once cost one encoding, and boards at the same seq get the very same text (one copy in
-    memory however many of them are still being sent it).
+    memory however many of them are still being sent it). `code`: the event's, where the
+    caller already has it.
     """
     # Read seq before the state: a change committed in between arrives again, harmlessly.
     seq = publisher().current_seq(room(event_id, audience))
@@ -482,7 +495,8 @@ def snapshot_json(event_id: int, audience: str, participant_id: int | None = Non
     if audience == PUBLIC:
         # A storm of phones reads the event's code, not the whole event: its public JSON and
         # its card list are kept while the seq stands (benchmarks/README.md, issue 19).
-        code = db.session.scalar(sa.select(Event.code).where(Event.id == event_id))
+        if code is None:
+            code = db.session.scalar(sa.select(Event.code).where(Event.id == event_id))
         head = {"seq": seq, "event": _public_event(event_id, seq, _loader(event_id))}
         cards = _card_list(event_id, code, audience, _loader(event_id))
     else:

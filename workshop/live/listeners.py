@@ -35,6 +35,8 @@ class Listener:
     #: A `resync` came while the connection was still being sent something: its snapshot goes
     #: out once that has left (web/sockets.py).
     snapshot_owed: bool = False
+    #: The event's code, where the connection was admitted by it (its snapshot needs no lookup).
+    code: str | None = None
 
     @property
     def device(self) -> tuple[str, int] | None:

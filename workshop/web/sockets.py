@@ -37,7 +37,9 @@ def _send_snapshot(listener: Listener, sid: str | None = None) -> None:
     again for each connection, after walking every value in Python looking for binary data
     (measured: most of the cost of 20 boards asking for 3,900 cards).
     """
-    text = snapshot_json(listener.event_id, listener.audience, listener.participant_id)
+    text = snapshot_json(
+        listener.event_id, listener.audience, listener.participant_id, code=listener.code
+    )
     server = publisher().server
     eio_sid = server.manager.eio_sid_from_sid(sid or request.sid, "/")
     # A Socket.IO EVENT packet ("2") of the default namespace, as engine.io's message.
@@ -62,16 +64,23 @@ def _identify(auth: dict) -> Listener:
     if not isinstance(code, str) or role not in ("participant", "board", "moderator"):
         raise _refuse(WorkshopError("bad_request", "event and role needed"))
     try:
-        event = events.get_event(code)
-        if event.phase == "draft" and role != "moderator":  # only its staff see a draft
-            events.require_visible(event, current_user if current_user.is_authenticated else None)
+        if role == "moderator":
+            return _staff_listener(events.get_event(code), token)
+        if role == "participant" and not token:
+            cookie = request.cookies.get(participants.cookie_name(events.checked_code(code)))
+            token = validation.token(cookie)
+        # Boards and phones, the crowd of a reconnect storm: one statement, no ORM objects.
+        event_id, code, phase, participant_id = participants.live_target(
+            code, token if role == "participant" else None
+        )
+        if phase == "draft":  # only its staff see a draft
+            user = current_user if current_user.is_authenticated else None
+            events.require_visible(events.get_event(code), user)
         if role == "board":
-            return Listener(event.id, PUBLIC)
-        if role == "participant":
-            cookie = request.cookies.get(participants.cookie_name(event.code))
-            participant = participants.require(event, token or validation.token(cookie))
-            return Listener(event.id, PUBLIC, participant.id)
-        return _staff_listener(event, token)
+            return Listener(event_id, PUBLIC, code=code)
+        if participant_id is None:
+            raise participants.not_joined()
+        return Listener(event_id, PUBLIC, participant_id, code=code)
     except WorkshopError as error:
         raise _refuse(error) from error
 
