@@ -9,7 +9,9 @@ import pytest
 from flask_socketio import ConnectionRefusedError
 from helpers import wait_for
 
-from workshop.live.publisher import EXTENSION, publisher
+from workshop.domain import events, participants, schemas
+from workshop.live.messages import PUBLIC
+from workshop.live.publisher import EXTENSION, publisher, room
 from workshop.live.snapshots import PublicStates
 from workshop.web import sockets
 
@@ -280,6 +282,52 @@ def test_participant_snapshot_holds_what_the_api_says(voting, listen):
     assert snapshot["me"] == me.get(f"/events/{code}/me").json
     assert snapshot["me"]["dots"] == {str(ids[0]): 2, str(ids[2]): 1}
     assert snapshot["me"]["dots_left"] == 2
+
+
+def test_a_known_event_connects_in_one_transaction(app, voting, listen, monkeypatch):
+    """Once an event's id is remembered, a phone's connection reads the room's seq first and
+    everything else in one transaction: the snapshot carries that seq and the current state."""
+    code, ids, me = voting
+    settle(app)
+    listen(code)  # the first connection to the event remembers its id
+    with app.app_context():
+        assert events.remembered_id(code) is not None
+    vote(me, code, ids[0], 1)
+    settle(app)
+    rollbacks = []
+    monkeypatch.setattr(schemas.db.session, "rollback", lambda: rollbacks.append(1))
+    snapshot = received(listen(code, "participant", me.token), "snapshot")[0]
+    monkeypatch.undo()
+    with app.app_context():
+        seq = publisher().current_seq(room(events.remembered_id(code), PUBLIC))
+    assert snapshot["seq"] == seq
+    assert snapshot["me"]["dots"] == {str(ids[0]): 1}
+    assert rollbacks == []  # no second transaction for the snapshot
+
+
+def test_a_change_before_the_room_is_joined_makes_the_snapshot_read_afresh(
+    app, voting, staff, listen, monkeypatch
+):
+    """A change sent between the seq read ahead and the join of the room never reaches the new
+    connection: its snapshot then reads the seq and the state again, so it misses nothing."""
+    code, _ids, me = voting
+    listen(code)  # remembers the event's id
+    settle(app)
+    found = participants.live_target
+
+    def then_a_change(*args):
+        target = found(*args)
+        # Another request commits and publishes right after this connection's first read.
+        staff.patch(f"/events/{code}", json={"question": "Changed meanwhile"})
+        return target
+
+    monkeypatch.setattr(participants, "live_target", then_a_change)
+    snapshot = received(listen(code, "participant", me.token), "snapshot")[0]
+    monkeypatch.undo()
+    with app.app_context():
+        seq = publisher().current_seq(room(events.remembered_id(code), PUBLIC))
+    assert snapshot["seq"] == seq
+    assert snapshot["event"]["question"] == "Changed meanwhile"
 
 
 def test_hidden_totals_go_to_staff_only_until_results(voting, staff, listen):

@@ -101,6 +101,44 @@ def get_event(code: str) -> Event:
     return event
 
 
+#: Where an app keeps its event ids by code: codes never change, so an id is read once (a
+#: deleted event's code may name a new event later: callers that find no event read again).
+_EVENT_IDS = "workshop.events.ids"
+#: The most codes an app remembers; then it starts again (a few bytes each).
+_EVENT_IDS_MAX = 10_000
+_EVENT_ID = sa.select(Event.id).where(Event.code == sa.bindparam("code"))
+
+
+def remembered_id(code: str) -> int | None:
+    """The id this app last knew for the event with this (stored) code; no database read."""
+    return current_app.extensions.get(_EVENT_IDS, {}).get(code)
+
+
+def remember_id(code: str, event_id: int | None) -> None:
+    """Note (or, with None, forget) the id of the event with this code."""
+    known: dict[str, int] = current_app.extensions.setdefault(_EVENT_IDS, {})
+    if event_id is None:
+        known.pop(code, None)
+        return
+    if len(known) >= _EVENT_IDS_MAX:
+        known.clear()
+    known[code] = event_id
+
+
+def event_id(code: str, fresh: bool = False) -> int:
+    """The id of the event with this (stored) code: remembered, or read (`fresh`: always read).
+    A 404 error when there is none."""
+    found = None if fresh else remembered_id(code)
+    if found is None:
+        found = db.session.scalar(_EVENT_ID, {"code": code})
+        # Hand the connection back: hundreds of votes wait for their batch, holding none.
+        db.session.rollback()
+        remember_id(code, found)
+        if found is None:
+            raise event_not_found()
+    return found
+
+
 def can_manage(user: User | None, event: Event) -> bool:
     # A helper never manages, not even an event they owned before an admin made them a helper.
     return user is not None and not user.is_helper and (user.is_admin or event.owner_id == user.id)

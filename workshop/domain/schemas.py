@@ -480,18 +480,24 @@ def _me_by_id(participant_id: int) -> dict:
 
 
 def snapshot_json(
-    event_id: int, audience: str, participant_id: int | None = None, code: str | None = None
+    event_id: int,
+    audience: str,
+    participant_id: int | None = None,
+    code: str | None = None,
+    seq: int | None = None,
 ) -> str:
     """The full state an audience sees, numbered with the room's current seq, as JSON text.
 
     The cards are the audience's shared encoded list (`card_list`): a thousand screens asking at
     once cost one encoding, and boards at the same seq get the very same text (one copy in
     memory however many of them are still being sent it). `code`: the event's, where the
-    caller already has it.
+    caller already has it; `seq`: the room's, where the caller read it before its open
+    transaction began (its reads and these are then at least that new).
     """
-    # Read seq before the state: a change committed in between arrives again, harmlessly.
-    seq = publisher().current_seq(room(event_id, audience))
-    db.session.rollback()
+    if seq is None:
+        # Read seq before the state: a change committed in between arrives again, harmlessly.
+        seq = publisher().current_seq(room(event_id, audience))
+        db.session.rollback()
     if audience == PUBLIC:
         # A storm of phones reads the event's code, not the whole event: its public JSON and
         # its card list are kept while the seq stands (benchmarks/README.md, issue 19).

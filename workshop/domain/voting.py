@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _nl
 
@@ -21,7 +20,6 @@ from workshop.db.engine import WriteTransaction, group_commit
 from workshop.db.models import AuditEntry, Event, Participant, Suggestion, User, Vote
 from workshop.domain import events, participants, rules, suggestions
 from workshop.errors import Conflict, NotFound
-from workshop.extensions import db
 from workshop.live import messages, publisher
 
 #: Everything a dot change checks, read in one statement under the write lock: the event (by
@@ -60,8 +58,6 @@ _VOTE_STATE = (
     .where(Event.code == sa.bindparam("code"), Event.id == sa.bindparam("event_id"))
 )
 #: An event's id by its code (codes never change), read before the write: its lock needs the id.
-_EVENT_ID = sa.select(Event.id).where(Event.code == sa.bindparam("code"))
-
 #: The dots one participant has on the cards of one area (or on the cards without one).
 _AREA_DOTS = (
     sa.select(sa.func.coalesce(sa.func.sum(Vote.dots), 0))
@@ -132,12 +128,12 @@ def _set_by_hash(
         suggestion_id = 0
     key = {"code": code, "token_hash": token_hash, "suggestion_id": suggestion_id}
     try:
-        return _vote(key, dots, _event_id(code), by)
+        return _vote(key, dots, events.event_id(code), by)
     except NotFound as error:
         if error.code != "event_not_found":
             raise
     # The remembered id's event is gone, and its code may name a new one: read it again, once.
-    return _vote(key, dots, _event_id(code, fresh=True), by)
+    return _vote(key, dots, events.event_id(code, fresh=True), by)
 
 
 def _vote(key: dict, dots: int, event_id: int, by: dict | None = None) -> dict:
@@ -179,29 +175,6 @@ def _audit_on_behalf(
         "details": details,
     }
     tx.on_commit(lambda: publisher.publish(event_id, messages.audit(data)))
-
-
-#: Where an app keeps its event ids by code (codes never change; ids are read once).
-_EVENT_IDS = "workshop.voting.event_ids"
-#: The most codes an app remembers; then it starts again (a few bytes each).
-_EVENT_IDS_MAX = 10_000
-
-
-def _event_id(code: str, fresh: bool = False) -> int:
-    """The event's id for its code, to pick its write lock: remembered, or read (`fresh`)."""
-    known: dict[str, int] = current_app.extensions.setdefault(_EVENT_IDS, {})
-    event_id = None if fresh else known.get(code)
-    if event_id is None:
-        event_id = db.session.scalar(_EVENT_ID, {"code": code})
-        # Hand the connection back: hundreds of votes wait for their batch, holding none.
-        db.session.rollback()
-        if event_id is None:
-            known.pop(code, None)
-            raise events.event_not_found()
-        if len(known) >= _EVENT_IDS_MAX:
-            known.clear()
-        known[code] = event_id
-    return event_id
 
 
 def _set_dots(connection: sa.Connection, tx: WriteTransaction, key: dict, dots: int) -> dict:

@@ -37,6 +37,9 @@ class Listener:
     snapshot_owed: bool = False
     #: The event's code, where the connection was admitted by it (its snapshot needs no lookup).
     code: str | None = None
+    #: The room's seq read before the connection's first database read, for its first snapshot
+    #: (then read in the same transaction); None once used, or where it was not known.
+    seq_before: int | None = None
 
     @property
     def device(self) -> tuple[str, int] | None:

@@ -37,8 +37,12 @@ def _send_snapshot(listener: Listener, sid: str | None = None) -> None:
     again for each connection, after walking every value in Python looking for binary data
     (measured: most of the cost of 20 boards asking for 3,900 cards).
     """
+    seq, listener.seq_before = listener.seq_before, None
+    if seq is not None and publisher().current_seq(room(listener.event_id, PUBLIC)) != seq:
+        # A change went out before this connection joined its room: read afresh.
+        seq = None
     text = snapshot_json(
-        listener.event_id, listener.audience, listener.participant_id, code=listener.code
+        listener.event_id, listener.audience, listener.participant_id, listener.code, seq
     )
     server = publisher().server
     eio_sid = server.manager.eio_sid_from_sid(sid or request.sid, "/")
@@ -69,20 +73,34 @@ def _identify(auth: dict) -> Listener:
         if role == "participant" and not token:
             cookie = request.cookies.get(participants.cookie_name(events.checked_code(code)))
             token = validation.token(cookie)
-        # Boards and phones, the crowd of a reconnect storm: one statement, no ORM objects.
-        event_id, code, phase, participant_id = participants.live_target(
-            code, token if role == "participant" else None
-        )
-        if phase == "draft":  # only its staff see a draft
-            user = current_user if current_user.is_authenticated else None
-            events.require_visible(events.get_event(code), user)
-        if role == "board":
-            return Listener(event_id, PUBLIC, code=code)
-        if participant_id is None:
-            raise participants.not_joined()
-        return Listener(event_id, PUBLIC, participant_id, code=code)
+        return _public_listener(code, role, token if role == "participant" else None)
     except WorkshopError as error:
         raise _refuse(error) from error
+
+
+def _public_listener(code: str, role: str, token: str | None) -> Listener:
+    """A board or a phone, the crowd of a reconnect storm: one statement, no ORM objects, and
+    one transaction for the snapshot too where the event's id was known (`seq_before`; still
+    the room's seq once the connection has joined it, else the snapshot reads afresh)."""
+    code = events.checked_code(code)
+    known = events.remembered_id(code)
+    seq = None
+    if known is not None:
+        # The room's number before this connection's first read: everything read after it is
+        # at least that new, so the snapshot reads in the same transaction.
+        if db.session().in_transaction():
+            db.session.rollback()
+        seq = publisher().current_seq(room(known, PUBLIC))
+    event_id, code, phase, participant_id = participants.live_target(code, token)
+    if event_id != known:
+        events.remember_id(code, event_id)
+        seq = None
+    if phase == "draft":  # only its staff see a draft
+        user = current_user if current_user.is_authenticated else None
+        events.require_visible(events.get_event(code), user)
+    if role == "participant" and participant_id is None:
+        raise participants.not_joined()
+    return Listener(event_id, PUBLIC, participant_id, code=code, seq_before=seq)
 
 
 def _staff_listener(event: Event, token: str | None) -> Listener:
