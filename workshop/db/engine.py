@@ -107,10 +107,8 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         # Writers take the write lock at BEGIN, so two writers never deadlock on an upgrade.
-        if connection.get_execution_options().get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+        begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "BEGIN"
+        connection.connection.dbapi_connection.execute(begin)
 
 
 def _sqlite_path(url: URL) -> Path | None:
