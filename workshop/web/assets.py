@@ -111,6 +111,16 @@ class SessionInterface(SecureCookieSessionInterface):
         if request.endpoint != "static":
             super().save_session(app, session, response)
 
+    def get_signing_serializer(self, app):
+        """Flask's serializer, made once per key: Flask makes it for every request and every
+        Socket.IO event, and tries an encoding each time (a twentieth of a phone's connection in
+        a reconnect storm, issue 19)."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = getattr(self, "_kept", None)
+        if kept is None or kept[0] != keys:
+            kept = self._kept = (keys, super().get_signing_serializer(app))
+        return kept[1]
+
 
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
