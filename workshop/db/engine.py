@@ -107,8 +107,9 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         # Writers take the write lock at BEGIN, so two writers never deadlock on an upgrade.
-        begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "BEGIN"
-        connection.connection.dbapi_connection.execute(begin)
+        writer = connection.get_execution_options().get(WRITE_OPTION)
+        # Straight to the driver: through exec_driver_sql it cost a statement's whole machinery.
+        connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def _sqlite_path(url: URL) -> Path | None:
