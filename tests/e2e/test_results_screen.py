@@ -5,8 +5,10 @@ unsorted group's bars have their own colour."""
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 
 import pytest
+from helpers import wait_for
 from playwright.sync_api import Page, expect
 
 from .test_accessibility import axe_source  # noqa: F401 (a fixture)
@@ -121,6 +123,21 @@ def bar_colours(board: Page, selector: str) -> set[str]:
     )
 
 
+def settled_bar_colours(board: Page, selector: str, expected: set[str]) -> set[str]:
+    """The bars' colours once they show `expected`, or what they showed last after a while: the
+    screen redraws its results when a change arrives, and bars read in the middle of a redraw
+    are detached and have no style."""
+    seen: list[set[str]] = []
+
+    def shown() -> bool:
+        seen.append(bar_colours(board, selector))
+        return seen[-1] == expected
+
+    with suppress(AssertionError):
+        wait_for(shown, timeout=10)
+    return seen[-1]
+
+
 def check_axe(board: Page, script: str) -> None:
     """WCAG 2.1 AA on the results screen itself (the page's corner controls are tested apart)."""
     board.evaluate(script)
@@ -142,21 +159,23 @@ def check_no_area_colour(board: Page, plenum: dict, theme: str) -> None:
     group = board.locator('#results-areas .results-area[data-area="none"]')
     expect(group).to_be_visible()
     striped = f"{NO_AREA[theme]} striped"
-    assert bar_colours(board, '#results-areas [data-area="none"]') == {striped}
+    assert settled_bar_colours(board, '#results-areas [data-area="none"]', {striped}) == {striped}
     colour = group.evaluate("n => getComputedStyle(n).borderInlineStartColor")
     assert colour == NO_AREA[theme]
     loose_ids = {str(card["id"]) for card in plenum["loose"]}
     seen = 0
     for row in board.locator("#results-top .rank-row").all():
         if row.get_attribute("data-id") in loose_ids:
-            found = bar_colours(board, f'#results-top [data-id="{row.get_attribute("data-id")}"]')
+            row_id = row.get_attribute("data-id")
+            found = settled_bar_colours(board, f'#results-top [data-id="{row_id}"]', {striped})
             assert found == {striped}
             seen += 1
     assert seen == 1  # the best card has no area
     # Every area's bars keep the area's colour, unstriped (the ninth's grey is close).
     for area in plenum["areas"]:
-        found = bar_colours(board, f'#results-areas [data-area="{area["id"]}"]')
-        assert found == {hex_rgb(area["color"])}, (area["name"], found)
+        expected = {hex_rgb(area["color"])}
+        found = settled_bar_colours(board, f'#results-areas [data-area="{area["id"]}"]', expected)
+        assert found == expected, (area["name"], found)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 720), (1920, 1080)])
