@@ -108,31 +108,23 @@ def _live_target_query(with_token: bool) -> sa.Select:
 _LIVE_TARGET = {False: _live_target_query(False), True: _live_target_query(True)}
 
 
-def live_target(code: str, token: str | None) -> tuple[int, str, str, int | None]:
-    """(event id, stored code, phase, participant id) for a live connection to `code`; the
-    participant is the one this token belongs to there (None: nobody, or no token). One Core
-    statement, since a hall of phones reconnects at once (benchmarks/README.md, issue 19).
-    A 404 for a code that names no event."""
-    code = events.checked_code(code)
+def live_target(code: str, token: str | None) -> tuple[int, str, int | None]:
+    """(event id, phase, participant id) for a live connection to the event with this stored
+    code (`events.checked_code`); the participant is the one this token belongs to there (None:
+    nobody, or no token). One Core statement, since a hall of phones reconnects at once
+    (benchmarks/README.md, issue 19). A 404 for a code that names no event."""
     params = {"code": code, "hash": hash_token(token)} if token else {"code": code}
     row = db.session.connection().execute(_LIVE_TARGET[bool(token)], params).first()
     if row is None:
         raise events.event_not_found()
     event_id, phase, participant_id = row
-    return event_id, code, phase, participant_id
+    return event_id, phase, participant_id
 
 
 def not_joined() -> Unauthorized:
     return Unauthorized(
         "not_joined", _l("Please join the event first (scan the QR code or enter the code).")
     )
-
-
-def require(event: Event, token: str | None) -> Participant:
-    participant = by_token(event, token)
-    if participant is None:
-        raise not_joined()
-    return participant
 
 
 def cookie_name(code: str) -> str:

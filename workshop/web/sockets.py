@@ -91,7 +91,7 @@ def _public_listener(code: str, role: str, token: str | None) -> Listener:
         if db.session().in_transaction():
             db.session.rollback()
         seq = publisher().current_seq(room(known, PUBLIC))
-    event_id, code, phase, participant_id = participants.live_target(code, token)
+    event_id, phase, participant_id = participants.live_target(code, token)
     if event_id != known:
         events.remember_id(code, event_id)
         seq = None
