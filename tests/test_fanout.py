@@ -1,6 +1,7 @@
-"""fanout.Broadcaster: when a frame may go straight to a websocket, and what happens to a frame a
-slow reader cannot take yet. Eventlet's green sockets over a real socket pair; engineio's objects
-are stand-ins with the attributes the broadcaster reads."""
+"""fanout.Broadcaster: when a frame may go straight to a websocket, what happens to a frame a
+slow reader cannot take yet, and how a room's sender batches what is handed to it meanwhile.
+Eventlet's green sockets over a real socket pair; engineio's objects are stand-ins with the
+attributes the broadcaster reads."""
 
 from __future__ import annotations
 
@@ -81,6 +82,18 @@ class Server:
     def start_background_task(self, target, *args):
         return eventlet.spawn(target, *args)
 
+    def sleep(self, seconds):
+        eventlet.sleep(seconds)
+
+
+def delivered(broadcaster, room=ROOM):
+    """Let the room's sender run until it has written everything handed to it."""
+    for _ in range(1000):
+        if not broadcaster.sending(room):
+            return
+        eventlet.sleep(0)
+    raise AssertionError("the room's sender did not finish")
+
 
 @pytest.fixture
 def setup():
@@ -115,6 +128,7 @@ def test_a_frame_goes_straight_to_an_idle_websocket(setup):
     server, broadcaster, _connection, _ws, far = setup
     data = {"seq": 1, "type": "dots", "data": {"totals": {"3": 2}}}
     broadcaster.emit("change", data, ROOM)
+    delivered(broadcaster)
     frame = expected_frame(data)
     assert read_exactly(far, len(frame)) == frame
     assert server.eio.queued == []
@@ -122,7 +136,7 @@ def test_a_frame_goes_straight_to_an_idle_websocket(setup):
 
 @pytest.mark.parametrize(
     "state",
-    ["queued", "upgrading", "polling", "closing", "closed", "compressed", "sending"],
+    ["queued", "upgrading", "polling", "closing", "closed", "sending", "waited for"],
 )
 def test_anything_unusual_goes_through_engineio(setup, state):
     server, broadcaster, connection, ws, _far = setup
@@ -134,11 +148,13 @@ def test_anything_unusual_goes_through_engineio(setup, state):
         connection.upgraded = False
     elif state in ("closing", "closed"):
         setattr(connection, state, True)
-    elif state == "compressed":
-        ws.extensions = {"permessage-deflate": {}}
-    else:
+    elif state == "sending":
         ws._sendlock.acquire()  # engineio's writer is in the middle of a frame
+    else:
+        # Released, and engineio's writer is about to take it: not ours to take first.
+        ws._sendlock._waiters.append(object())
     broadcaster.emit("change", {"seq": 1}, ROOM)
+    delivered(broadcaster)
     assert server.eio.queued == [("e1", '2["change",{"seq":1}]')]
 
 
@@ -147,15 +163,18 @@ def test_a_slow_reader_gets_the_rest_later_and_nothing_cuts_in(setup):
     ws.socket.fd.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     big = {"seq": 1, "type": "suggestion", "data": {"body": "x" * 2_000_000}}
     broadcaster.emit("change", big, ROOM)
+    delivered(broadcaster)
     # More than the buffers hold: the rest waits, the websocket's send lock held meanwhile.
     assert ws._sendlock.locked()
     broadcaster.emit("change", {"seq": 2}, ROOM)
+    delivered(broadcaster)
     assert server.eio.queued == [("e1", '2["change",{"seq":2}]')]  # behind the first, in order
     frame = expected_frame(big)
     assert read_exactly(far, len(frame)) == frame
     eventlet.sleep(0)  # the sender releases the lock once the last byte is out
     assert not ws._sendlock.locked()
     broadcaster.emit("change", {"seq": 3}, ROOM)
+    delivered(broadcaster)
     assert read_exactly(far, len(expected_frame({"seq": 3}))) == expected_frame({"seq": 3})
 
 
@@ -175,9 +194,55 @@ def test_the_adapter_records_which_websocket_serves_which_connection():
     # engineio hands its adapter the socket's bound handler; the websocket is known while it runs.
     adapter = server.eio._async["websocket"](connection._websocket_handler, server.eio)
     adapter.handler(ws)
-    # A websocket of another make (no send lock, no raw socket) is left to engineio.
+    # A websocket of another make (no send lock, no raw socket) is left to engineio, and so is
+    # a compressed one (its frames are its own).
     adapter.handler("a websocket of another kind")
-    assert seen == [{"e9": (connection, ws)}, {}]
+    compressed = WebSocket(near)
+    compressed.extensions = {"permessage-deflate": {}}
+    adapter.handler(compressed)
+    assert seen == [{"e9": (connection, ws)}, {}, {}]
     assert broadcaster.websockets == {}
     near.close()
     far.close()
+
+
+def test_the_caller_does_not_wait_and_what_waits_goes_out_in_one_write_in_order(setup):
+    _server, broadcaster, _connection, _ws, far = setup
+    changes = [{"seq": n, "type": "suggestion", "data": {"id": n}} for n in (1, 2, 3)]
+    for change in changes:
+        broadcaster.emit("change", change, ROOM)
+    # Handed over, not yet written: the callers (requests) went on at once.
+    assert broadcaster.sending(ROOM)
+    with pytest.raises(BlockingIOError):
+        far.fd.recv(1)
+    writes = []
+    send = _connection_socket(broadcaster).fd.send
+
+    class CountingSocket:
+        def send(self, data):
+            writes.append(data)
+            return send(data)
+
+    _connection_socket(broadcaster).fd = CountingSocket()
+    delivered(broadcaster)
+    frames = b"".join(expected_frame(change) for change in changes)
+    assert writes == [frames]
+    assert read_exactly(far, len(frames)) == frames
+    # The sender is gone; the next change starts another.
+    broadcaster.emit("change", {"seq": 4}, ROOM)
+    assert broadcaster.sending(ROOM)
+    delivered(broadcaster)
+    assert read_exactly(far, len(expected_frame({"seq": 4}))) == expected_frame({"seq": 4})
+
+
+def test_a_batch_reaches_a_queued_connection_packet_by_packet_in_order(setup):
+    server, broadcaster, connection, _ws, _far = setup
+    connection.queue.items.append("an earlier packet")
+    for seq in (1, 2, 3):
+        broadcaster.emit("change", {"seq": seq}, ROOM)
+    delivered(broadcaster)
+    assert server.eio.queued == [("e1", f'2["change",{{"seq":{seq}}}]') for seq in (1, 2, 3)]
+
+
+def _connection_socket(broadcaster):
+    return broadcaster.websockets["e1"][1].socket

@@ -8,19 +8,27 @@ a websocket with nothing queued and no frame half-written this writes the frame 
 at once. Every other connection (long polling, an upgrade under way, packets waiting, TLS in
 this process, a full send buffer) gets the packet from engineio as before, which keeps each
 connection's messages in order.
+
+Each room has one sender task. A change is numbered and handed to it (the caller does not wait
+for 2,000 sockets), and what was handed over while it wrote the last batch goes out as one
+write per websocket: when cards come in faster than one broadcast takes, the screens get them
+in fewer, larger writes instead of falling further behind (benchmarks/README.md, issue 19).
 """
 
 from __future__ import annotations
 
+import logging
 import struct
 
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+log = logging.getLogger(__name__)
+
 NAMESPACE = "/"
 #: Connections written to between two chances for the other green threads to run: a broadcast
-#: to 2,000 screens takes about 50 ms, which requests (a vote and its answer) should not wait for.
-#: The next message to the room still waits (LocalBus numbers and sends under one lock).
+#: to 2,000 screens takes tens of milliseconds, which requests (a vote and its answer) should not
+#: wait for. Changes handed over meanwhile wait for the room's next batch.
 YIELD_EVERY = 100
 
 
@@ -43,7 +51,8 @@ class Broadcaster:
         from eventlet.greenio import GreenSocket
 
         self.server = server
-        self._green_socket = GreenSocket
+        #: Per room, while its sender task runs: the changes it has yet to write, in order.
+        self._outbox: dict[str, list[_Item]] = {}
         #: engine.io sid -> (engineio socket, eventlet websocket), while the websocket is open.
         self.websockets: dict[str, tuple] = {}
         registry = self.websockets
@@ -58,7 +67,7 @@ class Broadcaster:
 
                 def handle(ws):
                     # Only websockets built as this module expects (eventlet's RFC 6455 class).
-                    if connection is None or not _writable(ws):
+                    if connection is None or not _writable(ws, GreenSocket):
                         return handler(ws)
                     registry[connection.sid] = (connection, ws)
                     try:
@@ -73,31 +82,67 @@ class Broadcaster:
         eio._async = {**eio._async, "websocket": RecordingWebSocket}
 
     def emit(self, event: str, data: dict, room: str) -> None:
-        """Send `event` with `data` to every connection of `room` in this process."""
+        """Hand `event` with `data` to the sender of `room` (every connection of it in this
+        process); changes go out in the order they were handed over."""
         encoded = self.server.packet_class(
             sio_packet.EVENT, namespace=NAMESPACE, data=[event, data]
         ).encode()
-        if not isinstance(encoded, str):
+        if isinstance(encoded, str):
+            item = _Item(text_frame(("4" + encoded).encode()), encoded)
+        else:
             # Binary attachments: not ours to send, engineio knows how.
-            self.server.emit(event, data, to=room, ignore_queue=True)
+            item = _Item(None, None, (event, data))
+        waiting = self._outbox.get(room)
+        if waiting is not None:
+            waiting.append(item)  # the room's sender takes it with its next batch
             return
-        frame = text_frame(("4" + encoded).encode())
-        message = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        self._outbox[room] = [item]
+        self.server.start_background_task(self._send_room, room)
+
+    def sending(self, room: str) -> bool:
+        """Whether the room's sender is at work (tests and diagnostics)."""
+        return room in self._outbox
+
+    def _send_room(self, room: str) -> None:
+        """The room's sender: writes what waits, batch by batch, until nothing does."""
+        try:
+            while batch := self._outbox[room]:
+                self._outbox[room] = []
+                self._send(room, batch)
+        except Exception:
+            log.exception("changes to %s could not be sent; its screens resync", room)
+        finally:
+            # Nothing runs between the last look at the outbox and this (no green switch): a
+            # change handed over later finds no sender and starts one.
+            del self._outbox[room]
+
+    def _send(self, room: str, batch: list[_Item]) -> None:
+        if any(item.frame is None for item in batch):
+            for item in batch:  # one by one: binary packets go through engineio
+                if item.frame is None:
+                    event, data = item.raw
+                    self.server.emit(event, data, to=room, ignore_queue=True)
+                else:
+                    self._send(room, [item])
+            return
+        frame = batch[0].frame if len(batch) == 1 else b"".join(item.frame for item in batch)
+        packets = [eio_packet.Packet(eio_packet.MESSAGE, item.encoded) for item in batch]
+        websockets = self.websockets
+        send_packet = self.server.eio.send_packet
         # A list: the room may change while other green threads run.
         members = [
             eio_sid for _sid, eio_sid in self.server.manager.get_participants(NAMESPACE, room)
         ]
         for index, eio_sid in enumerate(members, 1):
-            if not self._write(eio_sid, frame):
-                self.server.eio.send_packet(eio_sid, message)
+            entry = websockets.get(eio_sid)
+            if entry is None or not self._write(entry, frame):
+                for packet in packets:
+                    send_packet(eio_sid, packet)
             if index % YIELD_EVERY == 0:
                 self.server.sleep(0)
 
-    def _write(self, eio_sid: str, frame: bytes) -> bool:
-        """Write the frame to this connection's websocket now, if that keeps its order."""
-        entry = self.websockets.get(eio_sid)
-        if entry is None:
-            return False
+    def _write(self, entry: tuple, frame: bytes) -> bool:
+        """Write the frame to this websocket now, if that keeps its order."""
         connection, ws = entry
         if (
             connection.closed
@@ -105,32 +150,45 @@ class Broadcaster:
             or connection.upgrading
             or not connection.upgraded
             or not connection.queue.empty()
-            or getattr(ws, "extensions", None)
-            or type(ws.socket) is not self._green_socket
         ):
             return False
         lock = ws._sendlock
-        # Held while engineio's writer sends a frame: then this one waits in the queue.
-        if not lock.acquire(blocking=False):
+        # Taken while engineio's writer sends a frame (or waits to): then this one queues behind.
+        # Nothing switches green threads from here to the send, so a free lock stays free.
+        if lock.balance <= 0:
             return False
         try:
             sent = ws.socket.fd.send(frame)
         except BlockingIOError:
             sent = 0
         except OSError:
-            lock.release()
             return False  # engineio's writer finds the connection broken and closes it
-        if sent == len(frame):
-            lock.release()
-        else:
+        if sent < len(frame):
             # The send buffer is full: the rest goes out when it drains, the lock held till
             # then so that no other frame cuts in.
+            lock.acquire(blocking=False)
             self.server.start_background_task(_finish, ws.socket, lock, frame[sent:])
         return True
 
 
-def _writable(ws) -> bool:
-    return hasattr(ws, "_sendlock") and hasattr(getattr(ws, "socket", None), "fd")
+class _Item:
+    """One change handed to a room's sender: its websocket frame and engine.io packet text, or
+    for a packet with binary attachments the event and data for engineio."""
+
+    __slots__ = ("encoded", "frame", "raw")
+
+    def __init__(self, frame: bytes | None, encoded: str | None, raw: tuple | None = None):
+        self.frame, self.encoded, self.raw = frame, encoded, raw
+
+
+def _writable(ws, green_socket: type) -> bool:
+    """eventlet's RFC 6455 websocket on a plain green socket, without compression (which the
+    server refuses; a frame compressed for one connection is not the frame for another)."""
+    return (
+        hasattr(ws, "_sendlock")
+        and type(getattr(ws, "socket", None)) is green_socket
+        and not getattr(ws, "extensions", None)
+    )
 
 
 def _finish(sock, lock, rest: bytes) -> None:
