@@ -246,3 +246,35 @@ def test_a_batch_reaches_a_queued_connection_packet_by_packet_in_order(setup):
 
 def _connection_socket(broadcaster):
     return broadcaster.websockets["e1"][1].socket
+
+
+def _many_in_the_room(server, count):
+    """`count` connections that only engineio serves (cheap to send to), in the room."""
+    server.manager.rooms[ROOM] = {f"s{n}": f"q{n}" for n in range(count)}
+
+
+@pytest.mark.parametrize(("tick", "yields"), [(0.0, 0), (0.003, 5)])
+def test_the_sender_lets_others_run_by_time_not_by_count(setup, monkeypatch, tick, yields):
+    """A fast sender writes 1,000 connections without stopping; a slow one stops after each
+    `YIELD_AFTER` of writing (each stop lets every ready request run first)."""
+    from workshop.live import fanout
+
+    server, broadcaster, *_rest = setup
+    _many_in_the_room(server, 1000)
+    now = [0.0]
+
+    def clock():
+        now[0] += tick
+        return now[0]
+
+    stops = []
+    monkeypatch.setattr(fanout.time, "monotonic", clock)
+    monkeypatch.setattr(server, "sleep", lambda seconds: stops.append(seconds), raising=False)
+    broadcaster.emit("change", {"seq": 1}, ROOM)
+    for _ in range(10):
+        eventlet.sleep(0)
+    assert not broadcaster.sending(ROOM)
+    assert len(server.eio.queued) == 1000
+    # 3 ms per look at the clock (one every CHECK_EVERY connections), 5 ms allowed: every
+    # second look stops: 5 of the 10.
+    assert len(stops) == yields
