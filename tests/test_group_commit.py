@@ -116,3 +116,38 @@ def test_a_failed_commit_fails_every_caller_of_the_batch(app, notes, monkeypatch
     assert stored(app) == []
     assert group.run(write("kept")) == "KEPT"
     assert stored(app) == ["kept"]
+
+
+def test_the_first_writer_commits_its_own_batch_and_a_task_the_rest(app, notes):
+    """No batch under way: the caller commits its write itself (no hand-over to a task and back).
+    Writes that queued while it did are committed by a task, not by that caller."""
+    group = app.extensions[GROUP_COMMIT]
+    committed_by: dict[str, threading.Thread] = {}
+
+    def noted(name, hold=None):
+        def work(connection, tx):
+            committed_by[name] = threading.current_thread()
+            if hold is not None:
+                hold[0].set()
+                hold[1].wait(5)
+            return name
+
+        return work
+
+    assert group.run(noted("alone")) == "alone"
+    assert committed_by["alone"] is threading.current_thread()
+    holding, release = threading.Event(), threading.Event()
+    leader = threading.Thread(target=group.run, args=(noted("leader", (holding, release)),))
+    leader.start()
+    assert holding.wait(5)
+    followers = [threading.Thread(target=group.run, args=(noted(name),)) for name in "ab"]
+    for thread in followers:
+        thread.start()
+    wait_for(lambda: group.waiting() == 2)
+    release.set()
+    for thread in [leader, *followers]:
+        thread.join(5)
+    assert committed_by["leader"] is leader
+    assert committed_by["a"] is committed_by["b"]  # one batch
+    assert committed_by["a"] not in (leader, *followers)
+    assert group.waiting() == 0

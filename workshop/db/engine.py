@@ -272,7 +272,9 @@ class GroupCommit:
     caller returns, or raises, only after the commit that holds its write, so an answered
     request is on disk as before. A batch is what arrived while the previous one ran.
     On PostgreSQL each event has its own queue and batches (its own lock); SQLite's one lock
-    covers the file, so there all events share one queue.
+    covers the file, so there all events share one queue. The caller that finds no batch under
+    way commits the first one itself (a hand-over to a task and back costs a vote's answer a
+    wait behind whatever else runs, twice); the batches after it are a task's.
     """
 
     #: The most writes in one transaction, so that the write lock is held briefly.
@@ -300,7 +302,7 @@ class GroupCommit:
             start = key not in self._queues
             self._queues.setdefault(key, []).append(item)
         if start:
-            self.server.start_background_task(self._drain, key)
+            self._drain(key, leader=True)
         item.done.wait()
         if item.error is not None:
             raise item.error
@@ -312,7 +314,9 @@ class GroupCommit:
         with self._lock:
             return len(self._queues.get(key, ()))
 
-    def _drain(self, key: int | None) -> None:
+    def _drain(self, key: int | None, leader: bool = False) -> None:
+        """Commit batches until the queue is empty; a `leader` (the caller whose write started
+        the queue) commits only the first and leaves the rest to a task."""
         while True:
             with self._lock:
                 queue = self._queues[key]
@@ -326,6 +330,19 @@ class GroupCommit:
             finally:
                 for item in batch:
                     item.done.set()
+                if leader:
+                    # Even when the leader was interrupted: what queued meanwhile is not lost.
+                    self._hand_over(key)
+            if leader:
+                return
+
+    def _hand_over(self, key: int | None) -> None:
+        """After a leader's batch: the writes that queued meanwhile go to a task."""
+        with self._lock:
+            if self._queues[key]:
+                self.server.start_background_task(self._drain, key)
+            else:
+                del self._queues[key]
 
     def _commit(self, batch: list[_Work], key: int | None) -> None:
         # The app context's end closes the batch's session.
