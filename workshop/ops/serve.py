@@ -69,8 +69,11 @@ def without_websocket_compression(app):
     return middleware
 
 
-#: Young objects allowed before the garbage collector runs (Python's default is 700).
-GC_THRESHOLD = (50_000, 20, 20)
+#: Young objects allowed before the garbage collector runs (Python's default is 700), young
+#: collections before an older one, older ones before a full one: the older and full
+#: collections come as rarely as with (50_000, 20, 20), and a young one stops the server for
+#: at most about 10 ms instead of 44 (2,000 sockets, 100 votes a second; benchmarks/README.md).
+GC_THRESHOLD = (10_000, 100, 20)
 
 
 def tune_garbage_collector() -> None:
@@ -79,8 +82,8 @@ def tune_garbage_collector() -> None:
     With thousands of live sockets the heap holds millions of objects, and each full collection
     walks all of them while no socket is served (measured: 9 collections of up to 270 ms in ten
     seconds of voting, at the default thresholds). What exists after start-up (modules, the app)
-    lives as long as the process and is frozen out of the collector's view; collections run less
-    often, on more objects at a time.
+    lives as long as the process and is frozen out of the collector's view; the older
+    generations are collected far less often, the young one in short steps.
     """
     gc.collect()
     gc.freeze()
