@@ -30,7 +30,7 @@ NAMESPACE = "/"
 #: Seconds a room's sender writes before it lets the other green threads run (a vote waiting for
 #: its answer, say). Every chance it gives them lets every ready request run before it goes on:
 #: with a chance every 100 sockets, a hall filing cards kept one card from 2,000 screens for a
-#: second. A batch to 2,000 screens takes about 10 ms of writing.
+#: second. A batch to 2,000 screens takes about 15 ms of writing.
 YIELD_AFTER = 0.005
 #: Connections written to between two looks at the clock.
 CHECK_EVERY = 100
