@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import struct
 import time
+from typing import NamedTuple
 
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
@@ -178,14 +179,13 @@ class Broadcaster:
         return True
 
 
-class _Item:
+class _Item(NamedTuple):
     """One change handed to a room's sender: its websocket frame and engine.io packet text, or
     for a packet with binary attachments the event and data for engineio."""
 
-    __slots__ = ("encoded", "frame", "raw")
-
-    def __init__(self, frame: bytes | None, encoded: str | None, raw: tuple | None = None):
-        self.frame, self.encoded, self.raw = frame, encoded, raw
+    frame: bytes | None
+    encoded: str | None
+    raw: tuple | None = None
 
 
 def _writable(ws, green_socket: type) -> bool:
